@@ -1,0 +1,22 @@
+"""API errors that are not plain validation errors; rendered by drf-standardized-errors."""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class Conflict(APIException):
+    """409: the request conflicts with the current state of a resource."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    default_detail = "This status change is not allowed."
+    default_code = "invalid_transition"
+
+
+class InsufficientStock(Conflict):
+    default_detail = "Not enough stock."
+    default_code = "insufficient_stock"

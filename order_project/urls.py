@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+
+from orders.views import OrderViewSet
+from products.views import ProductViewSet, SupplierViewSet
+from users.views import UserViewSet
+
+from .health import health
+
+router = DefaultRouter()
+router.register("users", UserViewSet, basename="user")
+router.register("suppliers", SupplierViewSet, basename="supplier")
+router.register("products", ProductViewSet, basename="product")
+router.register("orders", OrderViewSet, basename="order")
+
+urlpatterns = [
+    path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+]
+
+
+def not_found(request, exception=None):
+    """Unknown URLs answer in the API's error shape, not with an HTML page."""
+    return JsonResponse(
+        {"type": "client_error", "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}]}, status=404
+    )
+
+
+def server_error(request):
+    return JsonResponse(
+        {"type": "server_error", "errors": [{"code": "error", "detail": "A server error occurred.", "attr": None}]},
+        status=500,
+    )
+
+
+handler404 = not_found
+handler500 = server_error

@@ -1,0 +1,58 @@
+"""The write side of the transactional outbox: every order event is a row in the order's own transaction."""
+
+import logging
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Order, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+ORDER_CREATED = "order.created"
+ORDER_CANCELLED = "order.cancelled"
+ORDER_STATUS_CHANGED = "order.status_changed"
+ORDER_ITEM_FULFILLMENT_CHANGED = "order.item_fulfillment_changed"
+
+
+def utc_iso(moment) -> str:
+    """The API's timestamp format: ISO 8601 in UTC with microseconds and a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_record(*, order: Order, event_type: str, data: dict[str, Any], sequence: int | None = None) -> OutboxEvent:
+    """Write one event for `order` in the caller's transaction. The caller holds the order row locked and
+    saves the advanced `last_event_sequence` with the rest of its change, so one order's events are
+    numbered without gaps. A new order is inserted already counting its first event (`sequence=1`)."""
+    if sequence is None:
+        order.last_event_sequence += 1
+        sequence = order.last_event_sequence
+    event = OutboxEvent(order=order, event_type=event_type, sequence=sequence)
+    event.payload = {
+        "event_id": str(event.id),
+        "event_type": event_type,
+        "schema_version": SCHEMA_VERSION,
+        "occurred_at": utc_iso(timezone.now()),
+        "order_id": str(order.id),
+        "order_number": order.order_number,
+        "data": data,
+    }
+    event.save(force_insert=True)
+    if settings.OUTBOX_RELAY_ON_COMMIT:
+        transaction.on_commit(_relay_soon)
+    return event
+
+
+def _relay_soon() -> None:
+    """Ask a worker to publish right after commit. If the broker is down the order still succeeded:
+    the event row waits and the periodic sweep publishes it once the broker is back."""
+    from .tasks import outbox_relay
+
+    try:
+        outbox_relay.apply_async(retry=False)
+    except Exception:
+        logger.warning("Could not queue the outbox relay; the periodic sweep will publish the event", exc_info=True)

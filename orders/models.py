@@ -1,0 +1,191 @@
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class PaymentMethod(models.TextChoices):
+    CREDIT_CARD = "credit_card"
+    DEBIT_CARD = "debit_card"
+    PAYPAL = "paypal"
+    APPLE_PAY = "apple_pay"
+    GOOGLE_PAY = "google_pay"
+    BANK_TRANSFER = "bank_transfer"
+    CASH_ON_DELIVERY = "cash_on_delivery"
+
+
+class FulfillmentStatus(models.TextChoices):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+class Order(models.Model):
+    """An order with the customer and shipping address frozen as JSONB at purchase time."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order_number = models.CharField(max_length=20, unique=True)
+    # Ownership only; what the order shows of the customer is the `customer` snapshot.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="orders")
+    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    currency = models.CharField(max_length=3)
+    customer = models.JSONField()
+    shipping_address = models.JSONField()
+    subtotal_cents = models.BigIntegerField()
+    shipping_cents = models.BigIntegerField()
+    tax_cents = models.BigIntegerField()
+    total_cents = models.BigIntegerField()
+    item_count = models.PositiveIntegerField()
+    notes = models.TextField(max_length=1000, blank=True)
+    cancellation = models.JSONField(null=True, blank=True)
+    # Per-order event counter: the outbox orders one order's events by it.
+    last_event_sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest"),
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
+            models.Index(fields=["-created_at", "-id"], name="order_newest"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(subtotal_cents__gte=0), name="order_subtotal_gte_0"),
+            models.CheckConstraint(condition=Q(shipping_cents__gte=0), name="order_shipping_gte_0"),
+            models.CheckConstraint(condition=Q(tax_cents__gte=0), name="order_tax_gte_0"),
+            models.CheckConstraint(
+                condition=Q(
+                    total_cents=models.F("subtotal_cents") + models.F("shipping_cents") + models.F("tax_cents")
+                ),
+                name="order_total_adds_up",
+            ),
+            models.CheckConstraint(condition=Q(item_count__gte=1), name="order_item_count_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    line_number = models.PositiveSmallIntegerField()
+    # The live variant, for restocking; the order itself shows only the frozen snapshot.
+    variant = models.ForeignKey(
+        "products.ProductVariant", null=True, blank=True, on_delete=models.SET_NULL, related_name="order_items"
+    )
+    product_snapshot = models.JSONField()
+    quantity = models.PositiveIntegerField()
+    unit_price_cents = models.BigIntegerField()
+    total_cents = models.BigIntegerField()
+    fulfillment_status = models.CharField(
+        max_length=16, choices=FulfillmentStatus.choices, default=FulfillmentStatus.PENDING
+    )
+    shipped_quantity = models.PositiveIntegerField(default=0)
+    carrier = models.CharField(max_length=50, null=True, blank=True)
+    tracking_number = models.CharField(max_length=100, null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_number"], name="order_item_line_unique"),
+            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=1000), name="order_item_quantity_range"),
+            models.CheckConstraint(condition=Q(unit_price_cents__gte=0), name="order_item_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(total_cents=models.F("unit_price_cents") * models.F("quantity")),
+                name="order_item_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(shipped_quantity__gte=0, shipped_quantity__lte=models.F("quantity")),
+                name="order_item_shipped_lte_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.item_id}"
+
+    @property
+    def item_id(self) -> str:
+        return f"item_{self.line_number}"
+
+
+class OrderStatusHistory(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, choices=OrderStatus.choices, null=True, blank=True)
+    to_status = models.CharField(max_length=16, choices=OrderStatus.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    note = models.TextField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "order status history"
+        indexes = [models.Index(fields=["order", "created_at", "id"], name="order_history_by_order")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    FAILED = "failed"
+
+
+class OutboxEvent(models.Model):
+    """An order event written in the order's own transaction and relayed to RabbitMQ after commit."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the event_id
+    event_type = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    sequence = models.PositiveIntegerField()
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["order", "sequence"], name="outbox_order_sequence_unique")]
+        indexes = [
+            # The relay only ever scans unpublished rows; this index stays small however many were published.
+            models.Index(
+                fields=["next_attempt_at", "created_at"],
+                condition=Q(status="pending"),
+                name="outbox_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.sequence} of {self.order_id}"

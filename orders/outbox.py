@@ -1,0 +1,142 @@
+"""The relay side of the transactional outbox: publish committed events to RabbitMQ, in order, once
+the broker confirmed them. At-least-once: a crash between the broker's confirm and our commit sends
+the event again, with the same event_id, which consumers use to drop duplicates."""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+from kombu import Connection, Exchange, Producer
+
+from .models import OutboxEvent, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+
+
+def events_exchange() -> Exchange:
+    return Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
+
+
+def broker_connection() -> Connection:
+    return Connection(
+        settings.EVENTS_BROKER_URL,
+        connect_timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT,
+        # Publisher confirms: publish() returns only once RabbitMQ has taken responsibility for the message.
+        transport_options={"confirm_publish": True},
+    )
+
+
+def declare_exchange() -> None:
+    with broker_connection() as connection:
+        events_exchange()(connection.default_channel).declare()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 2 s, 4 s, 8 s, ... capped at OUTBOX_MAX_BACKOFF_SECONDS."""
+    return timedelta(seconds=min(2**attempts, settings.OUTBOX_MAX_BACKOFF_SECONDS))
+
+
+def outbox_publish_pending(*, batch_size: int = BATCH_SIZE, max_batches: int = 50) -> int:
+    """Publish due events batch by batch; returns how many were published."""
+    published = 0
+    for _ in range(max_batches):
+        count, more = _publish_batch(batch_size)
+        published += count
+        if not more:
+            break
+    return published
+
+
+def _publish_batch(batch_size: int) -> tuple[int, bool]:
+    with transaction.atomic():
+        # SKIP LOCKED: relays running side by side each take different rows instead of waiting.
+        claimed = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now())
+            .order_by("created_at", "sequence")[:batch_size]
+        )
+        if not claimed:
+            return 0, False
+        ready = _in_order(claimed)
+        if not ready:
+            return 0, False
+        try:
+            _publish(ready)
+        except Exception as exc:
+            _record_failure(ready, exc)
+            return 0, False
+        now = timezone.now()
+        for event in ready:
+            event.status, event.published_at = OutboxStatus.PUBLISHED, now
+        OutboxEvent.objects.bulk_update(ready, ["status", "published_at"])
+        return len(ready), len(claimed) == batch_size
+
+
+def _in_order(claimed: list[OutboxEvent]) -> list[OutboxEvent]:
+    """Keep, per order, only the events that come next: if an earlier event of the same order is still
+    unpublished and not in our batch (another relay holds it, or it is backing off), this order waits,
+    so one order's events always reach the broker in sequence."""
+    by_order: dict = defaultdict(list)
+    for event in claimed:
+        by_order[event.order_id].append(event)
+    first_unpublished = dict(
+        OutboxEvent.objects.filter(order_id__in=by_order)
+        .exclude(status=OutboxStatus.PUBLISHED)
+        .values("order_id")
+        .annotate(first=Min("sequence"))
+        .values_list("order_id", "first")
+    )
+    ready = []
+    for order_id, order_events in by_order.items():
+        order_events.sort(key=lambda event: event.sequence)
+        expected = first_unpublished.get(order_id)
+        for event in order_events:
+            if event.sequence != expected:
+                break
+            ready.append(event)
+            expected += 1
+    return ready
+
+
+def _publish(events: list[OutboxEvent]) -> None:
+    exchange = events_exchange()
+    with broker_connection() as connection:
+        connection.ensure_connection(max_retries=1, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
+        producer = Producer(connection.default_channel, exchange=exchange)
+        exchange(producer.channel).declare()
+        for event in events:
+            producer.publish(
+                event.payload,
+                routing_key=event.event_type,
+                serializer="json",
+                delivery_mode=2,  # persistent
+                message_id=str(event.id),
+                content_type="application/json",
+                headers={"event_type": event.event_type, "order_id": str(event.order_id)},
+                retry=False,
+            )
+
+
+def _record_failure(events: list[OutboxEvent], exc: Exception) -> None:
+    now = timezone.now()
+    for event in events:
+        event.attempts += 1
+        event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        event.next_attempt_at = now + retry_delay(event.attempts)
+        if event.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            event.status = OutboxStatus.FAILED
+    OutboxEvent.objects.bulk_update(events, ["attempts", "last_error", "next_attempt_at", "status"])
+    logger.warning("Publishing %d order events failed: %s", len(events), exc)
+
+
+def outbox_retry(*, event_ids) -> int:
+    """Put failed events back in the queue (admin action); returns how many."""
+    return OutboxEvent.objects.filter(pk__in=event_ids, status=OutboxStatus.FAILED).update(
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )

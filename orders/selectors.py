@@ -1,0 +1,81 @@
+"""Reads of orders: who may see what, list filters and the prefetching that keeps query counts flat."""
+
+import re
+import uuid
+
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+from rest_framework.exceptions import NotFound
+
+from users.models import User
+
+from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
+
+ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    """Staff see every order; a customer only their own (anyone else's is a 404, never a 403)."""
+    orders = Order.objects.all()
+    return orders if user.is_staff else orders.filter(user=user)
+
+
+def with_items(orders: QuerySet[Order]) -> QuerySet[Order]:
+    return orders.prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("line_number")))
+
+
+def order_get(*, user: User, key: str) -> Order:
+    """One order by UUID or by order number, if `user` may see it."""
+    orders = orders_visible_to(user)
+    try:
+        lookup = Q(pk=uuid.UUID(key))
+    except ValueError:
+        number = key.upper()
+        if not ORDER_NUMBER_PATTERN.match(number):
+            raise NotFound()
+        lookup = Q(order_number=number)
+    order = with_items(orders.filter(lookup)).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def order_history(*, order: Order) -> QuerySet[OrderStatusHistory]:
+    return order.history.order_by("created_at", "id")
+
+
+class StatusListFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter):
+    """`status=pending,confirmed`: any of the listed statuses; an unknown one is a 400."""
+
+
+class OrderFilter(django_filters.FilterSet):
+    """List filters; the DRF filter backend runs it on `orders_visible_to(user)`."""
+
+    status = StatusListFilter(field_name="status", choices=OrderStatus.choices, lookup_expr="in")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    customer = django_filters.UUIDFilter(method="filter_customer", label="Staff only: orders of this user id")
+    search = django_filters.CharFilter(
+        method="filter_search", max_length=100, label="Staff only: order number, customer email or name"
+    )
+
+    class Meta:
+        model = Order
+        fields = ["status", "created_after", "created_before", "customer", "search"]
+
+    def _staff(self) -> bool:
+        return bool(self.request and self.request.user.is_staff)
+
+    def filter_customer(self, orders: QuerySet[Order], name: str, value) -> QuerySet[Order]:
+        # A customer's list is already their own; the staff filter is ignored for them.
+        return orders.filter(user_id=value) if self._staff() else orders
+
+    def filter_search(self, orders: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        value = value.strip()
+        if not value or not self._staff():
+            return orders
+        return orders.filter(
+            Q(order_number=value.upper())
+            | Q(customer__email__iexact=value)
+            | Q(customer__display_name__icontains=value)
+        )

@@ -1,0 +1,306 @@
+"""Every write on orders: create, status transitions (cancel included). Views, admin, tasks and
+commands call these; nothing else changes an order."""
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.exceptions import (
+    ErrorDetail,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+
+from order_project.exceptions import InsufficientStock, InvalidTransition
+from products.models import Product, ProductStatus, ProductVariant
+from products.services import stock_decrement, stock_release
+from users.models import User
+
+from . import events
+from .calculations import order_totals
+from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory
+from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition
+
+ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+ORDER_NUMBER_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: uuid.UUID
+    quantity: int
+    variant_id: uuid.UUID | None = None
+    expected_unit_price_cents: int | None = None
+
+
+def generate_order_number() -> str:
+    suffix = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(6))
+    return f"ORD-{timezone.now():%Y%m%d}-{suffix}"
+
+
+def customer_snapshot(user: User) -> dict[str, str]:
+    return {"user_id": str(user.pk), "display_name": user.name_for_orders, "email": user.email, "phone": user.phone}
+
+
+def product_snapshot(variant: ProductVariant) -> dict[str, Any]:
+    product = variant.product
+    return {
+        "product_id": str(product.pk),
+        "variant_id": str(variant.pk),
+        "supplier_id": str(product.supplier_id),
+        "supplier_name": product.supplier.name,
+        "product_name": product.name,
+        "variant_name": variant.name,
+        "variant_attributes": variant.attributes,
+        "sku": variant.sku,
+        "image_url": product.image_url,
+    }
+
+
+def order_create(
+    *,
+    user: User,
+    items: Sequence[OrderLine | Mapping[str, Any]],
+    shipping_address: Mapping[str, str],
+    payment_method: str,
+    notes: str = "",
+) -> Order:
+    """Price every line from the catalogue, reserve stock, freeze the snapshots and create a pending
+    order, all in one transaction. Problems with the request are all reported in one 400; lines that
+    lack stock in one 409."""
+    if not user.is_active:
+        raise PermissionDenied("Inactive users cannot order.")
+    lines = [line if isinstance(line, OrderLine) else OrderLine(**line) for line in items]
+    for attempt in range(ORDER_NUMBER_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _order_create(user, lines, dict(shipping_address), payment_method, notes)
+        except IntegrityError as exc:
+            # Random numbers collide about once in a billion orders a day; draw again.
+            if attempt + 1 == ORDER_NUMBER_ATTEMPTS or not _is_order_number_clash(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _is_order_number_clash(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    return "order_number" in (getattr(diag, "constraint_name", "") or "")
+
+
+def _order_create(user: User, lines: list[OrderLine], shipping_address: dict, payment_method: str, notes: str) -> Order:
+    variants = _lock_line_variants(lines)
+    _check_stock(lines, variants)
+    stock_decrement({variant.pk: line.quantity for line, variant in zip(lines, variants, strict=True)})
+
+    order_items = [
+        OrderItem(
+            line_number=number,
+            variant=variant,
+            product_snapshot=product_snapshot(variant),
+            quantity=line.quantity,
+            unit_price_cents=variant.price_cents,
+            total_cents=variant.price_cents * line.quantity,
+        )
+        for number, (line, variant) in enumerate(zip(lines, variants, strict=True), start=1)
+    ]
+    totals = order_totals(sum(item.total_cents for item in order_items))
+    order = Order(
+        order_number=generate_order_number(),
+        user=user,
+        payment_method=payment_method,
+        currency=variants[0].product.currency,
+        customer=customer_snapshot(user),
+        shipping_address=shipping_address,
+        subtotal_cents=totals.subtotal_cents,
+        shipping_cents=totals.shipping_cents,
+        tax_cents=totals.tax_cents,
+        total_cents=totals.total_cents,
+        item_count=sum(line.quantity for line in lines),
+        notes=notes,
+        last_event_sequence=1,  # counts the order.created event written below
+    )
+    order.save(force_insert=True)
+    for item in order_items:
+        item.order = order
+    OrderItem.objects.bulk_create(order_items)
+    _attach_items(order, order_items)
+    OrderStatusHistory.objects.create(order=order, from_status=None, to_status=OrderStatus.PENDING, changed_by=user)
+
+    from .serializers import (
+        OrderSerializer,  # the event carries the order exactly as the API shows it
+    )
+
+    events.event_record(order=order, event_type=events.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1)
+    return order
+
+
+def _attach_items(order: Order, order_items: list[OrderItem]) -> None:
+    """Hand the freshly inserted items to the order as if prefetched, so rendering costs no query."""
+    order._prefetched_objects_cache = {"items": order_items}
+
+
+def _lock_line_variants(lines: list[OrderLine]) -> list[ProductVariant]:
+    """Resolve each line to its variant, locking the variant rows in primary-key order (the order every
+    stock writer uses, so concurrent checkouts queue instead of deadlocking). Raises one 400 with every
+    problem of the request."""
+    variant_ids = {line.variant_id for line in lines if line.variant_id}
+    bare_product_ids = {line.product_id for line in lines if not line.variant_id}
+    locked = list(
+        ProductVariant.objects.select_related("product__supplier")
+        .filter(Q(pk__in=variant_ids) | Q(product_id__in=bare_product_ids))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    by_id = {variant.pk: variant for variant in locked}
+    by_product: dict[uuid.UUID, list[ProductVariant]] = {}
+    for variant in locked:
+        by_product.setdefault(variant.product_id, []).append(variant)
+
+    errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in lines]
+    resolved: list[ProductVariant | None] = []
+    unknown_variant_lines = []
+    for index, line in enumerate(lines):
+        if line.variant_id:
+            variant = by_id.get(line.variant_id)
+            if variant is None or variant.product_id != line.product_id:
+                unknown_variant_lines.append(index)
+        else:
+            candidates = by_product.get(line.product_id, [])
+            variant = candidates[0] if len(candidates) == 1 else None
+            if not candidates:
+                errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
+            elif len(candidates) > 1:
+                errors[index]["variant_id"] = [
+                    ErrorDetail("This product has several variants: choose one.", code="variant_required")
+                ]
+        resolved.append(variant if not errors[index] and index not in unknown_variant_lines else None)
+
+    if unknown_variant_lines:
+        existing = set(
+            Product.objects.filter(pk__in={lines[i].product_id for i in unknown_variant_lines}).values_list(
+                "pk", flat=True
+            )
+        )
+        for index in unknown_variant_lines:
+            if lines[index].product_id in existing:
+                errors[index]["variant_id"] = [
+                    ErrorDetail("No such variant of this product.", code="variant_not_found")
+                ]
+            else:
+                errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
+
+    currency = next((v.product.currency for v in resolved if v is not None and v.product.status == "active"), None)
+    seen_variants: set[uuid.UUID] = set()
+    for index, (line, variant) in enumerate(zip(lines, resolved, strict=True)):
+        if variant is None:
+            continue
+        product = variant.product
+        if product.status != ProductStatus.ACTIVE:
+            errors[index]["product_id"] = [
+                ErrorDetail(f"{product.name} is not available for ordering.", code="product_unavailable")
+            ]
+        elif product.currency != currency:
+            errors[index]["product_id"] = [
+                ErrorDetail(
+                    f"{product.name} is priced in {product.currency}, other lines in {currency}.",
+                    code="currency_mismatch",
+                )
+            ]
+        if variant.pk in seen_variants:
+            errors[index]["variant_id"] = [
+                ErrorDetail("This variant is already on another line of the order.", code="duplicate_variant")
+            ]
+        seen_variants.add(variant.pk)
+        expected = line.expected_unit_price_cents
+        if expected is not None and expected != variant.price_cents:
+            errors[index]["expected_unit_price_cents"] = [
+                ErrorDetail(
+                    f"The price of {variant.sku} is now {variant.price_cents}, not {expected}.", code="price_changed"
+                )
+            ]
+    if any(errors):
+        raise ValidationError({"items": errors})
+    return resolved  # type: ignore[return-value]  # no None left once there are no errors
+
+
+def _check_stock(lines: list[OrderLine], variants: list[ProductVariant]) -> None:
+    errors = [
+        {"quantity": [ErrorDetail(f"Only {variant.stock_quantity} left of {variant.sku}.", code="insufficient_stock")]}
+        if variant.stock_quantity < line.quantity
+        else {}
+        for line, variant in zip(lines, variants, strict=True)
+    ]
+    if any(errors):
+        raise InsufficientStock({"items": errors})
+
+
+def _lock_order(order_id: uuid.UUID) -> Order:
+    try:
+        return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound()
+
+
+@transaction.atomic
+def order_transition(
+    *, order_id: uuid.UUID, to_status: str, actor: User | None, note: str = "", cancel_reason: str | None = None
+) -> Order:
+    """The one way an order's status changes: lock the row, check the move against the transition
+    table, release stock on the way out, write history and events, all in one transaction.
+    `actor` None means the system (a scheduled task)."""
+    order = _lock_order(order_id)
+    from_status = order.status
+    if not can_transition(from_status, to_status):
+        raise InvalidTransition(f"An order that is {from_status} cannot become {to_status}.")
+
+    now = timezone.now()
+    actor_id = str(actor.pk) if actor is not None else None
+    items = list(order.items.all())
+    if to_status in STOCK_RELEASING:
+        # Only units still in the warehouse go back; the status move happens once, so this runs once.
+        stock_release({item.variant_id: item.quantity - item.shipped_quantity for item in items if item.variant_id})
+        unshipped = [item for item in items if item.shipped_quantity == 0]
+        for item in unshipped:
+            item.fulfillment_status = FulfillmentStatus.CANCELLED
+        OrderItem.objects.bulk_update(unshipped, ["fulfillment_status"])
+
+    order.status = to_status
+    changed = ["status", "last_event_sequence", "updated_at"]
+    OrderStatusHistory.objects.create(
+        order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note
+    )
+    events.event_record(
+        order=order,
+        event_type=events.ORDER_STATUS_CHANGED,
+        data={"from_status": from_status, "to_status": to_status, "changed_by": actor_id, "note": note},
+    )
+    if to_status == OrderStatus.CANCELLED:
+        reason = cancel_reason if cancel_reason is not None else note
+        order.cancellation = {"reason": reason, "cancelled_at": events.utc_iso(now), "cancelled_by": actor_id}
+        changed.append("cancellation")
+        events.event_record(
+            order=order,
+            event_type=events.ORDER_CANCELLED,
+            data={"order_number": order.order_number, "reason": reason, "cancelled_by": actor_id},
+        )
+    order.save(update_fields=changed)
+    _attach_items(order, items)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
+    """Customers cancel their own orders while pending or confirmed; staff also while processing.
+    The order row lock in order_transition makes a second, concurrent cancel a 409."""
+    order = _lock_order(order_id)
+    if not actor.is_staff and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
+        raise InvalidTransition(f"An order that is {order.status} can no longer be cancelled by the customer.")
+    return order_transition(
+        order_id=order.pk, to_status=OrderStatus.CANCELLED, actor=actor, note=reason, cancel_reason=reason
+    )

@@ -1,0 +1,26 @@
+"""The one table of allowed order status moves. Every status change is checked against it."""
+
+from .models import OrderStatus
+
+S = OrderStatus
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING: frozenset({S.CONFIRMED, S.CANCELLED, S.FAILED}),
+    S.CONFIRMED: frozenset({S.PROCESSING, S.CANCELLED}),
+    S.PROCESSING: frozenset({S.SHIPPED, S.CANCELLED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.REFUNDED}),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
+    S.FAILED: frozenset(),
+}
+
+# Statuses a customer may still cancel from; staff may also cancel while processing.
+CUSTOMER_CANCELLABLE = frozenset({S.PENDING, S.CONFIRMED})
+
+# Moving into these gives the order's reserved stock back.
+STOCK_RELEASING = frozenset({S.CANCELLED, S.FAILED})
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in ALLOWED_TRANSITIONS.get(from_status, frozenset())

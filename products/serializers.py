@@ -1,0 +1,77 @@
+from rest_framework import serializers
+
+from .models import Product, ProductStatus, ProductVariant, Supplier
+
+MAX_ATTRIBUTES = 20
+
+
+def validate_attributes(value):
+    """Variant attributes are a flat, bounded map of text to text ({"Color": "Red"})."""
+    if not isinstance(value, dict):
+        raise serializers.ValidationError("Expected an object of attribute names to values.", code="invalid")
+    if len(value) > MAX_ATTRIBUTES:
+        raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.", code="max_length")
+    for key, item in value.items():
+        if not (isinstance(item, str) and 0 < len(key) <= 50 and len(item) <= 200):
+            raise serializers.ValidationError(
+                "Attribute names (1-50 chars) and values (up to 200 chars) must be text.", code="invalid"
+            )
+    return value
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Supplier
+        fields = ["id", "name"]
+        # Uniqueness is checked by the service, which also handles the race.
+        extra_kwargs = {"name": {"validators": []}}
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    attributes = serializers.JSONField(required=False, validators=[validate_attributes])
+    price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000, required=False)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=1_000_000_000, required=False)
+
+    class Meta:
+        model = ProductVariant
+        fields = ["id", "name", "sku", "attributes", "price_cents", "stock_quantity"]
+        extra_kwargs = {"sku": {"validators": []}}
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    supplier = SupplierSerializer(read_only=True)
+    variants = VariantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "name",
+            "description",
+            "status",
+            "supplier",
+            "image_url",
+            "currency",
+            "base_price_cents",
+            "variants",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProductWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    supplier_id = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), source="supplier")
+    status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
+    image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3)
+    base_price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000)
+    variants = VariantSerializer(many=True, min_length=1, max_length=100)
+
+
+class ProductUpdateSerializer(ProductWriteSerializer):
+    """PATCH of product fields; variants have their own endpoints."""
+
+    variants = None

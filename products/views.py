@@ -1,0 +1,116 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from order_project.lookups import UUID_PATTERN
+from order_project.permissions import IsStaff
+
+from . import selectors, services
+from .models import Product, ProductStatus, ProductVariant, Supplier
+from .serializers import (
+    ProductSerializer,
+    ProductUpdateSerializer,
+    ProductWriteSerializer,
+    SupplierSerializer,
+    VariantSerializer,
+)
+
+
+class SupplierViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = SupplierSerializer
+    queryset = Supplier.objects.order_by("name")
+    permission_classes = [IsStaff]
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.supplier_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.supplier_update(supplier=serializer.instance, **serializer.validated_data)
+
+
+class ProductViewSet(viewsets.ModelViewSet):
+    serializer_class = ProductSerializer
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [IsAuthenticated()]
+        return [IsStaff()]
+
+    queryset = Product.objects.none()  # for the schema generator; requests use get_queryset()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        params = self.request.query_params
+        staff = self.request.user.is_staff
+        statuses = None
+        if staff and params.get("status"):
+            statuses = params["status"].split(",")
+            unknown = set(statuses) - set(ProductStatus.values)
+            if unknown:
+                raise ValidationError({"status": [f"Unknown status: {', '.join(sorted(unknown))}."]}, code="invalid")
+        return selectors.product_list(staff=staff, search=params.get("search", "")[:100], statuses=statuses)
+
+    def _product(self):
+        # Reads after a write go through the selector so the response has supplier and variants.
+        return self.get_queryset().get(pk=self.get_object().pk)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="Product name or exact SKU"),
+            OpenApiParameter("status", str, description="Staff only: comma-separated statuses"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ProductWriteSerializer, responses={201: ProductSerializer})
+    def create(self, request):
+        data = ProductWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_create(**data.validated_data)
+        product = selectors.product_list(staff=True).get(pk=product.pk)
+        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProductUpdateSerializer, responses=ProductSerializer)
+    def partial_update(self, request, pk=None):
+        data = ProductUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.product_update(product=self.get_object(), **data.validated_data)
+        return Response(ProductSerializer(self._product()).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        services.product_delete(product=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=VariantSerializer, responses={201: VariantSerializer})
+    @action(detail=True, methods=["post"])
+    def variants(self, request, pk=None):
+        data = VariantSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        variant = services.variant_create(product=self.get_object(), **data.validated_data)
+        return Response(VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=VariantSerializer, responses=VariantSerializer)
+    @action(detail=True, methods=["patch"], url_path=f"variants/(?P<variant_id>{UUID_PATTERN})")
+    def variant_detail(self, request, pk=None, variant_id=None):
+        variant = get_object_or_404(ProductVariant, pk=variant_id, product=self.get_object())
+        data = VariantSerializer(variant, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        variant = services.variant_update(variant=variant, **data.validated_data)
+        return Response(VariantSerializer(variant).data)

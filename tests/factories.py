@@ -1,0 +1,82 @@
+import factory
+from rest_framework.authtoken.models import Token
+
+from orders.services import OrderLine, order_create
+from products.models import Product, ProductStatus, ProductVariant, Supplier
+from users.models import User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    display_name = factory.Faker("name")
+    phone = factory.Sequence(lambda n: f"+1555{n:07d}")
+    password = factory.django.Password("s3cret-Passw0rd")
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    username = factory.Sequence(lambda n: f"staff{n}")
+
+
+class TokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Token
+
+    user = factory.SubFactory(UserFactory)
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Supplier
+
+    name = factory.Sequence(lambda n: f"Supplier {n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    supplier = factory.SubFactory(SupplierFactory)
+    name = factory.Sequence(lambda n: f"Product {n}")
+    description = factory.Faker("sentence")
+    status = ProductStatus.ACTIVE
+    image_url = factory.Sequence(lambda n: f"https://img.example.com/{n}.png")
+    currency = "USD"
+    base_price_cents = 1999
+
+
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductVariant
+
+    product = factory.SubFactory(ProductFactory)
+    name = factory.Sequence(lambda n: f"Variant {n}")
+    sku = factory.Sequence(lambda n: f"SKU-{n:06d}")
+    attributes = factory.LazyFunction(lambda: {"Color": "Red", "Size": "L"})
+    price_cents = factory.LazyAttribute(lambda variant: variant.product.base_price_cents)
+    stock_quantity = 100
+
+
+SHIPPING_ADDRESS = {
+    "recipient_name": "John Doe",
+    "phone": "+1234567890",
+    "street_address_1": "123 Main St",
+    "street_address_2": "",
+    "city": "New York",
+    "state": "NY",
+    "zip_code": "10001",
+    "country": "US",
+}
+
+
+def make_order(*, user=None, variants=None, quantity: int = 1, payment_method: str = "credit_card"):
+    """An order placed through the real service, so it has history, snapshots and an outbox event."""
+    user = user or UserFactory()
+    variants = variants or [VariantFactory()]
+    lines = [OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=quantity) for v in variants]
+    return order_create(user=user, items=lines, shipping_address=SHIPPING_ADDRESS, payment_method=payment_method)

@@ -1,0 +1,23 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class User(AbstractUser):
+    """A customer or a staff member. Deactivation is a soft delete: the row and its orders stay."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    display_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="users_user_email_ci_unique"),
+        ]
+
+    @property
+    def name_for_orders(self) -> str:
+        return self.display_name or self.get_full_name() or self.username

@@ -1,0 +1,83 @@
+"""Writes on users: sign-up, profile edits and deactivation (soft delete)."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from .models import User
+
+
+def _ensure_email_free(email: str, *, exclude: User | None = None) -> None:
+    if not email:
+        return
+    taken = User.objects.filter(email__iexact=email)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"email": ["A user with this email already exists."]}, code="unique")
+
+
+def user_create(*, username: str, password: str, email: str = "", display_name: str = "", phone: str = "") -> User:
+    user = User(username=username, email=email, display_name=display_name, phone=phone)
+    errors: dict[str, list] = {}
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        errors["password"] = [
+            ErrorDetail(message, code=error.code or "invalid") for error in exc.error_list for message in error.messages
+        ]
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [ErrorDetail("A user with that username already exists.", code="unique")]
+    try:
+        _ensure_email_free(email)
+    except ValidationError as exc:
+        errors.update(exc.detail)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # A concurrent sign-up took the same username or email between our check and the insert.
+        raise ValidationError({"username": ["A user with that username or email already exists."]}, code="unique")
+    return user
+
+
+def user_update(
+    *, user: User, email: str | None = None, display_name: str | None = None, phone: str | None = None
+) -> User:
+    changed = []
+    if email is not None and email != user.email:
+        _ensure_email_free(email, exclude=user)
+        user.email = email
+        changed.append("email")
+    if display_name is not None:
+        user.display_name = display_name
+        changed.append("display_name")
+    if phone is not None:
+        user.phone = phone
+        changed.append("phone")
+    if changed:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=changed)
+        except IntegrityError:
+            raise ValidationError({"email": ["A user with this email already exists."]}, code="unique")
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Soft-delete: the user can no longer log in or order; their orders keep their frozen snapshots."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.deleted_at = timezone.now()
+        user.save(update_fields=["is_active", "deleted_at"])
+    # Revoke API tokens at once; sessions die too because the auth backend refuses inactive users.
+    Token.objects.filter(user=user).delete()
+    return user

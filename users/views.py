@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from order_project.permissions import IsStaff
+
+from . import selectors, services
+from .models import User
+from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSerializer
+
+
+class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = UserSerializer
+    queryset = User.objects.none()
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [AllowAny()]
+        if self.action == "me":
+            return [IsAuthenticated()]
+        return [IsStaff()]
+
+    def get_queryset(self):
+        return selectors.user_list(search=self.request.query_params.get("search", "")[:100])
+
+    @extend_schema(parameters=[OpenApiParameter("search", str, description="Username, email or display name")])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=UserSignUpSerializer, responses={201: UserSerializer})
+    def create(self, request):
+        if not settings.USER_SIGNUP_OPEN:
+            raise PermissionDenied("Sign-up is closed.")
+        data = UserSignUpSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(**data.validated_data)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], responses=UserSerializer)
+    @extend_schema(methods=["PATCH"], request=UserUpdateSerializer, responses=UserSerializer)
+    @action(detail=False, methods=["get", "patch"])
+    def me(self, request):
+        if request.method == "PATCH":
+            data = UserUpdateSerializer(data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            services.user_update(user=request.user, **data.validated_data)
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=None, responses=UserSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        user = get_object_or_404(User, pk=pk)
+        return Response(UserSerializer(services.user_deactivate(user=user)).data)
