@@ -1,5 +1,6 @@
 """Settings read from the environment (12-factor), with defaults that work on a developer machine."""
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -81,7 +82,9 @@ DATABASES = {
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_orders")}
+# One test database per checkout, so a fresh clone's test run never drops another checkout's database.
+_checkout_tag = hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", f"test_orders_{_checkout_tag}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"

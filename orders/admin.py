@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import Order, OrderItem, OrderStatusHistory, OutboxEvent
+from .outbox import outbox_retry
 
 
 class OrderItemInline(admin.TabularInline):
@@ -32,6 +33,12 @@ class OrderAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(admin.ModelAdmin):
+    actions = ["retry_events"]
     list_display = ["event_type", "order", "sequence", "status", "attempts", "created_at", "published_at"]
     list_filter = ["status", "event_type"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
+
+    @admin.action(description="Retry publishing the selected failed events")
+    def retry_events(self, request, queryset):
+        retried = outbox_retry(event_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)

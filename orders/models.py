@@ -189,3 +189,17 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.sequence} of {self.order_id}"
+
+
+class ProcessedEvent(models.Model):
+    """The inbox of our own event handlers: a redelivered event finds its row here and is skipped."""
+
+    handler = models.CharField(max_length=100)
+    event_id = models.UUIDField()
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["handler", "event_id"], name="processed_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} {self.event_id}"

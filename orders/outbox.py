@@ -8,10 +8,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.utils import timezone
 from kombu import Connection, Exchange, Producer
 
+from .handlers import handler_names
 from .models import OutboxEvent, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ def _in_order(claimed: list[OutboxEvent]) -> list[OutboxEvent]:
 
 
 def _publish(events: list[OutboxEvent]) -> None:
+    """Publish to the exchange for downstream services, and queue our own handlers (emails) as Celery
+    tasks. Any failure fails the batch: it is retried whole, and duplicates are dropped by event_id."""
+    from .tasks import handle_order_event
+
     exchange = events_exchange()
     with broker_connection() as connection:
         connection.ensure_connection(max_retries=1, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
@@ -117,10 +122,11 @@ def _publish(events: list[OutboxEvent]) -> None:
                 serializer="json",
                 delivery_mode=2,  # persistent
                 message_id=str(event.id),
-                content_type="application/json",
                 headers={"event_type": event.event_type, "order_id": str(event.order_id)},
                 retry=False,
             )
+            for handler_name in handler_names(event.event_type):
+                handle_order_event.apply_async(args=[handler_name, event.payload], retry=False)
 
 
 def _record_failure(events: list[OutboxEvent], exc: Exception) -> None:
@@ -133,6 +139,16 @@ def _record_failure(events: list[OutboxEvent], exc: Exception) -> None:
             event.status = OutboxStatus.FAILED
     OutboxEvent.objects.bulk_update(events, ["attempts", "last_error", "next_attempt_at", "status"])
     logger.warning("Publishing %d order events failed: %s", len(events), exc)
+
+
+def outbox_stats() -> dict[str, int | float | None]:
+    """Counts per status and the age in seconds of the oldest pending event (the relay's lag)."""
+    counts = dict(OutboxEvent.objects.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    oldest = OutboxEvent.objects.filter(status=OutboxStatus.PENDING).aggregate(oldest=Min("created_at"))["oldest"]
+    return {
+        **{status: counts.get(status, 0) for status in OutboxStatus.values},
+        "oldest_pending_age_seconds": round((timezone.now() - oldest).total_seconds(), 3) if oldest else None,
+    }
 
 
 def outbox_retry(*, event_ids) -> int:

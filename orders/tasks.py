@@ -1,7 +1,10 @@
 """Celery tasks: thin interfaces that call the service layer."""
 
+from typing import Any
+
 from celery import shared_task
 
+from .handlers import event_handle
 from .outbox import outbox_publish_pending
 
 
@@ -9,3 +12,17 @@ from .outbox import outbox_publish_pending
 def outbox_relay() -> int:
     """Queued after each commit that wrote events, and run by beat as a sweep for anything left behind."""
     return outbox_publish_pending()
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=10,
+    soft_time_limit=50,
+    time_limit=60,
+)
+def handle_order_event(handler_name: str, envelope: dict[str, Any]) -> bool:
+    """One of our own handlers (e.g. the confirmation email) for one event; a redelivery is a no-op."""
+    return event_handle(handler_name=handler_name, envelope=envelope)

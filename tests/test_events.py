@@ -1,0 +1,213 @@
+"""Order events through the transactional outbox to the real RabbitMQ on this machine."""
+
+import threading
+import uuid
+from collections import Counter, defaultdict
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection, transaction
+from kombu import Connection, Queue
+
+from orders import outbox
+from orders.handlers import event_handle
+from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
+from orders.services import order_cancel
+from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
+
+pytestmark = pytest.mark.broker
+
+CLOSED_PORT_URL = "amqp://guest:guest@127.0.0.1:1//"
+
+
+@pytest.fixture
+def event_queue(settings):
+    """A private queue bound to the `orders` exchange with `#`: it sees every order event."""
+    with Connection(settings.EVENTS_BROKER_URL) as conn:
+        outbox.events_exchange()(conn.default_channel).declare()
+        queue = Queue(
+            f"test-events-{uuid.uuid4()}",
+            exchange=outbox.events_exchange(),
+            routing_key="#",
+            auto_delete=False,
+            durable=False,
+        )
+        queue(conn.default_channel).declare()
+        yield _Reader(conn, queue)
+        queue(conn.default_channel).delete()
+
+
+class _Reader:
+    def __init__(self, conn, queue):
+        self.conn, self.queue = conn, queue
+
+    def drain(self) -> list:
+        """Everything in the queue now, with the AMQP properties each message arrived with."""
+        messages = []
+        bound = self.queue(self.conn.default_channel)
+        while (message := bound.get(no_ack=True)) is not None:
+            messages.append(message)
+        return messages
+
+
+def _order_body(variant, quantity=1):
+    return {
+        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}],
+        "shipping_address": SHIPPING_ADDRESS,
+        "payment_method": "credit_card",
+    }
+
+
+@pytest.mark.django_db
+def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, customer_client, event_queue):
+    variant = VariantFactory(stock_quantity=3)
+    created = customer_client.post("/api/v1/orders/", _order_body(variant), format="json")
+    assert created.status_code == 201
+    order_id = created.json()["id"]
+    cancelled = customer_client.post(f"/api/v1/orders/{order_id}/cancel/", {"reason": "changed my mind"})
+    assert cancelled.status_code == 200
+
+    assert outbox.outbox_publish_pending() == 3
+
+    messages = [m for m in event_queue.drain() if m.payload["order_id"] == order_id]
+    types = [m.payload["event_type"] for m in messages]
+    assert types == ["order.created", "order.status_changed", "order.cancelled"]
+    first = messages[0]
+    assert set(first.payload) == {
+        "event_id", "event_type", "schema_version", "occurred_at", "order_id", "order_number", "data",
+    }  # fmt: skip
+    assert first.payload["schema_version"] == 1
+    assert first.payload["data"] == created.json()  # the full order representation
+    assert first.delivery_info["routing_key"] == "order.created"
+    assert first.properties["message_id"] == first.payload["event_id"]
+    assert first.properties["delivery_mode"] == 2  # persistent
+    assert messages[2].payload["data"] == {
+        "order_number": created.json()["order_number"],
+        "reason": "changed my mind",
+        "cancelled_by": str(customer.pk),
+    }
+    assert len({m.payload["event_id"] for m in messages}) == 3
+    assert not OutboxEvent.objects.filter(order_id=order_id).exclude(status=OutboxStatus.PUBLISHED).exists()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_order_leaves_no_event(event_queue):
+    variant = VariantFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        order = make_order(variants=[variant])
+        raise RuntimeError("the surrounding work failed")
+    assert not Order.objects.filter(pk=order.pk).exists()
+    assert not OutboxEvent.objects.exists()
+    assert outbox.outbox_publish_pending() == 0
+    assert event_queue.drain() == []
+
+
+@pytest.mark.django_db
+def test_the_relay_is_queued_for_after_commit_never_before(settings, django_capture_on_commit_callbacks):
+    settings.OUTBOX_RELAY_ON_COMMIT = True
+    with django_capture_on_commit_callbacks() as callbacks:
+        make_order()
+        # Still inside the transaction: the event is written but nothing was sent.
+        assert OutboxEvent.objects.get().status == OutboxStatus.PENDING
+    assert [callback.__name__ for callback in callbacks] == ["_relay_soon"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_broker_outage_orders_still_succeed_and_events_publish_once_it_is_back(settings, event_queue):
+    settings.EVENTS_BROKER_URL = CLOSED_PORT_URL
+    customer = UserFactory()
+    variant = VariantFactory(stock_quantity=100)
+    orders = [make_order(user=customer, variants=[variant]) for _ in range(10)]
+
+    assert outbox.outbox_publish_pending() == 0  # the broker is unreachable
+    pending = OutboxEvent.objects.filter(status=OutboxStatus.PENDING)
+    assert pending.count() == 10
+    assert all(event.attempts == 1 and "Error" in event.last_error for event in pending)
+
+    assert outbox.outbox_publish_pending() == 0  # backing off: nothing is tried before its time
+
+    settings.EVENTS_BROKER_URL = event_queue.conn.as_uri(include_password=True)
+    OutboxEvent.objects.update(next_attempt_at=OutboxEvent.objects.values("created_at")[:1])  # the backoff passed
+    assert outbox.outbox_publish_pending() == 10
+    assert outbox.outbox_publish_pending() == 0
+
+    received = Counter(m.payload["order_id"] for m in event_queue.drain())
+    assert received == Counter({str(order.pk): 1 for order in orders})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_at_once_publish_each_of_200_events_exactly_once(event_queue):
+    customer = UserFactory()
+    variants = VariantFactory.create_batch(4, stock_quantity=1000)
+    orders = [make_order(user=customer, variants=[variants[i % 4]]) for i in range(100)]
+    for order in orders:
+        order_cancel(order_id=order.pk, actor=customer, reason="duplicate order")  # 2 more events each
+    assert OutboxEvent.objects.count() == 300
+
+    barrier = threading.Barrier(2)
+
+    def relay():
+        try:
+            barrier.wait()
+            outbox.outbox_publish_pending(batch_size=25)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    outbox.outbox_publish_pending()  # a sweep takes whatever one relay left waiting behind the other
+
+    messages = event_queue.drain()
+    counts = Counter(m.payload["event_id"] for m in messages)
+    assert len(counts) == 300
+    assert set(counts.values()) == {1}
+    sequences = defaultdict(list)
+    for message in messages:
+        sequences[message.payload["order_id"]].append(message.payload["event_type"])
+    assert all(types == ["order.created", "order.status_changed", "order.cancelled"] for types in sequences.values())
+
+
+@pytest.mark.django_db
+def test_a_redelivered_event_sends_one_email(customer):
+    order = make_order(user=customer)
+    envelope = OutboxEvent.objects.get(order=order).payload
+
+    assert event_handle(handler_name="order_confirmation_email", envelope=envelope) is True
+    assert event_handle(handler_name="order_confirmation_email", envelope=envelope) is False
+
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [customer.email]
+    assert order.order_number in mail.outbox[0].subject
+    assert ProcessedEvent.objects.filter(event_id=envelope["event_id"]).count() == 1
+
+
+@pytest.mark.django_db
+def test_cancellation_email_goes_to_the_snapshot_address(customer):
+    order = make_order(user=customer)
+    order_cancel(order_id=order.pk, actor=customer, reason="found it cheaper")
+    envelope = OutboxEvent.objects.get(order=order, event_type="order.cancelled").payload
+    event_handle(handler_name="order_cancellation_email", envelope=envelope)
+    assert mail.outbox[0].to == [customer.email]
+    assert "found it cheaper" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_failed_events_are_visible_and_can_be_retried(settings, capsys):
+    settings.EVENTS_BROKER_URL = CLOSED_PORT_URL
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    make_order()
+    outbox.outbox_publish_pending()
+    event = OutboxEvent.objects.get()
+    assert event.status == OutboxStatus.FAILED
+
+    call_command("outbox_status")
+    out = capsys.readouterr().out
+    assert "failed:    1" in out and "pending:   0" in out
+
+    assert outbox.outbox_retry(event_ids=[event.pk]) == 1
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (OutboxStatus.PENDING, 0)
