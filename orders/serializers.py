@@ -38,7 +38,8 @@ class ShippingAddressSerializer(serializers.Serializer):
 
 
 class OrderCreateSerializer(serializers.Serializer):
-    items = OrderLineInputSerializer(many=True, min_length=1, max_length=MAX_LINES)
+    # A ListField, not `many=True`: an empty or too long list is reported at `items`, not `items.non_field_errors`.
+    items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
     shipping_address = ShippingAddressSerializer()
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
@@ -51,6 +52,15 @@ class OrderCancelSerializer(serializers.Serializer):
 class OrderTransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ItemFulfillmentSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED])
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, required=False, help_text="Units to ship; defaults to all remaining"
+    )
+    carrier = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
 
 # ---- output ----------------------------------------------------------------------------------------
