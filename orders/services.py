@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +30,8 @@ from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ORDER_NUMBER_ATTEMPTS = 5
+# Items in these statuses take no further fulfillment step.
+CLOSED_ITEM_STATUSES = frozenset({FulfillmentStatus.DELIVERED, FulfillmentStatus.CANCELLED, FulfillmentStatus.RETURNED})
 
 
 @dataclass(frozen=True)
@@ -254,7 +257,13 @@ def order_transition(
     """The one way an order's status changes: lock the row, check the move against the transition
     table, release stock on the way out, write history and events, all in one transaction.
     `actor` None means the system (a scheduled task)."""
-    order = _lock_order(order_id)
+    return _transition(_lock_order(order_id), to_status, actor, note, cancel_reason)
+
+
+def _transition(
+    order: Order, to_status: str, actor: User | None, note: str = "", cancel_reason: str | None = None
+) -> Order:
+    """order_transition on an order row this transaction already holds locked."""
     from_status = order.status
     if not can_transition(from_status, to_status):
         raise InvalidTransition(f"An order that is {from_status} cannot become {to_status}.")
@@ -265,10 +274,12 @@ def order_transition(
     if to_status in STOCK_RELEASING:
         # Only units still in the warehouse go back; the status move happens once, so this runs once.
         stock_release({item.variant_id: item.quantity - item.shipped_quantity for item in items if item.variant_id})
-        unshipped = [item for item in items if item.shipped_quantity == 0]
-        for item in unshipped:
-            item.fulfillment_status = FulfillmentStatus.CANCELLED
-        OrderItem.objects.bulk_update(unshipped, ["fulfillment_status"])
+        _set_items(items, FulfillmentStatus.CANCELLED, when=lambda item: item.shipped_quantity == 0)
+    elif to_status == OrderStatus.SHIPPED:
+        # A staff move to shipped ships whatever was still waiting, so items agree with the order.
+        _set_items(items, FulfillmentStatus.SHIPPED, when=_is_waiting, shipped_quantity=_all_units, shipped_at=now)
+    elif to_status == OrderStatus.DELIVERED:
+        _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
 
     order.status = to_status
     changed = ["status", "last_event_sequence", "updated_at"]
@@ -294,6 +305,28 @@ def order_transition(
     return order
 
 
+def _is_open(item: OrderItem) -> bool:
+    return item.fulfillment_status not in CLOSED_ITEM_STATUSES
+
+
+def _is_waiting(item: OrderItem) -> bool:
+    return item.fulfillment_status in (FulfillmentStatus.PENDING, FulfillmentStatus.PROCESSING)
+
+
+def _all_units(item: OrderItem) -> int:
+    return item.quantity
+
+
+def _set_items(items: list[OrderItem], status: str, *, when, **values) -> None:
+    """Move the items `when` selects to `status`; a callable value is computed per item."""
+    chosen = [item for item in items if when(item)]
+    for item in chosen:
+        item.fulfillment_status = status
+        for field, value in values.items():
+            setattr(item, field, value(item) if callable(value) else value)
+    OrderItem.objects.bulk_update(chosen, ["fulfillment_status", *values])
+
+
 @transaction.atomic
 def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
     """Customers cancel their own orders while pending or confirmed; staff also while processing.
@@ -301,6 +334,100 @@ def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
     order = _lock_order(order_id)
     if not actor.is_staff and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
         raise InvalidTransition(f"An order that is {order.status} can no longer be cancelled by the customer.")
-    return order_transition(
-        order_id=order.pk, to_status=OrderStatus.CANCELLED, actor=actor, note=reason, cancel_reason=reason
+    return _transition(order, OrderStatus.CANCELLED, actor, note=reason, cancel_reason=reason)
+
+
+@transaction.atomic
+def item_fulfill(
+    *,
+    order_id: uuid.UUID,
+    item_id: str,
+    actor: User,
+    status: str,
+    quantity: int | None = None,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+) -> Order:
+    """Ship some units of one item (partial shipments add up) or mark it delivered. When every
+    non-cancelled item is shipped the order becomes shipped, when every one is delivered, delivered,
+    through the same transition as a staff move, so history and events follow."""
+    order = _lock_order(order_id)
+    items = list(order.items.all())
+    item = next((item for item in items if item.item_id == item_id), None)
+    if item is None:
+        raise NotFound("No such item on this order.")
+    now = timezone.now()
+    if status == FulfillmentStatus.SHIPPED:
+        _ship(order, item, quantity, carrier, tracking_number, now)
+    else:
+        if item.fulfillment_status != FulfillmentStatus.SHIPPED:
+            raise InvalidTransition(
+                f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."
+            )
+        item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
+        item.save(update_fields=["fulfillment_status", "delivered_at"])
+    events.event_record(
+        order=order,
+        event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
+        data={
+            "item_id": item.item_id,
+            "fulfillment_status": item.fulfillment_status,
+            "shipped_quantity": item.shipped_quantity,
+            "carrier": item.carrier,
+            "tracking_number": item.tracking_number,
+        },
     )
+    live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
+    if order.status == OrderStatus.PROCESSING and all(
+        i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
+    ):
+        _transition(order, OrderStatus.SHIPPED, actor, note="Every item shipped")
+    if order.status == OrderStatus.SHIPPED and all(i.fulfillment_status == FulfillmentStatus.DELIVERED for i in live):
+        _transition(order, OrderStatus.DELIVERED, actor, note="Every item delivered")
+    order.save(update_fields=["last_event_sequence", "updated_at"])
+    _attach_items(order, items)
+    return order
+
+
+def _ship(
+    order: Order, item: OrderItem, quantity: int | None, carrier: str | None, tracking_number: str | None, now
+) -> None:
+    if order.status != OrderStatus.PROCESSING:
+        raise InvalidTransition(f"Items ship only while the order is processing; it is {order.status}.")
+    if not _is_waiting(item):
+        raise InvalidTransition(f"This item is {item.fulfillment_status} and cannot ship.")
+    remaining = item.quantity - item.shipped_quantity
+    quantity = remaining if quantity is None else quantity
+    if quantity > remaining:
+        raise ValidationError(
+            {"quantity": [ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code="invalid")]}
+        )
+    item.shipped_quantity += quantity
+    item.fulfillment_status = (
+        FulfillmentStatus.SHIPPED if item.shipped_quantity == item.quantity else FulfillmentStatus.PROCESSING
+    )
+    item.carrier = carrier or item.carrier
+    item.tracking_number = tracking_number or item.tracking_number
+    item.shipped_at = now
+    item.save(update_fields=["shipped_quantity", "fulfillment_status", "carrier", "tracking_number", "shipped_at"])
+
+
+def orders_expire_pending(*, batch_size: int = 100) -> int:
+    """Fail pending orders older than ORDER_PENDING_TTL, giving their stock back. Rows a customer is
+    working on right now are skipped (SKIP LOCKED) and picked up by the next run."""
+    ttl = settings.ORDER_PENDING_TTL
+    if not ttl:
+        return 0
+    expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(status=OrderStatus.PENDING, created_at__lt=timezone.now() - ttl)
+                .order_by("created_at")[:batch_size]
+            )
+            for order in batch:
+                _transition(order, OrderStatus.FAILED, None, note="Expired: not confirmed in time")
+        expired += len(batch)
+        if len(batch) < batch_size:
+            return expired

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from .handlers import event_handle
 from .outbox import outbox_publish_pending
+from .services import orders_expire_pending
 
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
@@ -26,3 +27,9 @@ def outbox_relay() -> int:
 def handle_order_event(handler_name: str, envelope: dict[str, Any]) -> bool:
     """One of our own handlers (e.g. the confirmation email) for one event; a redelivery is a no-op."""
     return event_handle(handler_name=handler_name, envelope=envelope)
+
+
+@shared_task(ignore_result=True, soft_time_limit=250, time_limit=300)
+def expire_pending_orders() -> int:
+    """Beat: fail pending orders older than ORDER_PENDING_TTL and give their stock back."""
+    return orders_expire_pending()

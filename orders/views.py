@@ -8,6 +8,7 @@ from order_project.permissions import IsStaff
 from . import selectors, services
 from .models import Order
 from .serializers import (
+    ItemFulfillmentSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderHistorySerializer,
@@ -32,7 +33,7 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.with_items(selectors.orders_visible_to(self.request.user).order_by("-created_at", "-id"))
 
     def get_permissions(self):
-        if self.action == "transition":
+        if self.action in ("transition", "fulfillment"):
             return [IsStaff()]
         return super().get_permissions()
 
@@ -70,6 +71,16 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             to_status=data.validated_data["status"],
             note=data.validated_data["note"],
             actor=request.user,
+        )
+        return Response(OrderSerializer(order).data)
+
+    @extend_schema(request=ItemFulfillmentSerializer, responses=OrderSerializer)
+    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>item_\d{1,4})/fulfillment")
+    def fulfillment(self, request, key=None, item_id=None):
+        data = ItemFulfillmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.item_fulfill(
+            order_id=self.get_object().pk, item_id=item_id, actor=request.user, **data.validated_data
         )
         return Response(OrderSerializer(order).data)
 
