@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from . import services
 from .models import User
 
 
@@ -17,8 +18,34 @@ class UserSignUpSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
+    # The service re-checks all of this; checking here too lets one 400 report every problem at once
+    # (a taken username alongside a missing password, say) instead of one round trip per problem.
+    def validate_username(self, value):
+        return _raise_if(services.username_problems(value), value)
+
+    def validate_email(self, value):
+        return _raise_if(services.email_problems(value), value)
+
+    def validate_password(self, value):
+        # Other fields may be invalid; the similarity check simply uses whatever text was sent.
+        text = {name: self.initial_data.get(name) for name in ("username", "email", "display_name")}
+        candidate = User(**{name: item for name, item in text.items() if isinstance(item, str)})
+        return _raise_if(services.password_problems(value, user=candidate), value)
+
 
 class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+    def validate_email(self, value):
+        user = self.context["user"]
+        if value == user.email:
+            return value
+        return _raise_if(services.email_problems(value, exclude=user), value)
+
+
+def _raise_if(problems, value):
+    if problems:
+        raise serializers.ValidationError(problems)
+    return value

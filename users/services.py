@@ -10,40 +10,53 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from .models import User
 
 
-def _ensure_email_free(email: str, *, exclude: User | None = None) -> None:
+def email_problems(email: str, *, exclude: User | None = None) -> list[ErrorDetail]:
+    """Emails are unique regardless of case (a blank email is allowed for any number of users)."""
     if not email:
-        return
+        return []
     taken = User.objects.filter(email__iexact=email)
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
-    if taken.exists():
-        raise ValidationError({"email": ["A user with this email already exists."]}, code="unique")
+    return [ErrorDetail("A user with this email already exists.", code="unique")] if taken.exists() else []
+
+
+def username_problems(username: str) -> list[ErrorDetail]:
+    """Usernames are unique regardless of case, so "Alice" cannot impersonate "alice"."""
+    if User.objects.filter(username__iexact=username).exists():
+        return [ErrorDetail("A user with that username already exists.", code="unique")]
+    return []
+
+
+def password_problems(password: str, *, user: User | None = None) -> list[ErrorDetail]:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS), as API error details."""
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return [
+            ErrorDetail(message, code=error.code or "invalid") for error in exc.error_list for message in error.messages
+        ]
+    return []
 
 
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "", phone: str = "") -> User:
     user = User(username=username, email=email, display_name=display_name, phone=phone)
-    errors: dict[str, list] = {}
-    try:
-        validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        errors["password"] = [
-            ErrorDetail(message, code=error.code or "invalid") for error in exc.error_list for message in error.messages
-        ]
-    if User.objects.filter(username__iexact=username).exists():
-        errors["username"] = [ErrorDetail("A user with that username already exists.", code="unique")]
-    try:
-        _ensure_email_free(email)
-    except ValidationError as exc:
-        errors.update(exc.detail)
+    problems = {
+        "username": username_problems(username),
+        "email": email_problems(email),
+        "password": password_problems(password, user=user),
+    }
+    errors = {attr: details for attr, details in problems.items() if details}
     if errors:
         raise ValidationError(errors)
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
-    except IntegrityError:
+    except IntegrityError as exc:
         # A concurrent sign-up took the same username or email between our check and the insert.
-        raise ValidationError({"username": ["A user with that username or email already exists."]}, code="unique")
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+        attr = "email" if "email" in constraint else "username"
+        raise ValidationError({attr: [f"A user with this {attr} already exists."]}, code="unique")
     return user
 
 
@@ -52,7 +65,8 @@ def user_update(
 ) -> User:
     changed = []
     if email is not None and email != user.email:
-        _ensure_email_free(email, exclude=user)
+        if problems := email_problems(email, exclude=user):
+            raise ValidationError({"email": problems})
         user.email = email
         changed.append("email")
     if display_name is not None:

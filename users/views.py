@@ -7,6 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from order_project.lookups import UUID_PATTERN
 from order_project.permissions import IsStaff
 
 from . import selectors, services
@@ -17,6 +18,8 @@ from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSeriali
 class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = UserSerializer
     queryset = User.objects.none()
+    # Ids are UUIDs: anything else is a 404 from the router, never a 500 from the ORM.
+    lookup_value_regex = UUID_PATTERN
 
     def get_permissions(self):
         if self.action == "create":
@@ -46,7 +49,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get", "patch"])
     def me(self, request):
         if request.method == "PATCH":
-            data = UserUpdateSerializer(data=request.data, partial=True)
+            data = UserUpdateSerializer(data=request.data, partial=True, context={"user": request.user})
             data.is_valid(raise_exception=True)
             services.user_update(user=request.user, **data.validated_data)
         return Response(UserSerializer(request.user).data)
