@@ -1,0 +1,545 @@
+"""Users through the public API: sign-up, tokens, the caller's profile and staff user management."""
+
+import uuid
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from conftest import client_for
+from tests.factories import StaffFactory, UserFactory, make_order
+from users import services
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's 10^6 rounds cost ~0.3 s per user; what these tests check does not depend on the hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+USERS_URL = "/api/v1/users/"
+ME_URL = "/api/v1/users/me/"
+TOKEN_URL = "/api/v1/auth/token/"
+PUBLIC_USER_FIELDS = {"id", "username", "email", "display_name", "phone", "is_staff"}
+GOOD_PASSWORD = "Tr1cky-Walrus-Lamp"
+
+
+def deactivate_url(user_id) -> str:
+    return f"{USERS_URL}{user_id}/deactivate/"
+
+
+def errors_by_attr(response, status: int, error_type: str = "validation_error") -> dict[str, set[str]]:
+    """Assert the contract's error shape and return {attr: {codes}}."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"type", "errors"}
+    assert body["type"] == error_type
+    assert body["errors"], body
+    result: dict[str, set[str]] = {}
+    for error in body["errors"]:
+        assert set(error) == {"code", "detail", "attr"}
+        assert error["detail"]
+        result.setdefault(error["attr"], set()).add(error["code"])
+    return result
+
+
+def assert_client_error(response, status: int, code: str) -> None:
+    assert errors_by_attr(response, status, "client_error") == {None: {code}}
+
+
+def signup_payload(**overrides):
+    payload = {
+        "username": "jdoe",
+        "email": "John.Doe@example.com",
+        "password": GOOD_PASSWORD,
+        "display_name": "John",
+        "phone": "+1234567890",
+    }
+    payload.update(overrides)
+    return payload
+
+
+# ---- sign-up --------------------------------------------------------------------------------------
+
+
+def test_sign_up_returns_public_fields_only_and_stores_a_hashed_password(anon_client):
+    response = anon_client.post(USERS_URL, signup_payload())
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == PUBLIC_USER_FIELDS
+    user = User.objects.get(username="jdoe")
+    assert body == {
+        "id": str(user.pk),
+        "username": "jdoe",
+        "email": "John.Doe@example.com",
+        "display_name": "John",
+        "phone": "+1234567890",
+        "is_staff": False,
+    }
+    assert user.password != GOOD_PASSWORD
+    assert user.check_password(GOOD_PASSWORD)
+    assert user.is_active and user.deleted_at is None
+    assert GOOD_PASSWORD not in response.content.decode()
+
+
+def test_sign_up_cannot_grant_staff_or_superuser(anon_client):
+    response = anon_client.post(USERS_URL, signup_payload(is_staff=True, is_superuser=True))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["is_staff"] is False
+    user = User.objects.get(username="jdoe")
+    assert not user.is_staff and not user.is_superuser
+
+
+def test_sign_up_with_only_username_and_password(anon_client):
+    response = anon_client.post(USERS_URL, {"username": "minimal", "password": GOOD_PASSWORD})
+
+    assert response.status_code == 201, response.content
+    assert response.json() | {"id": None} == {
+        "id": None,
+        "username": "minimal",
+        "email": "",
+        "display_name": "",
+        "phone": "",
+        "is_staff": False,
+    }
+
+
+def test_signed_up_user_gets_a_token_that_authenticates(anon_client):
+    assert anon_client.post(USERS_URL, signup_payload()).status_code == 201
+
+    response = anon_client.post(TOKEN_URL, {"username": "jdoe", "password": GOOD_PASSWORD})
+
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"token"}
+    key = response.json()["token"]
+    assert Token.objects.get(key=key).user.username == "jdoe"
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    me = client.get(ME_URL)
+    assert me.status_code == 200
+    assert me.json()["username"] == "jdoe"
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        ("Ab1-x", "password_too_short"),
+        ("password123", "password_too_common"),
+        ("839201746512", "password_entirely_numeric"),
+        ("jdoe-example", "password_too_similar"),
+    ],
+)
+def test_sign_up_with_weak_password_is_rejected_by_django_validators(anon_client, password, code):
+    response = anon_client.post(USERS_URL, signup_payload(password=password, email="jdoe@example.com"))
+
+    errors = errors_by_attr(response, 400)
+    assert set(errors) == {"password"}
+    assert code in errors["password"]
+    assert not User.objects.filter(username="jdoe").exists()
+
+
+def test_sign_up_with_taken_username_is_rejected(anon_client):
+    UserFactory(username="jdoe")
+
+    response = anon_client.post(USERS_URL, signup_payload(email="other@example.com"))
+
+    assert errors_by_attr(response, 400) == {"username": {"unique"}}
+    assert User.objects.filter(username="jdoe").count() == 1
+
+
+def test_sign_up_with_username_differing_only_in_case_is_rejected(anon_client):
+    UserFactory(username="jdoe")
+
+    response = anon_client.post(USERS_URL, signup_payload(username="JDoe", email="other@example.com"))
+
+    assert errors_by_attr(response, 400) == {"username": {"unique"}}
+    assert not User.objects.filter(username="JDoe").exists()
+
+
+def test_sign_up_with_taken_email_in_another_case_is_rejected(anon_client):
+    UserFactory(email="john.doe@example.com")
+
+    response = anon_client.post(USERS_URL, signup_payload(email="JOHN.DOE@Example.COM"))
+
+    assert errors_by_attr(response, 400) == {"email": {"unique"}}
+    assert not User.objects.filter(username="jdoe").exists()
+
+
+@pytest.mark.parametrize(
+    ("attr", "existing"), [("username", {"username": "jdoe"}), ("email", {"email": "JOHN.DOE@example.com"})]
+)
+def test_sign_up_losing_a_race_for_username_or_email_is_400_not_500(anon_client, monkeypatch, attr, existing):
+    """Another sign-up commits the same name between our check and our insert: the database decides."""
+    UserFactory(**existing)
+    monkeypatch.setattr(services, "username_problems", lambda username: [])
+    monkeypatch.setattr(services, "email_problems", lambda email, exclude=None: [])
+
+    response = anon_client.post(USERS_URL, signup_payload())
+
+    assert errors_by_attr(response, 400) == {attr: {"unique"}}
+
+
+def test_sign_up_with_missing_fields_lists_every_missing_field(anon_client):
+    response = anon_client.post(USERS_URL, {})
+
+    assert errors_by_attr(response, 400) == {"username": {"required"}, "password": {"required"}}
+
+
+def test_sign_up_reports_every_problem_at_once(anon_client):
+    UserFactory(username="jdoe", email="john.doe@example.com")
+
+    response = anon_client.post(USERS_URL, signup_payload(password="123"))
+
+    errors = errors_by_attr(response, 400)
+    assert set(errors) == {"username", "email", "password"}
+    assert User.objects.count() == 1
+
+
+def test_sign_up_reports_taken_username_together_with_malformed_fields(anon_client):
+    UserFactory(username="jdoe")
+
+    response = anon_client.post(USERS_URL, {"username": "jdoe", "email": "not-an-email", "phone": "1" * 33})
+
+    errors = errors_by_attr(response, 400)
+    assert errors == {"username": {"unique"}, "email": {"invalid"}, "password": {"required"}, "phone": {"max_length"}}
+
+
+def test_sign_up_reports_weak_password_together_with_malformed_fields(anon_client):
+    response = anon_client.post(USERS_URL, {"username": "has space", "password": "123"})
+
+    errors = errors_by_attr(response, 400)
+    assert set(errors) == {"username", "password"}
+    assert "password_too_short" in errors["password"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "not-an-email"),
+        ("username", "has space"),
+        ("username", "u" * 151),
+        ("display_name", "d" * 151),
+        ("phone", "1" * 33),
+    ],
+)
+def test_sign_up_with_invalid_field_is_rejected(anon_client, field, value):
+    response = anon_client.post(USERS_URL, signup_payload(**{field: value}))
+
+    assert set(errors_by_attr(response, 400)) == {field}
+    assert not User.objects.exists()
+
+
+def test_sign_up_closed_by_setting_is_forbidden(anon_client, settings):
+    settings.USER_SIGNUP_OPEN = False
+
+    response = anon_client.post(USERS_URL, signup_payload())
+
+    assert_client_error(response, 403, "permission_denied")
+    assert not User.objects.exists()
+
+
+# ---- tokens and authentication ------------------------------------------------------------------
+
+
+def test_token_for_existing_user_authenticates_as_that_user(anon_client):
+    user = UserFactory(username="alice")
+
+    response = anon_client.post(TOKEN_URL, {"username": "alice", "password": "s3cret-Passw0rd"})
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"token": Token.objects.get(user=user).key}
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert anon_client.get(ME_URL).json()["id"] == str(user.pk)
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"username": "alice", "password": "wrong-password"},
+        {"username": "nobody", "password": "s3cret-Passw0rd"},
+    ],
+)
+def test_token_with_bad_credentials_is_rejected(anon_client, credentials):
+    UserFactory(username="alice")
+
+    response = anon_client.post(TOKEN_URL, credentials)
+
+    assert response.status_code == 400
+    errors_by_attr(response, 400)
+    assert not Token.objects.exists()
+
+
+def test_token_with_missing_credentials_lists_both_fields(anon_client):
+    response = anon_client.post(TOKEN_URL, {})
+
+    assert errors_by_attr(response, 400) == {"username": {"required"}, "password": {"required"}}
+
+
+def test_me_without_credentials_is_401_not_authenticated(anon_client):
+    assert_client_error(anon_client.get(ME_URL), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("header", ["Token not-a-real-key", "Token ", "Bearer abc", "Token a b"])
+def test_me_with_bad_token_is_401(anon_client, header):
+    anon_client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = anon_client.get(ME_URL)
+
+    assert response.status_code == 401
+    code = errors_by_attr(response, 401, "client_error")[None]
+    # "Bearer" is not our scheme, so the request is simply unauthenticated.
+    assert code == ({"not_authenticated"} if header.startswith("Bearer") else {"authentication_failed"})
+
+
+# ---- the caller's profile --------------------------------------------------------------------------
+
+
+def test_me_returns_the_callers_profile(customer_client, customer):
+    response = customer_client.get(ME_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "id": str(customer.pk),
+        "username": customer.username,
+        "email": customer.email,
+        "display_name": customer.display_name,
+        "phone": customer.phone,
+        "is_staff": False,
+    }
+
+
+def test_me_patch_updates_profile_fields(customer_client, customer):
+    response = customer_client.patch(
+        ME_URL, {"email": "new@example.com", "display_name": "New Name", "phone": "+4470000000"}
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "id": str(customer.pk),
+        "username": customer.username,
+        "email": "new@example.com",
+        "display_name": "New Name",
+        "phone": "+4470000000",
+        "is_staff": False,
+    }
+    customer.refresh_from_db()
+    assert (customer.email, customer.display_name, customer.phone) == ("new@example.com", "New Name", "+4470000000")
+
+
+def test_me_patch_of_one_field_leaves_the_others(customer_client, customer):
+    email, phone = customer.email, customer.phone
+
+    response = customer_client.patch(ME_URL, {"display_name": "Only This"})
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert (customer.email, customer.display_name, customer.phone) == (email, "Only This", phone)
+
+
+def test_me_patch_cannot_change_username_or_grant_staff(customer_client, customer):
+    username = customer.username
+
+    response = customer_client.patch(ME_URL, {"username": "hijack", "is_staff": True, "is_superuser": True})
+
+    assert response.status_code == 200
+    assert response.json()["is_staff"] is False
+    customer.refresh_from_db()
+    assert customer.username == username
+    assert not customer.is_staff and not customer.is_superuser
+
+
+def test_me_patch_with_over_long_values_reports_each_and_changes_nothing(customer_client, customer):
+    before = (customer.email, customer.display_name, customer.phone)
+
+    response = customer_client.patch(
+        ME_URL, {"email": "a" * 250 + "@example.com", "display_name": "d" * 151, "phone": "1" * 33}
+    )
+
+    assert set(errors_by_attr(response, 400)) == {"email", "display_name", "phone"}
+    customer.refresh_from_db()
+    assert (customer.email, customer.display_name, customer.phone) == before
+
+
+def test_me_patch_with_invalid_email_is_rejected(customer_client):
+    assert set(errors_by_attr(customer_client.patch(ME_URL, {"email": "nope"}), 400)) == {"email"}
+
+
+def test_me_patch_to_another_users_email_in_any_case_is_rejected(customer_client, customer):
+    UserFactory(email="taken@example.com")
+    email = customer.email
+
+    response = customer_client.patch(ME_URL, {"email": "TAKEN@example.com"})
+
+    assert errors_by_attr(response, 400) == {"email": {"unique"}}
+    customer.refresh_from_db()
+    assert customer.email == email
+
+
+def test_me_patch_reports_taken_email_together_with_other_problems(customer_client):
+    UserFactory(email="taken@example.com")
+
+    response = customer_client.patch(ME_URL, {"email": "taken@example.com", "phone": "1" * 33})
+
+    assert errors_by_attr(response, 400) == {"email": {"unique"}, "phone": {"max_length"}}
+
+
+def test_me_patch_may_change_the_case_of_ones_own_email(customer_client, customer):
+    response = customer_client.patch(ME_URL, {"email": customer.email.upper()})
+
+    assert response.status_code == 200, response.content
+    customer.refresh_from_db()
+    assert customer.email == customer.email.upper()
+
+
+def test_me_patch_without_credentials_is_401(anon_client):
+    assert_client_error(anon_client.patch(ME_URL, {"display_name": "x"}), 401, "not_authenticated")
+
+
+# ---- staff: list and search -------------------------------------------------------------------------
+
+
+def test_staff_lists_users_paginated(staff_client, staff):
+    UserFactory.create_batch(3)
+
+    response = staff_client.get(USERS_URL, {"limit": 2})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == 4
+    assert body["previous"] is None
+    assert "offset=2" in body["next"]
+    assert len(body["results"]) == 2
+    assert all(set(user) == PUBLIC_USER_FIELDS for user in body["results"])
+
+    rest = staff_client.get(body["next"]).json()
+    assert rest["next"] is None
+    seen = [user["id"] for user in body["results"] + rest["results"]]
+    assert sorted(seen) == sorted(str(user.pk) for user in User.objects.all())
+
+
+@pytest.mark.parametrize("search", ["zebra", "ZEBRA@Zoo", "Stripes"])
+def test_staff_searches_users_by_username_email_or_display_name(staff_client, search):
+    target = UserFactory(username="zebra_one", email="zebra@zoo.example", display_name="Mr Stripes")
+    UserFactory(username="lion", email="lion@zoo.example", display_name="King")
+
+    response = staff_client.get(USERS_URL, {"search": search})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    assert body["results"] == [
+        {
+            "id": str(target.pk),
+            "username": "zebra_one",
+            "email": "zebra@zoo.example",
+            "display_name": "Mr Stripes",
+            "phone": target.phone,
+            "is_staff": False,
+        }
+    ]
+
+
+def test_customer_cannot_list_users(customer_client):
+    assert_client_error(customer_client.get(USERS_URL), 403, "permission_denied")
+
+
+def test_anonymous_cannot_list_users(anon_client):
+    assert_client_error(anon_client.get(USERS_URL), 401, "not_authenticated")
+
+
+# ---- staff: deactivation ------------------------------------------------------------------------------
+
+
+def test_staff_deactivates_user_who_then_cannot_authenticate(staff_client):
+    user = UserFactory(username="leaving")
+    victim_client = client_for(user)
+    assert victim_client.get(ME_URL).status_code == 200
+
+    response = staff_client.post(deactivate_url(user.pk))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == str(user.pk)
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert user.deleted_at is not None
+    # The token they already hold stops working at once ...
+    assert victim_client.get(ME_URL).status_code == 401
+    # ... and they cannot get a new one.
+    relogin = APIClient().post(TOKEN_URL, {"username": "leaving", "password": "s3cret-Passw0rd"})
+    errors_by_attr(relogin, 400)
+    assert not Token.objects.filter(user=user).exists()
+
+
+def test_deactivation_leaves_the_users_orders_unchanged(staff_client):
+    user = UserFactory(display_name="Frozen Name", email="frozen@example.com")
+    order = make_order(user=user)
+    before = staff_client.get(f"/api/v1/orders/{order.pk}/")
+    assert before.status_code == 200
+    assert before.json()["customer"] == {
+        "user_id": str(user.pk),
+        "display_name": "Frozen Name",
+        "email": "frozen@example.com",
+        "phone": user.phone,
+    }
+
+    assert staff_client.post(deactivate_url(user.pk)).status_code == 200
+
+    after = staff_client.get(f"/api/v1/orders/{order.pk}/")
+    assert after.status_code == 200
+    assert after.json() == before.json()
+
+
+def test_deactivating_twice_keeps_the_first_deletion_time(staff_client):
+    user = UserFactory()
+    assert staff_client.post(deactivate_url(user.pk)).status_code == 200
+    user.refresh_from_db()
+    first = user.deleted_at
+
+    assert staff_client.post(deactivate_url(user.pk)).status_code == 200
+
+    user.refresh_from_db()
+    assert user.deleted_at == first
+
+
+def test_deactivating_unknown_user_is_404(staff_client):
+    assert_client_error(staff_client.post(deactivate_url(uuid.uuid4())), 404, "not_found")
+
+
+@pytest.mark.parametrize("bad_id", ["not-a-uuid", "123", "me"])
+def test_deactivating_with_a_non_uuid_id_is_404(staff_client, bad_id):
+    response = staff_client.post(deactivate_url(bad_id))
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_customer_cannot_deactivate_anyone(customer_client):
+    other = UserFactory()
+
+    assert_client_error(customer_client.post(deactivate_url(other.pk)), 403, "permission_denied")
+    other.refresh_from_db()
+    assert other.is_active and other.deleted_at is None
+
+
+def test_anonymous_cannot_deactivate(anon_client):
+    other = UserFactory()
+
+    assert_client_error(anon_client.post(deactivate_url(other.pk)), 401, "not_authenticated")
+    other.refresh_from_db()
+    assert other.is_active
+
+
+def test_staff_user_cannot_deactivate_via_get(staff_client):
+    other = StaffFactory()
+
+    response = staff_client.get(deactivate_url(other.pk))
+
+    assert response.status_code == 405
+    other.refresh_from_db()
+    assert other.is_active
