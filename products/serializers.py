@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
@@ -16,6 +17,9 @@ def validate_attributes(value):
             raise serializers.ValidationError(
                 "Attribute names (1-50 chars) and values (up to 200 chars) must be text.", code="invalid"
             )
+        if "\x00" in key or "\x00" in item:
+            # PostgreSQL's jsonb cannot store U+0000; without this check the insert fails with a 500.
+            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
     return value
 
 
@@ -27,6 +31,19 @@ class SupplierSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
 
 
+class VariantListSerializer(serializers.ListSerializer):
+    """Errors about the list itself (empty, too long, not a list) belong to `variants`, not to
+    `variants.non_field_errors`, which is no path into the request body."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict) and set(exc.detail) == {api_settings.NON_FIELD_ERRORS_KEY}:
+                raise serializers.ValidationError(exc.detail[api_settings.NON_FIELD_ERRORS_KEY])
+            raise
+
+
 class VariantSerializer(serializers.ModelSerializer):
     attributes = serializers.JSONField(required=False, validators=[validate_attributes])
     price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000, required=False)
@@ -36,6 +53,7 @@ class VariantSerializer(serializers.ModelSerializer):
         model = ProductVariant
         fields = ["id", "name", "sku", "attributes", "price_cents", "stock_quantity"]
         extra_kwargs = {"sku": {"validators": []}}
+        list_serializer_class = VariantListSerializer
 
 
 class ProductSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from order_project.lookups import UUID_PATTERN
+from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import IsStaff
 
 from . import selectors, services
@@ -59,11 +59,11 @@ class ProductViewSet(viewsets.ModelViewSet):
         staff = self.request.user.is_staff
         statuses = None
         if staff and params.get("status"):
-            statuses = params["status"].split(",")
+            statuses = [item for item in params["status"].split(",") if item]
             unknown = set(statuses) - set(ProductStatus.values)
             if unknown:
                 raise ValidationError({"status": [f"Unknown status: {', '.join(sorted(unknown))}."]}, code="invalid")
-        return selectors.product_list(staff=staff, search=params.get("search", "")[:100], statuses=statuses)
+        return selectors.product_list(staff=staff, search=search_param(params), statuses=statuses)
 
     def _product(self):
         # Reads after a write go through the selector so the response has supplier and variants.

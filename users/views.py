@@ -7,7 +7,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from order_project.lookups import UUID_PATTERN
+from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import IsStaff
 
 from . import selectors, services
@@ -29,7 +29,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return [IsStaff()]
 
     def get_queryset(self):
-        return selectors.user_list(search=self.request.query_params.get("search", "")[:100])
+        return selectors.user_list(search=search_param(self.request.query_params))
 
     @extend_schema(parameters=[OpenApiParameter("search", str, description="Username, email or display name")])
     def list(self, request, *args, **kwargs):
