@@ -445,6 +445,12 @@ def test_staff_searches_users_by_username_email_or_display_name(staff_client, se
     ]
 
 
+def test_staff_search_with_a_null_character_is_400_not_500(staff_client):
+    response = staff_client.get(USERS_URL, {"search": "ze\x00bra"})
+
+    assert errors_by_attr(response, 400) == {"search": {"null_characters_not_allowed"}}
+
+
 def test_customer_cannot_list_users(customer_client):
     assert_client_error(customer_client.get(USERS_URL), 403, "permission_denied")
 
