@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -23,6 +24,23 @@ def validate_attributes(value):
     return value
 
 
+ATTRIBUTES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "maxLength": 200},
+    "maxProperties": MAX_ATTRIBUTES,
+    "example": {"Color": "Red", "Size": "L"},
+}
+
+
+@extend_schema_field(ATTRIBUTES_SCHEMA)
+class AttributesField(serializers.JSONField):
+    """{"Color": "Red", ...}: any JSON is parsed, then validate_attributes insists on a flat text map."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [validate_attributes])
+        super().__init__(**kwargs)
+
+
 class SupplierSerializer(serializers.ModelSerializer):
     class Meta:
         model = Supplier
@@ -45,13 +63,28 @@ class VariantListSerializer(serializers.ListSerializer):
 
 
 class VariantSerializer(serializers.ModelSerializer):
-    attributes = serializers.JSONField(required=False, validators=[validate_attributes])
-    price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000, required=False)
-    stock_quantity = serializers.IntegerField(min_value=0, max_value=1_000_000_000, required=False)
+    """A variant as the API shows it: every field always present."""
+
+    attributes = AttributesField(read_only=True)
 
     class Meta:
         model = ProductVariant
         fields = ["id", "name", "sku", "attributes", "price_cents", "stock_quantity"]
+        read_only_fields = fields
+
+
+class VariantWriteSerializer(serializers.ModelSerializer):
+    """A variant as staff send it (create, nested in a product or alone, and PATCH)."""
+
+    attributes = AttributesField(required=False)
+    price_cents = serializers.IntegerField(
+        min_value=0, max_value=100_000_000, required=False, help_text="Defaults to the product's base_price_cents."
+    )
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=1_000_000_000, required=False)
+
+    class Meta:
+        model = ProductVariant
+        fields = ["name", "sku", "attributes", "price_cents", "stock_quantity"]
         extra_kwargs = {"sku": {"validators": []}}
         list_serializer_class = VariantListSerializer
 
@@ -86,7 +119,7 @@ class ProductWriteSerializer(serializers.Serializer):
     image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3)
     base_price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000)
-    variants = VariantSerializer(many=True, min_length=1, max_length=100)
+    variants = VariantWriteSerializer(many=True, min_length=1, max_length=100)
 
 
 class ProductUpdateSerializer(ProductWriteSerializer):

@@ -17,6 +17,7 @@ from .serializers import (
     ProductWriteSerializer,
     SupplierSerializer,
     VariantSerializer,
+    VariantWriteSerializer,
 )
 
 
@@ -98,19 +99,19 @@ class ProductViewSet(viewsets.ModelViewSet):
         services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=VariantSerializer, responses={201: VariantSerializer})
+    @extend_schema(request=VariantWriteSerializer, responses={201: VariantSerializer})
     @action(detail=True, methods=["post"])
     def variants(self, request, pk=None):
-        data = VariantSerializer(data=request.data)
+        data = VariantWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         variant = services.variant_create(product=self.get_object(), **data.validated_data)
         return Response(VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=VariantSerializer, responses=VariantSerializer)
+    @extend_schema(request=VariantWriteSerializer, responses=VariantSerializer)
     @action(detail=True, methods=["patch"], url_path=f"variants/(?P<variant_id>{UUID_PATTERN})")
     def variant_detail(self, request, pk=None, variant_id=None):
         variant = get_object_or_404(ProductVariant, pk=variant_id, product=self.get_object())
-        data = VariantSerializer(variant, data=request.data, partial=True)
+        data = VariantWriteSerializer(variant, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         variant = services.variant_update(variant=variant, **data.validated_data)
         return Response(VariantSerializer(variant).data)

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -35,7 +36,8 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=UserSignUpSerializer, responses={201: UserSerializer})
+    # 403 when the USER_SIGNUP_OPEN setting closes sign-up (AllowAny hides it from the schema otherwise).
+    @extend_schema(request=UserSignUpSerializer, responses={201: UserSerializer, 403: ErrorResponse403Serializer})
     def create(self, request):
         if not settings.USER_SIGNUP_OPEN:
             raise PermissionDenied("Sign-up is closed.")
