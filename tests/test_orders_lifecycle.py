@@ -1,0 +1,462 @@
+"""POST /api/v1/orders/{id}/transition/ and /cancel/: every move of the lifecycle table through the API,
+what each writes (history, outbox events, stock) and that every refused move changes nothing."""
+
+import itertools
+
+import pytest
+
+from conftest import client_for
+from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent
+from orders.services import order_transition
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+
+pytestmark = pytest.mark.django_db
+
+STATUSES = ["pending", "confirmed", "processing", "shipped", "delivered", "cancelled", "refunded", "failed"]
+
+# The contract of /work/shared/API.md, written out here on purpose: the test must not read the table it checks.
+CONTRACT = {
+    "pending": {"confirmed", "cancelled", "failed"},
+    "confirmed": {"processing", "cancelled"},
+    "processing": {"shipped", "cancelled"},
+    "shipped": {"delivered"},
+    "delivered": {"refunded"},
+    "cancelled": set(),
+    "refunded": set(),
+    "failed": set(),
+}
+
+# The allowed moves that take a new order (pending) to each status.
+PATH_TO = {
+    "pending": [],
+    "confirmed": ["confirmed"],
+    "processing": ["confirmed", "processing"],
+    "shipped": ["confirmed", "processing", "shipped"],
+    "delivered": ["confirmed", "processing", "shipped", "delivered"],
+    "cancelled": ["cancelled"],
+    "refunded": ["confirmed", "processing", "shipped", "delivered", "refunded"],
+    "failed": ["failed"],
+}
+
+STOCK = 10
+QUANTITY = 3
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Every test here makes several users; the real password hasher would be most of the runtime."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def transition_url(order):
+    return f"/api/v1/orders/{order.pk}/transition/"
+
+
+def cancel_url(order):
+    return f"/api/v1/orders/{order.pk}/cancel/"
+
+
+def history_url(order):
+    return f"/api/v1/orders/{order.pk}/history/"
+
+
+def walk(order, to_status, actor=None):
+    """Bring `order` to `to_status` through allowed moves only, as the service would."""
+    for step in PATH_TO[to_status]:
+        order_transition(order_id=order.pk, to_status=step, actor=actor, note=f"walk to {step}")
+    order.refresh_from_db()
+    assert order.status == to_status
+    return order
+
+
+def stocks(variants):
+    return [type(v).objects.get(pk=v.pk).stock_quantity for v in variants]
+
+
+def two_line_order(user=None):
+    variants = [VariantFactory(stock_quantity=STOCK), VariantFactory(stock_quantity=STOCK)]
+    order = make_order(user=user, variants=variants, quantity=QUANTITY)
+    assert stocks(variants) == [STOCK - QUANTITY, STOCK - QUANTITY]
+    return order, variants
+
+
+def snapshot(order, variants):
+    """Everything a refused move must leave exactly as it was."""
+    order = Order.objects.get(pk=order.pk)
+    return {
+        "status": order.status,
+        "cancellation": order.cancellation,
+        "last_event_sequence": order.last_event_sequence,
+        "history": OrderStatusHistory.objects.filter(order=order).count(),
+        "events": OutboxEvent.objects.filter(order=order).count(),
+        "stock": stocks(variants),
+        "items": list(
+            OrderItem.objects.filter(order=order)
+            .order_by("line_number")
+            .values_list("fulfillment_status", "shipped_quantity", "shipped_at", "delivered_at")
+        ),
+    }
+
+
+def error(response):
+    body = response.json()
+    assert len(body["errors"]) == 1, body
+    return body["type"], body["errors"][0]
+
+
+def assert_sequences_gapless(order):
+    sequences = list(OutboxEvent.objects.filter(order=order).order_by("sequence").values_list("sequence", flat=True))
+    assert sequences == list(range(1, len(sequences) + 1))
+    assert Order.objects.get(pk=order.pk).last_event_sequence == len(sequences)
+
+
+# ---- every pair of the eight statuses -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("from_status", "to_status"), list(itertools.product(STATUSES, STATUSES)))
+def test_transition_pair(from_status, to_status, staff, staff_client):
+    order, variants = two_line_order()
+    walk(order, from_status, actor=StaffFactory())
+    before = snapshot(order, variants)
+    note = f"staff says {from_status} -> {to_status}"
+
+    response = staff_client.post(transition_url(order), {"status": to_status, "note": note})
+
+    if to_status not in CONTRACT[from_status]:
+        assert response.status_code == 409, response.json()
+        kind, err = error(response)
+        assert kind == "client_error"
+        assert err["code"] == "invalid_transition"
+        assert err["attr"] is None
+        assert from_status in err["detail"]
+        assert snapshot(order, variants) == before
+        return
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == to_status
+    order.refresh_from_db()
+    assert order.status == to_status
+
+    # One history row, by this staff member, with the note; the API shows it last.
+    assert OrderStatusHistory.objects.filter(order=order).count() == before["history"] + 1
+    last = OrderStatusHistory.objects.filter(order=order).order_by("created_at", "id").last()
+    assert (last.from_status, last.to_status, last.changed_by_id, last.note) == (
+        from_status,
+        to_status,
+        staff.pk,
+        note,
+    )
+    history = staff_client.get(history_url(order))
+    assert history.status_code == 200
+    assert len(history.json()) == before["history"] + 1
+    shown = history.json()[-1]
+    assert {k: shown[k] for k in ("from_status", "to_status", "changed_by", "note")} == {
+        "from_status": from_status,
+        "to_status": to_status,
+        "changed_by": str(staff.pk),
+        "note": note,
+    }
+
+    # Events: order.status_changed, plus order.cancelled for a cancellation, numbered after the earlier ones.
+    new_events = list(
+        OutboxEvent.objects.filter(order=order, sequence__gt=before["last_event_sequence"]).order_by("sequence")
+    )
+    expected_types = ["order.status_changed"] + (["order.cancelled"] if to_status == "cancelled" else [])
+    assert [e.event_type for e in new_events] == expected_types
+    assert new_events[0].payload["data"] == {
+        "from_status": from_status,
+        "to_status": to_status,
+        "changed_by": str(staff.pk),
+        "note": note,
+    }
+    assert new_events[0].payload["order_id"] == str(order.pk)
+    assert new_events[0].payload["event_type"] == "order.status_changed"
+    assert new_events[0].payload["event_id"] == str(new_events[0].id)
+    assert_sequences_gapless(order)
+
+    # Stock and items follow the move.
+    items = list(OrderItem.objects.filter(order=order).order_by("line_number"))
+    if to_status in ("cancelled", "failed"):
+        assert stocks(variants) == [STOCK, STOCK]
+        assert [i.fulfillment_status for i in items] == ["cancelled", "cancelled"]
+    else:
+        assert stocks(variants) == before["stock"] == [STOCK - QUANTITY, STOCK - QUANTITY]
+    if to_status == "cancelled":
+        assert new_events[1].payload["data"] == {
+            "order_number": order.order_number,
+            "reason": note,
+            "cancelled_by": str(staff.pk),
+        }
+        assert body["cancellation"]["reason"] == note
+        assert body["cancellation"]["cancelled_by"] == str(staff.pk)
+        assert body["cancellation"]["cancelled_at"]
+        assert order.cancellation == body["cancellation"]
+    else:
+        assert body["cancellation"] is None
+    if to_status == "shipped":
+        assert [(i.fulfillment_status, i.shipped_quantity) for i in items] == [("shipped", QUANTITY)] * 2
+        assert all(i.shipped_at is not None for i in items)
+        assert [i["fulfillment_status"] for i in body["items"]] == ["shipped", "shipped"]
+    if to_status == "delivered":
+        assert [i.fulfillment_status for i in items] == ["delivered", "delivered"]
+        assert all(i.delivered_at is not None for i in items)
+
+
+def test_every_move_is_in_the_history_with_who_made_it(staff, staff_client):
+    order, _ = two_line_order()
+    for step in ["confirmed", "processing", "shipped", "delivered", "refunded"]:
+        response = staff_client.post(transition_url(order), {"status": step, "note": f"to {step}"})
+        assert response.status_code == 200, response.json()
+
+    history = staff_client.get(history_url(order)).json()
+
+    assert [(h["from_status"], h["to_status"], h["changed_by"], h["note"]) for h in history] == [
+        (None, "pending", str(order.user_id), ""),
+        ("pending", "confirmed", str(staff.pk), "to confirmed"),
+        ("confirmed", "processing", str(staff.pk), "to processing"),
+        ("processing", "shipped", str(staff.pk), "to shipped"),
+        ("shipped", "delivered", str(staff.pk), "to delivered"),
+        ("delivered", "refunded", str(staff.pk), "to refunded"),
+    ]
+    assert [e.event_type for e in OutboxEvent.objects.filter(order=order).order_by("sequence")] == [
+        "order.created",
+        *["order.status_changed"] * 5,
+    ]
+    assert_sequences_gapless(order)
+
+
+def test_the_note_is_optional(staff_client):
+    order, _ = two_line_order()
+
+    response = staff_client.post(transition_url(order), {"status": "confirmed"})
+
+    assert response.status_code == 200, response.json()
+    assert OrderStatusHistory.objects.filter(order=order).order_by("created_at", "id").last().note == ""
+
+
+def test_order_number_works_as_the_key(staff_client):
+    order, _ = two_line_order()
+
+    response = staff_client.post(f"/api/v1/orders/{order.order_number}/transition/", {"status": "confirmed"})
+
+    assert response.status_code == 200, response.json()
+    assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+# ---- who may call it, and bad bodies --------------------------------------------------------------------
+
+
+def test_customer_may_not_transition_even_their_own_order(customer, customer_client):
+    order, variants = two_line_order(user=customer)
+    before = snapshot(order, variants)
+
+    response = customer_client.post(transition_url(order), {"status": "confirmed"})
+
+    assert response.status_code == 403
+    assert error(response)[1]["code"] == "permission_denied"
+    assert snapshot(order, variants) == before
+
+
+def test_anonymous_transition_is_401(anon_client):
+    order, variants = two_line_order()
+    before = snapshot(order, variants)
+
+    response = anon_client.post(transition_url(order), {"status": "confirmed"})
+
+    assert response.status_code == 401
+    assert error(response)[1]["code"] == "not_authenticated"
+    assert snapshot(order, variants) == before
+
+
+def test_bad_token_transition_is_401():
+    order, variants = two_line_order()
+    before = snapshot(order, variants)
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+
+    response = client.post(transition_url(order), {"status": "confirmed"})
+
+    assert response.status_code == 401
+    assert error(response)[1]["code"] == "authentication_failed"
+    assert snapshot(order, variants) == before
+
+
+@pytest.mark.parametrize("body", [{"status": "teleported"}, {"status": ""}, {}, {"status": None}])
+def test_unknown_or_missing_status_is_400(body, staff_client):
+    order, variants = two_line_order()
+    before = snapshot(order, variants)
+
+    response = staff_client.post(transition_url(order), body)
+
+    assert response.status_code == 400, response.json()
+    kind, err = error(response)
+    assert kind == "validation_error"
+    assert err["attr"] == "status"
+    assert snapshot(order, variants) == before
+
+
+def test_transition_of_an_unknown_order_is_404(staff_client):
+    url = "/api/v1/orders/00000000-0000-0000-0000-000000000000/transition/"
+
+    response = staff_client.post(url, {"status": "confirmed"})
+
+    assert response.status_code == 404
+    assert error(response)[1]["code"] == "not_found"
+
+
+# ---- stock comes back exactly once on every way out -------------------------------------------------------
+
+
+def assert_released_once(order, variants, *, retry):
+    """Stock is back; the retry is refused with 409 and gives nothing back a second time."""
+    assert stocks(variants) == [STOCK, STOCK]
+    before = snapshot(order, variants)
+    response = retry()
+    assert response.status_code == 409, response.json()
+    assert error(response)[1]["code"] == "invalid_transition"
+    assert snapshot(order, variants) == before
+    assert stocks(variants) == [STOCK, STOCK]
+
+
+@pytest.mark.parametrize("from_status", ["pending", "confirmed"])
+def test_customer_cancel_releases_stock_once(from_status, customer, customer_client):
+    order, variants = two_line_order(user=customer)
+    walk(order, from_status)
+
+    response = customer_client.post(cancel_url(order), {"reason": "changed my mind"})
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "cancelled"
+    assert body["cancellation"]["reason"] == "changed my mind"
+    assert body["cancellation"]["cancelled_by"] == str(customer.pk)
+    assert [i["fulfillment_status"] for i in body["items"]] == ["cancelled", "cancelled"]
+    last = OrderStatusHistory.objects.filter(order=order).order_by("created_at", "id").last()
+    assert (last.from_status, last.to_status, last.changed_by_id, last.note) == (
+        from_status,
+        "cancelled",
+        customer.pk,
+        "changed my mind",
+    )
+    cancelled = OutboxEvent.objects.get(order=order, event_type="order.cancelled")
+    assert cancelled.payload["data"] == {
+        "order_number": order.order_number,
+        "reason": "changed my mind",
+        "cancelled_by": str(customer.pk),
+    }
+    assert_released_once(
+        order, variants, retry=lambda: customer_client.post(cancel_url(order), {"reason": "changed my mind"})
+    )
+
+
+@pytest.mark.parametrize("from_status", ["pending", "confirmed", "processing"])
+def test_staff_cancel_releases_stock_once(from_status, staff, staff_client):
+    order, variants = two_line_order()
+    walk(order, from_status)
+
+    response = staff_client.post(cancel_url(order), {"reason": "out of business"})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["cancellation"]["cancelled_by"] == str(staff.pk)
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+    assert_released_once(order, variants, retry=lambda: staff_client.post(cancel_url(order), {"reason": "again"}))
+
+
+@pytest.mark.parametrize("to_status", ["cancelled", "failed"])
+def test_transition_out_releases_stock_once(to_status, staff_client):
+    order, variants = two_line_order()
+
+    response = staff_client.post(transition_url(order), {"status": to_status, "note": "bye"})
+
+    assert response.status_code == 200, response.json()
+    assert_released_once(
+        order, variants, retry=lambda: staff_client.post(transition_url(order), {"status": to_status, "note": "bye"})
+    )
+
+
+def test_cancel_after_a_transition_to_cancelled_is_409(customer, customer_client, staff_client):
+    order, variants = two_line_order(user=customer)
+    assert staff_client.post(transition_url(order), {"status": "cancelled", "note": "fraud"}).status_code == 200
+
+    assert_released_once(
+        order, variants, retry=lambda: customer_client.post(cancel_url(order), {"reason": "changed my mind"})
+    )
+
+
+def test_failed_order_cannot_be_cancelled(staff_client):
+    order, variants = two_line_order()
+    assert staff_client.post(transition_url(order), {"status": "failed"}).status_code == 200
+
+    assert_released_once(order, variants, retry=lambda: staff_client.post(cancel_url(order), {"reason": "oops"}))
+
+
+@pytest.mark.parametrize("from_status", ["processing", "shipped", "delivered", "refunded", "failed"])
+def test_customer_cannot_cancel_past_confirmed(from_status, customer, customer_client):
+    order, variants = two_line_order(user=customer)
+    walk(order, from_status)
+    before = snapshot(order, variants)
+
+    response = customer_client.post(cancel_url(order), {"reason": "changed my mind"})
+
+    assert response.status_code == 409, response.json()
+    assert error(response)[1]["code"] == "invalid_transition"
+    assert from_status in error(response)[1]["detail"]
+    assert snapshot(order, variants) == before
+
+
+@pytest.mark.parametrize("from_status", ["shipped", "delivered", "refunded"])
+def test_staff_cannot_cancel_once_shipped(from_status, staff_client):
+    order, variants = two_line_order()
+    walk(order, from_status)
+    before = snapshot(order, variants)
+
+    response = staff_client.post(cancel_url(order), {"reason": "too late"})
+
+    assert response.status_code == 409, response.json()
+    assert error(response)[1]["code"] == "invalid_transition"
+    assert snapshot(order, variants) == before
+
+
+def test_customer_cannot_cancel_someone_elses_order(customer_client):
+    order, variants = two_line_order(user=UserFactory())
+    before = snapshot(order, variants)
+
+    response = customer_client.post(cancel_url(order), {"reason": "not mine"})
+
+    assert response.status_code == 404
+    assert snapshot(order, variants) == before
+
+
+@pytest.mark.parametrize("reason", ["", "no", "x" * 501])
+def test_cancel_reason_length_is_checked(reason, customer, customer_client):
+    order, variants = two_line_order(user=customer)
+    before = snapshot(order, variants)
+
+    response = customer_client.post(cancel_url(order), {"reason": reason})
+
+    assert response.status_code == 400
+    assert error(response)[1]["attr"] == "reason"
+    assert snapshot(order, variants) == before
+
+
+def test_cancelling_a_processing_order_cancels_only_unshipped_items(staff_client):
+    """Units already on their way do not come back to stock; lines not started are cancelled."""
+    variants = [VariantFactory(stock_quantity=STOCK) for _ in range(3)]
+    order = make_order(variants=variants, quantity=QUANTITY)
+    walk(order, "processing")
+    ship = f"/api/v1/orders/{order.pk}/items/item_1/fulfillment/"
+    assert staff_client.post(ship, {"status": "shipped", "quantity": QUANTITY}).status_code == 200
+    ship = f"/api/v1/orders/{order.pk}/items/item_2/fulfillment/"
+    assert staff_client.post(ship, {"status": "shipped", "quantity": 1}).status_code == 200
+
+    response = staff_client.post(cancel_url(order), {"reason": "customer called"})
+
+    assert response.status_code == 200, response.json()
+    assert [(i["fulfillment_status"], i["shipped_quantity"]) for i in response.json()["items"]] == [
+        ("shipped", QUANTITY),
+        ("processing", 1),
+        ("cancelled", 0),
+    ]
+    assert stocks(variants) == [STOCK - QUANTITY, STOCK - 1, STOCK]
+    assert OrderItem.objects.filter(order=order, fulfillment_status=FulfillmentStatus.CANCELLED).count() == 1
