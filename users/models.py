@@ -18,6 +18,15 @@ class User(AbstractUser):
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="users_user_email_ci_unique"),
         ]
 
+    def save(self, *args, **kwargs):
+        # Soft-deleted means inactive, however deleted_at was set (the service, the admin, a shell):
+        # Django's auth backends and DRF's token authentication only look at is_active.
+        if self.deleted_at is not None and self.is_active:
+            self.is_active = False
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "is_active"}
+        super().save(*args, **kwargs)
+
     @property
     def name_for_orders(self) -> str:
         return self.display_name or self.get_full_name() or self.username
