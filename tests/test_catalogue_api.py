@@ -547,6 +547,18 @@ def test_staff_patches_product(staff_client):
     )
 
 
+@pytest.mark.parametrize("query", ["?status=draft", "?search=no-such-product"])
+def test_list_filters_in_the_query_string_do_not_affect_a_patch(staff_client, query):
+    product = product_with_variants(status=ProductStatus.DRAFT)
+
+    response = staff_client.patch(f"{product_url(product.pk)}{query}", {"status": "active"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "active"
+    product.refresh_from_db()
+    assert product.status == ProductStatus.ACTIVE
+
+
 def test_patch_product_with_invalid_values_changes_nothing(staff_client):
     product = product_with_variants(name="Keep", currency="USD")
 

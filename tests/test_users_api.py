@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -480,6 +481,19 @@ def test_staff_deactivates_user_who_then_cannot_authenticate(staff_client):
     relogin = APIClient().post(TOKEN_URL, {"username": "leaving", "password": "s3cret-Passw0rd"})
     errors_by_attr(relogin, 400)
     assert not Token.objects.filter(user=user).exists()
+
+
+def test_user_soft_deleted_outside_the_api_cannot_authenticate(anon_client):
+    """Support staff may set deleted_at in the admin; that alone must lock the user out."""
+    user = UserFactory(username="gone")
+    victim_client = client_for(user)
+    user.deleted_at = timezone.now()
+    user.save(update_fields=["deleted_at"])
+
+    assert victim_client.get(ME_URL).status_code == 401
+    errors_by_attr(anon_client.post(TOKEN_URL, {"username": "gone", "password": "s3cret-Passw0rd"}), 400)
+    user.refresh_from_db()
+    assert user.is_active is False
 
 
 def test_deactivation_leaves_the_users_orders_unchanged(staff_client):
