@@ -5,9 +5,13 @@ from tests.factories import StaffFactory, TokenFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _no_relay_kick(settings):
-    """Most tests look at outbox rows, not the broker; event tests turn the after-commit relay back on."""
+def _quiet_side_channels(settings):
+    """Most tests look at outbox rows, not the broker, and place many orders quickly: the after-commit
+    relay and throttling are off unless a test turns them on (tests/test_events.py, test_throttling.py)."""
     settings.OUTBOX_RELAY_ON_COMMIT = False
+    settings.THROTTLE_ENABLED = False
+    # PBKDF2's many rounds cost most of a second per user; no test depends on the hasher's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def client_for(user) -> APIClient:

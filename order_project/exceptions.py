@@ -20,3 +20,14 @@ class InvalidTransition(Conflict):
 class InsufficientStock(Conflict):
     default_detail = "Not enough stock."
     default_code = "insufficient_stock"
+
+
+class IdempotencyKeyInUse(Conflict):
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+    default_code = "idempotency_key_in_use"
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was used with a different request."
+    default_code = "idempotency_key_reused"

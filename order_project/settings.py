@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,8 +24,13 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The development key keeps `make run` and the tests zero-config; deployments set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-secret-key-change-me"
+# DJANGO_ENV=production turns on the HTTPS-only settings below and refuses to start without a real
+# SECRET_KEY; development (make run, tests) works with no configuration at all.
+PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+_DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET_KEY)
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY):
+    raise ImproperlyConfigured("Set SECRET_KEY in the environment: production never uses the development key.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -46,6 +52,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "order_project.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collectstatic's output (admin, browsable API) from gunicorn, with DEBUG off too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -110,6 +117,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "order_project.authentication.GatewayAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -126,7 +134,37 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DEFAULT_THROTTLE_RATES": {
+        "order_create": os.environ.get("THROTTLE_RATE_ORDER_CREATE", "60/min"),
+        "signup": os.environ.get("THROTTLE_RATE_SIGNUP", "20/hour"),
+        "token": os.environ.get("THROTTLE_RATE_TOKEN", "30/min"),
+    },
+    # How many reverse proxies in front of us append to X-Forwarded-For (0: use the peer address).
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0) or None,
 }
+THROTTLE_ENABLED = env_bool("THROTTLE_ENABLED", True)
+GATEWAY_AUTH_SECRET = os.environ.get("GATEWAY_AUTH_SECRET", "")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "orders"),
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+# HTTPS settings: on in production (check --deploy is clean), off for plain-HTTP development.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 
 DRF_STANDARDIZED_ERRORS = {"ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True}
 
@@ -173,6 +211,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # The sweep: publishes events whose after-commit relay never ran (broker down, process died).
     "outbox-sweep": {"task": "orders.tasks.outbox_relay", "schedule": env_int("OUTBOX_SWEEP_SECONDS", 10)},
+    "expire-pending-orders": {"task": "orders.tasks.expire_pending_orders", "schedule": 300},
+    "purge-idempotency-keys": {"task": "orders.tasks.purge_idempotency_keys", "schedule": 3600},
 }
 
 # The broker the outbox relay publishes order events to (defaults to Celery's broker).
@@ -203,6 +243,17 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "orders@example.com")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "order_project.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "order_project.request_id.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": os.environ.get("LOG_FORMAT", "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

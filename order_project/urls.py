@@ -6,12 +6,11 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from orders.views import OrderViewSet
 from products.views import ProductViewSet, SupplierViewSet
-from users.views import UserViewSet
+from users.views import TokenView, UserViewSet
 
 from .health import health
 
@@ -22,7 +21,7 @@ router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
 
 urlpatterns = [
-    path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("api/v1/auth/token/", TokenView.as_view(), name="auth-token"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

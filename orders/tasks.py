@@ -5,6 +5,7 @@ from typing import Any
 from celery import shared_task
 
 from .handlers import event_handle
+from .idempotency import idempotency_keys_purge
 from .outbox import outbox_publish_pending
 from .services import orders_expire_pending
 
@@ -33,3 +34,9 @@ def handle_order_event(handler_name: str, envelope: dict[str, Any]) -> bool:
 def expire_pending_orders() -> int:
     """Beat: fail pending orders older than ORDER_PENDING_TTL and give their stock back."""
     return orders_expire_pending()
+
+
+@shared_task(ignore_result=True, soft_time_limit=250, time_limit=300)
+def purge_idempotency_keys() -> int:
+    """Beat: forget Idempotency-Keys older than 24 hours."""
+    return idempotency_keys_purge()

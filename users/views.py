@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,6 +11,7 @@ from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import IsStaff
+from order_project.throttling import SignUpThrottle, TokenThrottle
 
 from . import selectors, services
 from .models import User
@@ -21,6 +23,9 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = User.objects.none()
     # Ids are UUIDs: anything else is a 404 from the router, never a 500 from the ORM.
     lookup_value_regex = UUID_PATTERN
+
+    def get_throttles(self):
+        return [SignUpThrottle()] if self.action == "create" else super().get_throttles()
 
     def get_permissions(self):
         if self.action == "create":
@@ -61,3 +66,9 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def deactivate(self, request, pk=None):
         user = get_object_or_404(User, pk=pk)
         return Response(UserSerializer(services.user_deactivate(user=user)).data)
+
+
+class TokenView(ObtainAuthToken):
+    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; throttled per client IP."""
+
+    throttle_classes = (TokenThrottle,)

@@ -1,0 +1,71 @@
+"""Request ids: every request gets one (the client's X-Request-ID if well-formed, else a new one). It is
+returned in the response, written in every log line, and carried into the Celery tasks the request causes."""
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+HEADER = "X-Request-ID"
+_WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get(HEADER, "")
+        request_id = given if _WELL_FORMED.match(given) else uuid.uuid4().hex
+        # Not reset on the way out: Django logs the response after the middleware chain returned, and
+        # that line must carry the id too. The next request on this thread sets its own.
+        current_request_id.set(request_id)
+        response = self.get_response(request)
+        response[HEADER] = request_id
+        return response
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+@before_task_publish.connect
+def _send_request_id(headers=None, **kwargs) -> None:
+    request_id = current_request_id.get()
+    if request_id and headers is not None:
+        headers.setdefault("request_id", request_id)
+
+
+@task_prerun.connect
+def _receive_request_id(task=None, **kwargs) -> None:
+    request_id = getattr(task.request, "request_id", None) if task else None
+    task.request.request_id_token = current_request_id.set(request_id)
+
+
+@task_postrun.connect
+def _forget_request_id(task=None, **kwargs) -> None:
+    token = getattr(task.request, "request_id_token", None) if task else None
+    if token is not None:
+        current_request_id.reset(token)

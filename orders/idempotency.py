@@ -1,0 +1,94 @@
+"""`Idempotency-Key` for unsafe order requests: a retry of the same request by the same user replays
+the first successful response and changes nothing.
+
+The key is held with a PostgreSQL advisory lock for the request's whole transaction, and the stored
+response commits together with the order it describes: there is no moment when the order exists but
+its key does not. A second request with the key while the first runs gets 409; one that arrives after
+the first committed gets the replay. Failed requests roll back and store nothing, so they can be retried."""
+
+import hashlib
+import json
+from datetime import timedelta
+from functools import wraps
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from order_project.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+KEY_TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="1-255 characters. A retry with the same key and body replays the first response.",
+)
+
+
+def request_fingerprint(method: str, path: str, body) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_key(user_id, key: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"idempotency:{user_id}:{key}"])
+        return cursor.fetchone()[0]
+
+
+def idempotent(view_method):
+    """Make a DRF view method honour the `Idempotency-Key` header."""
+
+    @wraps(view_method)
+    def wrapper(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view_method(view, request, *args, **kwargs)
+        if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
+            raise ValidationError({HEADER: [f"Use 1-{MAX_KEY_LENGTH} printable characters."]}, code="invalid")
+        fingerprint = request_fingerprint(request.method, request.path, request.data)
+        with transaction.atomic():
+            if not _lock_key(request.user.pk, key):
+                raise IdempotencyKeyInUse()
+            stored = IdempotencyKey.objects.filter(
+                user=request.user, key=key, created_at__gte=timezone.now() - KEY_TTL
+            ).first()
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                headers = {"Idempotent-Replayed": "true"}
+                if stored.response_location:
+                    headers["Location"] = stored.response_location
+                return Response(stored.response_body, status=stored.response_status, headers=headers)
+            response = view_method(view, request, *args, **kwargs)
+            if 200 <= response.status_code < 300:
+                IdempotencyKey.objects.update_or_create(
+                    user=request.user,
+                    key=key,
+                    defaults={
+                        "fingerprint": fingerprint,
+                        "response_status": response.status_code,
+                        "response_body": response.data,
+                        "response_location": response.headers.get("Location", ""),
+                        "created_at": timezone.now(),
+                    },
+                )
+            return response
+
+    return wrapper
+
+
+def idempotency_keys_purge() -> int:
+    """Delete keys older than 24 hours (a beat task)."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - KEY_TTL).delete()
+    return deleted
