@@ -1,6 +1,7 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -96,3 +97,13 @@ def test_existing_users_are_left_alone():
     assert state() == before
     assert "(changed)" in output
     assert not Order.objects.exists()
+
+
+def test_support_joins_the_support_group_where_there_is_one():
+    group, _ = Group.objects.get_or_create(name="Support")
+    seed("--no-order")
+    assert list(User.objects.get(username="support").groups.all()) == [group]
+    assert not User.objects.get(username="admin").groups.exists()
+    memberships = group.user_set.count()
+    seed("--no-order")
+    assert group.user_set.count() == memberships

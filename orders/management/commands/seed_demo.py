@@ -5,6 +5,7 @@ Idempotent: whatever already exists (matched by supplier name, product SKUs and 
 exactly as it is, so a second run changes nothing. Catalogue, users and the order are made through
 the service layer, like every other write."""
 
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
@@ -127,6 +128,7 @@ STAFF = [
         "email": "support@example.com",
         "display_name": "Support Agent",
         "superuser": False,
+        "group": "Support",  # the admin permissions of support staff, where a migration made the group
     },
     {
         "username": "admin",
@@ -217,14 +219,21 @@ class Command(BaseCommand):
     def _staff(self, spec: dict) -> tuple[User, dict, bool]:
         """Staff accounts are made the way `createsuperuser` makes them, passwords validated all the same."""
         user = User.objects.filter(username__iexact=spec["username"]).first()
-        if user is not None:
-            return user, spec, False
+        created = user is None
+        if created:
+            user = self._create_staff(spec)
+        group = Group.objects.filter(name=spec["group"]).first() if spec.get("group") else None
+        if group is not None and not user.groups.filter(pk=group.pk).exists():
+            user.groups.add(group)
+        return user, spec, created
+
+    def _create_staff(self, spec: dict) -> User:
         validate_password(spec["password"], user=User(username=spec["username"], email=spec["email"]))
         create = User.objects.create_superuser if spec["superuser"] else User.objects.create_user
         extra = {} if spec["superuser"] else {"is_staff": True}
         user = create(spec["username"], spec["email"], spec["password"], display_name=spec["display_name"], **extra)
         self._log(f"created {'superuser' if spec['superuser'] else 'staff user'} {user.username}")
-        return user, spec, True
+        return user
 
     def _demo_order(self, alice: User) -> None:
         if Order.objects.filter(user=alice).exists():
