@@ -5,6 +5,8 @@ from django.db import connection
 from django.http import JsonResponse
 from kombu import Connection
 
+from orders.outbox import outbox_lag
+
 
 def _database() -> None:
     with connection.cursor() as cursor:
@@ -30,4 +32,8 @@ def health(request) -> JsonResponse:
         except Exception as exc:
             results[name] = f"error: {type(exc).__name__}"
     healthy = all(result == "ok" for result in results.values())
-    return JsonResponse({"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "error", "checks": results}
+    if results["database"] == "ok":
+        # Informational: events waiting for the relay. A lag is not unhealthy (the sweep catches up).
+        body["outbox"] = outbox_lag()
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -1,21 +1,18 @@
 """Operations endpoints: /health/, the OpenAPI schema and its UIs, and unknown URLs."""
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from order_project import health
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2's 10^6 rounds cost ~0.3 s per user; nothing here depends on the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
+from orders.models import OutboxEvent
+from tests.factories import make_order
 
 CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1//"
 
@@ -61,7 +58,20 @@ def test_health_is_ok_when_database_and_broker_are_up(anon_client):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok"},
+        "outbox": {"pending": 0, "oldest_pending_age_seconds": None},
+    }
+
+
+@pytest.mark.django_db
+def test_health_reports_the_outbox_lag(anon_client):
+    make_order()
+    OutboxEvent.objects.update(created_at=timezone.now() - timedelta(seconds=90))
+    lag = anon_client.get("/health/").json()["outbox"]
+    assert lag["pending"] == 1
+    assert 89 < lag["oldest_pending_age_seconds"] < 120
 
 
 @pytest.mark.django_db
