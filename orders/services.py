@@ -426,6 +426,14 @@ def orders_expire_pending(*, batch_size: int = 100) -> int:
                 .filter(status=OrderStatus.PENDING, created_at__lt=timezone.now() - ttl)
                 .order_by("created_at")[:batch_size]
             )
+            # Lock the batch's variants up front in primary-key order, the order every stock writer uses:
+            # releasing them order by order would take them in created_at order and deadlock a checkout.
+            list(
+                ProductVariant.objects.filter(pk__in=OrderItem.objects.filter(order__in=batch).values("variant_id"))
+                .order_by("pk")
+                .select_for_update()
+                .values_list("pk")
+            )
             for order in batch:
                 _transition(order, OrderStatus.FAILED, None, note="Expired: not confirmed in time")
         expired += len(batch)

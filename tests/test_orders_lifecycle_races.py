@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from conftest import client_for
 from order_project.exceptions import InvalidTransition
@@ -289,6 +290,33 @@ def test_expiry_racing_a_cancel_releases_stock_once(cancel_with, settings):
         assert len(history_of(order)) == 2
         assert OrderItem.objects.get(order=order).fulfillment_status == "cancelled"
         event_types(order)
+
+
+def test_an_expiry_batch_and_a_checkout_on_the_same_variants_never_deadlock(settings):
+    """The expiry releases a whole batch of orders in one transaction. Taken order by order (oldest first)
+    its variant locks would come in any order, while a checkout locks in primary-key order: the two
+    deadlock and PostgreSQL kills one (a 500 for the customer). Here the oldest orders hold the highest
+    variant ids, the worst case."""
+    settings.ORDER_PENDING_TTL = timedelta(hours=24)
+    buyer = client_for(UserFactory())
+    for _ in range(3):
+        variants = sorted((VariantFactory(stock_quantity=5) for _ in range(20)), key=lambda v: v.pk)
+        base = timezone.now() - timedelta(days=2)
+        for rank, variant in enumerate(variants):
+            order = make_order(variants=[variant], quantity=1)
+            Order.objects.filter(pk=order.pk).update(created_at=base - timedelta(seconds=rank))
+        checkout = {
+            "items": [{"product_id": str(v.product_id), "variant_id": str(v.pk), "quantity": 1} for v in variants],
+            "shipping_address": SHIPPING_ADDRESS,
+            "payment_method": "credit_card",
+        }
+
+        (status, body), expired = run_together(post(buyer, "/api/v1/orders/", checkout), orders_expire_pending)
+
+        assert status == 201, body
+        assert expired == 20
+        assert [stock_of(v) for v in variants] == [4] * 20
+        assert Order.objects.get(pk=body["id"]).status == "pending"
 
 
 def test_expiry_skips_an_order_someone_holds_and_takes_it_next_run(settings):
