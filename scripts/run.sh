@@ -3,7 +3,7 @@
 #   .venv + requirements -> database (created if missing) -> migrate -> collectstatic -> seed_demo
 #   -> gunicorn + Celery worker + Celery beat, then the URLs and demo credentials.
 # Ctrl-C (SIGINT) or SIGTERM stops everything it started and waits for it to exit.
-# Needs PostgreSQL and RabbitMQ running (DATABASE_URL, CELERY_BROKER_URL; see README.md).
+# Needs PostgreSQL, RabbitMQ and Redis running (DATABASE_URL, CELERY_BROKER_URL, REDIS_URL; see README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,7 @@ export PORT="${PORT:-8000}"
 export DEBUG="${DEBUG:-0}"
 export DJANGO_SETTINGS_MODULE=order_project.settings
 export PYTHONUNBUFFERED=1
+export LOG_FORMAT="${LOG_FORMAT:-plain}"  # readable in a terminal; deployments keep the JSON default
 VENV=.venv
 PY="$VENV/bin/python"
 RUN_DIR=.run  # gitignored: beat's schedule file lives here
