@@ -2,8 +2,11 @@ import uuid
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Upper
 
 
 class OrderStatus(models.TextChoices):
@@ -75,6 +78,24 @@ class Order(models.Model):
             models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest"),
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
             models.Index(fields=["-created_at", "-id"], name="order_newest"),
+            # Admin search (orders/admin.py): trigram indexes serve `UPPER(expr) LIKE '%TERM%'`.
+            GinIndex(OpClass(Upper("order_number"), name="gin_trgm_ops"), name="order_number_trgm"),
+            GinIndex(
+                OpClass(Upper(KeyTextTransform("email", "customer")), name="gin_trgm_ops"), name="order_email_trgm"
+            ),
+            GinIndex(
+                OpClass(Upper(KeyTextTransform("display_name", "customer")), name="gin_trgm_ops"),
+                name="order_customer_name_trgm",
+            ),
+            GinIndex(
+                OpClass(Upper(KeyTextTransform("recipient_name", "shipping_address")), name="gin_trgm_ops"),
+                name="order_recipient_trgm",
+            ),
+        ]
+        permissions = [
+            ("cancel_order", "Can cancel orders"),
+            ("transition_order", "Can move orders to their next status"),
+            ("ship_order", "Can ship order items"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(subtotal_cents__gte=0), name="order_subtotal_gte_0"),
@@ -115,6 +136,9 @@ class OrderItem(models.Model):
 
     class Meta:
         ordering = ["line_number"]
+        indexes = [
+            GinIndex(OpClass(Upper("tracking_number"), name="gin_trgm_ops"), name="order_item_tracking_trgm"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_number"], name="order_item_line_unique"),
             models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=1000), name="order_item_quantity_range"),
