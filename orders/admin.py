@@ -1,44 +1,781 @@
+"""The Django admin for support staff: find any order fast, read its frozen snapshots, and act on it
+through the service layer only (orders.services), exactly as the API does.
+
+Orders are never edited, added or deleted here: every field is read-only and the only writes are
+the actions (cancel, move to the next status, ship an item), each calling the service with
+actor=request.user and guarded by a custom permission (Order.Meta.permissions)."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Max, Min, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Upper
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from rest_framework.exceptions import APIException
 
-from .models import Order, OrderItem, OrderStatusHistory, OutboxEvent
+from . import events, services
+from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .outbox import outbox_retry
+from .transitions import ALLOWED_TRANSITIONS, can_transition
+
+# ISO 4217 currencies whose minor unit is not the cent (the default is 2 decimals).
+CURRENCY_DECIMALS = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"], 0),
+    **dict.fromkeys(["XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+# Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
+MIN_SUBSTRING_SEARCH = 3
+# A search shows at most this many orders (the newest); a broader one asks to be refined.
+MAX_SEARCH_RESULTS = 1000
+# A changelist action runs the service once per order, in the request; keep that bounded.
+MAX_ORDERS_PER_ACTION = 100
 
 
-class OrderItemInline(admin.TabularInline):
-    model = OrderItem
-    extra = 0
-    can_delete = False
-    readonly_fields = [f.name for f in OrderItem._meta.fields]
+def format_money(minor_units: int | None, currency: str) -> str:
+    """Integer minor units as "49.17 USD": integer arithmetic only, never a float."""
+    if minor_units is None:
+        return "-"
+    decimals = CURRENCY_DECIMALS.get(currency, 2)
+    sign = "-" if minor_units < 0 else ""
+    if decimals == 0:
+        return f"{sign}{abs(minor_units)} {currency}"
+    units, fraction = divmod(abs(minor_units), 10**decimals)
+    return f"{sign}{units}.{fraction:0{decimals}d} {currency}"
 
 
-class HistoryInline(admin.TabularInline):
-    model = OrderStatusHistory
-    extra = 0
-    can_delete = False
-    readonly_fields = ["from_status", "to_status", "changed_by", "note", "created_at"]
+def api_error_text(exc: APIException) -> str:
+    """The message(s) of a service refusal, flattened for an admin message."""
+
+    def flatten(detail: Any, attr: str = "") -> Iterable[str]:
+        if isinstance(detail, dict):
+            for key, value in detail.items():
+                yield from flatten(value, f"{attr}.{key}" if attr else str(key))
+        elif isinstance(detail, list):
+            for value in detail:
+                yield from flatten(value, attr)
+        else:
+            yield f"{attr}: {detail}" if attr else str(detail)
+
+    return " ".join(flatten(exc.detail))
 
 
-@admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ["order_number", "status", "payment_status", "total_cents", "currency", "created_at"]
-    list_filter = ["status", "payment_status"]
-    search_fields = ["order_number"]
-    readonly_fields = [f.name for f in Order._meta.fields]
-    inlines = [OrderItemInline, HistoryInline]
+# ---------------------------------------------------------------------------------------------------
+# Changelists that stay fast at a million rows
+
+
+class EstimatedCountPaginator(Paginator):
+    """A paginator that never counts a big table. Unfiltered, the count is PostgreSQL's estimate
+    (pg_class.reltuples, kept by autovacuum/ANALYZE); filtered, rows are counted up to EXACT_UP_TO
+    and beyond that the planner's estimate is used. Small tables are always counted exactly."""
+
+    EXACT_UP_TO = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return super().count
+        if not queryset.query.where:
+            estimate = self._table_estimate(queryset)
+            if estimate > self.EXACT_UP_TO:
+                return estimate
+        counted = queryset.order_by()[: self.EXACT_UP_TO + 1].count()
+        if counted <= self.EXACT_UP_TO:
+            return counted
+        return max(counted, self._planner_estimate(queryset))
+
+    @staticmethod
+    def _table_estimate(queryset: QuerySet) -> int:
+        connection = connections[queryset.db]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [connection.ops.quote_name(queryset.model._meta.db_table)],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else -1  # -1: never analyzed
+
+    @staticmethod
+    def _planner_estimate(queryset: QuerySet) -> int:
+        sql, params = queryset.order_by().query.sql_with_params()
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):  # psycopg returns json already decoded; be safe either way
+            import json
+
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class FastDatesQuerySet(QuerySet):
+    """The changelist's queryset, with a `datetimes()` the date hierarchy can afford on a big table.
+
+    Django's date hierarchy asks for `SELECT DISTINCT DATE_TRUNC(kind, created_at)` over every
+    (filtered) row: a full scan of a million orders for the year links. Here the candidate periods
+    come from MIN/MAX (which the hierarchy computes anyway: memoized) and one query keeps those
+    that hold an order, each probe an `ORDER BY created_at LIMIT 1` on the created_at index (an
+    EXISTS could be planned as a sequential scan, which finds nothing fast in an old period)."""
+
+    MAX_PERIODS = 400
+
+    def aggregate(self, *args, **kwargs):
+        key = repr((args, sorted(kwargs.items())))
+        memo = self.__dict__.setdefault("_aggregate_memo", {})
+        if key not in memo:
+            memo[key] = super().aggregate(*args, **kwargs)
+        return dict(memo[key])
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if kind not in ("year", "month", "day"):
+            return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
+        tz = tzinfo or timezone.get_current_timezone()
+        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
+        if bounds["first"] is None:
+            return []
+        starts = _period_starts(bounds["first"].astimezone(tz), bounds["last"].astimezone(tz), kind)
+        if len(starts) > self.MAX_PERIODS:
+            return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
+        ends = [*starts[1:], _next_period(starts[-1], kind)]
+        plain = self.order_by()
+        probes = {
+            f"p{index}": Subquery(
+                plain.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+                .order_by(field_name)
+                .values(field_name)[:1]
+            )
+            for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+        }
+        row = self.model._base_manager.using(self.db).order_by().annotate(**probes).values_list(*probes)[:1]
+        found = list(row[0]) if row else [None] * len(starts)
+        periods = [start for start, first in zip(starts, found, strict=True) if first is not None]
+        return periods if order == "ASC" else periods[::-1]
+
+
+def _truncate(moment: datetime, kind: str) -> datetime:
+    moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind in ("year", "month"):
+        moment = moment.replace(day=1)
+    if kind == "year":
+        moment = moment.replace(month=1)
+    return moment
+
+
+def _next_period(start: datetime, kind: str) -> datetime:
+    naive = start.replace(tzinfo=None)
+    if kind == "year":
+        naive = naive.replace(year=naive.year + 1)
+    elif kind == "month":
+        naive = naive.replace(year=naive.year + naive.month // 12, month=naive.month % 12 + 1)
+    else:
+        naive = datetime.fromordinal(naive.toordinal() + 1)
+    return timezone.make_aware(naive, start.tzinfo)
+
+
+def _period_starts(first: datetime, last: datetime, kind: str) -> list[datetime]:
+    starts = [_truncate(first, kind)]
+    while len(starts) <= FastDatesQuerySet.MAX_PERIODS:
+        following = _next_period(starts[-1], kind)
+        if following > last:
+            break
+        starts.append(following)
+    return starts
+
+
+class FastChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        queryset = queryset._chain()
+        queryset.__class__ = FastDatesQuerySet
+        return queryset
+
+
+class BigTableAdmin(admin.ModelAdmin):
+    """Admin options for tables that grow without bound."""
+
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
+
+    def get_changelist(self, request, **kwargs):
+        return FastChangeList
+
+
+# ---------------------------------------------------------------------------------------------------
+# Forms of the order actions
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        min_length=3,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Recorded in the order's history and sent with the order.cancelled event.",
+    )
+
+    def __init__(self, *args, orders: list[Order], **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class TransitionForm(forms.Form):
+    status = forms.ChoiceField(label="New status")
+    note = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), label="Note"
+    )
+
+    def __init__(self, *args, orders: list[Order], **kwargs):
+        super().__init__(*args, **kwargs)
+        # Cancelling has its own action (it needs a reason and the cancel permission).
+        targets = set().union(*(ALLOWED_TRANSITIONS.get(order.status, frozenset()) for order in orders))
+        targets.discard(OrderStatus.CANCELLED)
+        self.fields["status"].choices = [(value, label) for value, label in OrderStatus.choices if value in targets]
+
+
+class ShipForm(forms.Form):
+    item = forms.ChoiceField(label="Item")
+    quantity = forms.IntegerField(
+        required=False, min_value=1, max_value=1000, help_text="Units shipped now; empty ships every remaining unit."
+    )
+    carrier = forms.CharField(max_length=50)
+    tracking_number = forms.CharField(max_length=100)
+
+    def __init__(self, *args, orders: list[Order], **kwargs):
+        super().__init__(*args, **kwargs)
+        (order,) = orders
+        waiting = (FulfillmentStatus.PENDING, FulfillmentStatus.PROCESSING)
+        self.fields["item"].choices = [
+            (item.item_id, f"{item.item_id}: {_item_title(item.product_snapshot)}, shipped {_shipped(item)}")
+            for item in order.items.all()
+            if item.fulfillment_status in waiting
+        ]
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    name: str
+    title: str
+    permission: str  # "cancel" -> OrderAdmin.has_cancel_permission
+    form: type[forms.Form]
+    submit_label: str
+    run: Callable[..., Order]
+    done: str  # success message, formatted with the order number and the form data
+
+    def call(self, order: Order, actor, data: dict[str, Any]) -> Order:
+        return self.run(order_id=order.pk, actor=actor, **data)
+
+    def message(self, order: Order, data: dict[str, Any]) -> str:
+        return self.done.format(order=order.order_number, **data)
+
+
+ORDER_ACTIONS = {
+    action.name: action
+    for action in [
+        OrderAction(
+            name="cancel",
+            title="Cancel order",
+            permission="cancel",
+            form=CancelForm,
+            submit_label="Cancel the order",
+            run=services.order_cancel,
+            done="Order {order} cancelled.",
+        ),
+        OrderAction(
+            name="transition",
+            title="Change order status",
+            permission="transition",
+            form=TransitionForm,
+            submit_label="Change status",
+            run=lambda *, order_id, actor, status, note: services.order_transition(
+                order_id=order_id, actor=actor, to_status=status, note=note
+            ),
+            done="Order {order} moved to {status}.",
+        ),
+        OrderAction(
+            name="ship",
+            title="Ship an item",
+            permission="ship",
+            form=ShipForm,
+            submit_label="Ship",
+            run=lambda *, order_id, actor, item, **shipment: services.item_fulfill(
+                order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
+            ),
+            done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",
+        ),
+    ]
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Displays of the frozen snapshots
+
+
+def _item_title(snapshot: dict) -> str:
+    name = snapshot.get("product_name") or "?"
+    variant = snapshot.get("variant_name")
+    return f"{name} — {variant}" if variant else name
+
+
+def _shipped(item: OrderItem) -> str:
+    return f"{item.shipped_quantity} of {item.quantity}"
+
+
+def _lines(values: Iterable[str]) -> str:
+    return format_html_join("", "{}<br>", ((value,) for value in values if value))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
+class OrderItemInline(ReadOnlyInline):
+    model = OrderItem
+    verbose_name_plural = "items (product as at purchase)"
+    fields = [
+        "item",
+        "product",
+        "sku",
+        "attributes",
+        "supplier",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "fulfillment_status",
+        "shipped_quantity",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The money columns need the order's currency: join it instead of one query per item.
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="item")
+    def item(self, obj: OrderItem) -> str:
+        return obj.item_id
+
+    @admin.display(description="product")
+    def product(self, obj: OrderItem) -> str:
+        return _item_title(obj.product_snapshot)
+
+    @admin.display(description="SKU")
+    def sku(self, obj: OrderItem) -> str:
+        return obj.product_snapshot.get("sku", "")
+
+    @admin.display(description="attributes")
+    def attributes(self, obj: OrderItem) -> str:
+        attributes = obj.product_snapshot.get("variant_attributes") or {}
+        return ", ".join(f"{key}: {value}" for key, value in attributes.items()) or "-"
+
+    @admin.display(description="supplier")
+    def supplier(self, obj: OrderItem) -> str:
+        return obj.product_snapshot.get("supplier_name", "")
+
+    @admin.display(description="unit price")
+    def unit_price(self, obj: OrderItem) -> str:
+        return format_money(obj.unit_price_cents, obj.order.currency)
+
+    @admin.display(description="total")
+    def line_total(self, obj: OrderItem) -> str:
+        return format_money(obj.total_cents, obj.order.currency)
+
+
+class HistoryInline(ReadOnlyInline):
+    model = OrderStatusHistory
+    verbose_name_plural = "status history"
+    fields = ["created_at", "from_status", "to_status", "changed_by_display", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+    @admin.display(description="changed by")
+    def changed_by_display(self, obj: OrderStatusHistory) -> str:
+        return str(obj.changed_by) if obj.changed_by_id else "system"
+
+
+class EventInline(ReadOnlyInline):
+    model = OutboxEvent
+    verbose_name_plural = "events"
+    fields = ["sequence", "event_type", "status", "attempts", "last_error", "created_at", "published_at"]
+    readonly_fields = fields
+    ordering = ["sequence"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Orders
+
+
+@admin.register(Order)
+class OrderAdmin(BigTableAdmin):
+    list_display = [
+        "order_number",
+        "customer_name",
+        "customer_email",
+        "status",
+        "payment_status",
+        "total",
+        "item_count",
+        "created_at",
+    ]
+    list_display_links = ["order_number"]
+    list_filter = ["status", "payment_status", ("created_at", admin.DateFieldListFilter)]
+    date_hierarchy = "created_at"
+    # Sorting a million rows by anything else would need an index per column.
+    sortable_by = ["order_number", "created_at"]
+    list_per_page = 50
+    # The search box; the search itself is get_search_results (indexed expressions only).
+    search_fields = ["order_number"]
+    search_help_text = (
+        "Order number (whole or part), customer email or name, recipient name or tracking number "
+        f"(at least {MIN_SUBSTRING_SEARCH} characters for a partial match)."
+    )
+    actions = ["cancel_orders", "transition_orders"]
+    inlines = [OrderItemInline, HistoryInline, EventInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "order_number",
+                    "status",
+                    "payment_status",
+                    "payment_method",
+                    "created_at",
+                    "updated_at",
+                    "notes",
+                    "cancellation_display",
+                ]
+            },
+        ),
+        (
+            "Customer (as at purchase)",
+            {"fields": ["customer_name", "customer_email", "customer_phone", "customer_account"]},
+        ),
+        ("Shipping address", {"fields": ["shipping_address_display"]}),
+        ("Totals", {"fields": ["item_count", "subtotal", "shipping", "tax", "total"]}),
+    ]
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+
+    # -- permissions: orders change only through the actions below
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_cancel_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.cancel_order")
+
+    def has_transition_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.transition_order")
+
+    def has_ship_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("orders.ship_order")
+
+    # -- search
+
+    def get_search_results(self, request, queryset, search_term):
+        """Each branch is served by an index: the unique order number and the trigram GIN indexes
+        on UPPER(order_number), the customer's email and name, the recipient's name (JSONB keys)
+        and the items' tracking numbers. The orders' branch and the items' branch are separate
+        subqueries, each `ORDER BY created_at DESC LIMIT n`, so PostgreSQL picks per branch between
+        the trigram indexes (a rare term) and walking the created_at index (a term most orders
+        match); an OR across both tables would scan every order. The matching ids are fetched
+        once, so the changelist's count, page and date hierarchy do not search again."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        needle = term.upper()
+        if len(term) < MIN_SUBSTRING_SEARCH:
+            return queryset.filter(order_number=needle), False
+        newest = ("-created_at", "-id")
+        on_orders = queryset.alias(
+            s_number=Upper("order_number"),
+            s_email=Upper(KeyTextTransform("email", "customer")),
+            s_name=Upper(KeyTextTransform("display_name", "customer")),
+            s_recipient=Upper(KeyTextTransform("recipient_name", "shipping_address")),
+        ).filter(
+            Q(order_number=needle)
+            | Q(s_number__contains=needle)
+            | Q(s_email__contains=needle)
+            | Q(s_name__contains=needle)
+            | Q(s_recipient__contains=needle)
+        )
+        tracked = OrderItem.objects.alias(s_tracking=Upper("tracking_number")).filter(s_tracking__contains=needle)
+        on_items = queryset.filter(pk__in=tracked.values("order_id"))
+        limit = MAX_SEARCH_RESULTS + 1
+        first, second = (
+            branch.order_by(*newest).values_list("id", "created_at")[:limit] for branch in (on_orders, on_items)
+        )
+        matches = list(first.union(second).order_by(*newest)[:limit])
+        if len(matches) > MAX_SEARCH_RESULTS:
+            self.message_user(
+                request,
+                f"More than {MAX_SEARCH_RESULTS} orders match “{term}”: showing the newest {MAX_SEARCH_RESULTS}. "
+                "Refine the search to see the others.",
+                messages.WARNING,
+            )
+            matches = matches[:MAX_SEARCH_RESULTS]
+        if not matches:
+            return queryset.none(), False
+        # The time span too: it keeps the date hierarchy's MIN/MAX on the created_at index short.
+        return queryset.filter(
+            pk__in=[pk for pk, _ in matches], created_at__gte=matches[-1][1], created_at__lte=matches[0][1]
+        ), False
+
+    # -- changelist columns and order page fields
+
+    @admin.display(description="customer")
+    def customer_name(self, obj: Order) -> str:
+        return obj.customer.get("display_name", "")
+
+    @admin.display(description="email")
+    def customer_email(self, obj: Order) -> str:
+        return obj.customer.get("email", "")
+
+    @admin.display(description="phone")
+    def customer_phone(self, obj: Order) -> str:
+        return obj.customer.get("phone", "")
+
+    @admin.display(description="account")
+    def customer_account(self, obj: Order) -> str:
+        if not obj.user_id:
+            return "(account deleted)"
+        url = reverse("admin:users_user_change", args=[obj.user_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer.get("user_id", obj.user_id))
+
+    @admin.display(description="total")
+    def total(self, obj: Order) -> str:
+        return format_money(obj.total_cents, obj.currency)
+
+    @admin.display(description="subtotal")
+    def subtotal(self, obj: Order) -> str:
+        return format_money(obj.subtotal_cents, obj.currency)
+
+    @admin.display(description="shipping")
+    def shipping(self, obj: Order) -> str:
+        return format_money(obj.shipping_cents, obj.currency)
+
+    @admin.display(description="tax")
+    def tax(self, obj: Order) -> str:
+        return format_money(obj.tax_cents, obj.currency)
+
+    @admin.display(description="address")
+    def shipping_address_display(self, obj: Order) -> str:
+        address = obj.shipping_address or {}
+        city_line = " ".join(filter(None, [address.get("zip_code"), address.get("city"), address.get("state")]))
+        return _lines(
+            [
+                address.get("recipient_name", ""),
+                address.get("street_address_1", ""),
+                address.get("street_address_2", ""),
+                city_line,
+                address.get("country", ""),
+                f"Phone: {address['phone']}" if address.get("phone") else "",
+            ]
+        )
+
+    @admin.display(description="cancellation")
+    def cancellation_display(self, obj: Order) -> str:
+        if not obj.cancellation:
+            return "-"
+        return _lines(
+            [
+                f"Reason: {obj.cancellation.get('reason', '')}",
+                f"At: {obj.cancellation.get('cancelled_at', '')}",
+                f"By: {obj.cancellation.get('cancelled_by') or 'system'}",
+            ]
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["order_actions"] = self._available_actions(request, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def _available_actions(self, request, order: Order) -> list[dict[str, str]]:
+        """The buttons of the order page: only moves this user may make and the order allows."""
+        possible = {
+            "cancel": can_transition(order.status, OrderStatus.CANCELLED),
+            "transition": bool(ALLOWED_TRANSITIONS.get(order.status, frozenset()) - {OrderStatus.CANCELLED}),
+            "ship": order.status == OrderStatus.PROCESSING,
+        }
+        return [
+            {"title": action.title, "url": reverse(f"admin:orders_order_{action.name}", args=[order.pk])}
+            for action in ORDER_ACTIONS.values()
+            if possible[action.name] and getattr(self, f"has_{action.permission}_permission")(request)
+        ]
+
+    # -- the actions: on the order page (one order) and on the changelist (selected orders)
+
+    def get_urls(self):
+        def view(name):
+            def order_action(request, object_id):
+                return self.order_action_view(request, object_id, ORDER_ACTIONS[name])
+
+            return self.admin_site.admin_view(order_action)
+
+        return [
+            path(f"<path:object_id>/{name}/", view(name), name=f"orders_order_{name}") for name in ORDER_ACTIONS
+        ] + super().get_urls()
+
+    def order_action_view(self, request: HttpRequest, object_id: str, action: OrderAction) -> HttpResponse:
+        if not getattr(self, f"has_{action.permission}_permission")(request):
+            raise PermissionDenied
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:orders_order_change", args=[order.pk])
+        form = action.form(request.POST or None, orders=[order])
+        if request.method == "POST" and form.is_valid():
+            self._perform(request, action, [order], form.cleaned_data)
+            return HttpResponseRedirect(change_url)
+        return self._action_page(request, action, [order], form, order=order, back_url=change_url)
+
+    @admin.action(description="Cancel selected orders…", permissions=["cancel"])
+    def cancel_orders(self, request, queryset):
+        return self._changelist_action(request, queryset, ORDER_ACTIONS["cancel"], "cancel_orders")
+
+    @admin.action(description="Move selected orders to another status…", permissions=["transition"])
+    def transition_orders(self, request, queryset):
+        return self._changelist_action(request, queryset, ORDER_ACTIONS["transition"], "transition_orders")
+
+    def _changelist_action(self, request, queryset, action: OrderAction, action_name: str):
+        orders = list(queryset.order_by("-created_at", "-id")[: MAX_ORDERS_PER_ACTION + 1])
+        if len(orders) > MAX_ORDERS_PER_ACTION:
+            self.message_user(request, f"Select at most {MAX_ORDERS_PER_ACTION} orders for one action.", messages.ERROR)
+            return None
+        form = action.form(request.POST if "apply" in request.POST else None, orders=orders)
+        if "apply" in request.POST and form.is_valid():
+            self._perform(request, action, orders, form.cleaned_data)
+            return None  # back to the changelist, with the messages
+        return self._action_page(
+            request,
+            action,
+            orders,
+            form,
+            action_name=action_name,
+            back_url=reverse("admin:orders_order_changelist"),
+        )
+
+    def _perform(self, request, action: OrderAction, orders: list[Order], data: dict[str, Any]) -> int:
+        """Run the service once per order (each in its own transaction): a refused order changes
+        nothing and gets an error message naming it and the reason."""
+        done = 0
+        for order in orders:
+            try:
+                action.call(order, request.user, data)
+            except APIException as exc:
+                self.message_user(request, f"{order.order_number}: {api_error_text(exc)}", messages.ERROR)
+            else:
+                done += 1
+                self.message_user(request, action.message(order, data), messages.SUCCESS)
+        return done
+
+    def _action_page(self, request, action: OrderAction, orders, form, **extra) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": action.title,
+            "action": action,
+            "orders": [(order, format_money(order.total_cents, order.currency)) for order in orders],
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **extra,
+        }
+        return TemplateResponse(request, "admin/orders/order/action_form.html", context)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Outbox
+
+
+EVENT_TYPES = [
+    events.ORDER_CREATED,
+    events.ORDER_STATUS_CHANGED,
+    events.ORDER_CANCELLED,
+    events.ORDER_ITEM_FULFILLMENT_CHANGED,
+]
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """The event types are known: no SELECT DISTINCT over the whole outbox."""
+
+    title = "event type"
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        return [(kind, kind) for kind in EVENT_TYPES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(BigTableAdmin):
     actions = ["retry_events"]
     list_display = ["event_type", "order", "sequence", "status", "attempts", "created_at", "published_at"]
-    list_filter = ["status", "event_type"]
+    list_filter = ["status", EventTypeFilter]
+    list_select_related = ["order"]
+    search_fields = ["=order__order_number"]
+    search_help_text = "Exact order number."
+    sortable_by = ["created_at"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
 
-    @admin.action(description="Retry publishing the selected failed events")
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_retry_permission(self, request, obj=None) -> bool:
+        # Re-publishing is an operations task: superusers, or whoever was given change_outboxevent.
+        return request.user.has_perm("orders.change_outboxevent")
+
+    @admin.action(description="Retry publishing the selected failed events", permissions=["retry"])
     def retry_events(self, request, queryset):
-        retried = outbox_retry(event_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)
+        selected = list(queryset.values_list("pk", "status"))
+        retried = outbox_retry(event_ids=[pk for pk, _ in selected])
+        if retried:
+            self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)
+        skipped = len(selected) - retried
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} selected event(s) had not failed (only failed events can be retried); left as they were.",
+                messages.ERROR,
+            )
