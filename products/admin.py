@@ -1,23 +1,123 @@
-from django.contrib import admin
+"""The catalogue in the admin: products with their variants inline, suppliers.
+
+Variant writes go through products.services, which lock the variant row: an edit of stock never
+overwrites what a concurrent checkout took meanwhile (see ProductAdmin.save_formset). Products are
+never hard-deleted (orders keep their snapshots either way, but the API's delete is soft too)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models, transaction
+from django.db.models import Count
+
+from orders.admin import EstimatedCountPaginator, format_money
 
 from .models import Product, ProductVariant, Supplier
+from .services import product_delete, variant_create, variant_update
+
+VARIANT_FIELDS = ["name", "sku", "attributes", "price_cents", "stock_quantity"]
+
+
+class VariantForm(forms.ModelForm):
+    # The stock the editor was shown, posted back: the edit is applied as a difference to it.
+    stock_shown = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ProductVariant
+        fields = VARIANT_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["stock_shown"].initial = self.instance.stock_quantity
 
 
 class VariantInline(admin.TabularInline):
     model = ProductVariant
+    form = VariantForm
     extra = 0
-    fields = ["name", "sku", "attributes", "price_cents", "stock_quantity"]
+    min_num = 1  # every product has at least one variant
+    can_delete = False  # order items point at variants to restock them; variants are not deleted
+    fields = [*VARIANT_FIELDS, "stock_shown"]
 
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "supplier", "status", "currency", "base_price_cents", "updated_at"]
+    list_display = ["name", "supplier", "status", "base_price", "variant_count", "updated_at"]
     list_filter = ["status", "supplier"]
     search_fields = ["name", "variants__sku"]
     list_select_related = ["supplier"]
+    autocomplete_fields = ["supplier"]
     inlines = [VariantInline]
+    actions = ["soft_delete"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(variant_total=Count("variants"))
+
+    @admin.display(description="base price", ordering="base_price_cents")
+    def base_price(self, obj: Product) -> str:
+        return format_money(obj.base_price_cents, obj.currency)
+
+    @admin.display(description="variants", ordering="variant_total")
+    def variant_count(self, obj: Product) -> int:
+        return obj.variant_total
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Mark selected products as deleted (soft delete)", permissions=["change"])
+    def soft_delete(self, request, queryset):
+        products = list(queryset)
+        for product in products:
+            product_delete(product=product)
+        self.message_user(request, f"{len(products)} product(s) marked as deleted.", messages.SUCCESS)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ProductVariant:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for variant_form in formset.forms:
+            if not variant_form.has_changed() or not variant_form.cleaned_data:
+                continue
+            data = {name: variant_form.cleaned_data[name] for name in VARIANT_FIELDS}
+            if variant_form.instance._state.adding:
+                formset.new_objects.append(variant_create(product=form.instance, **data))
+                continue
+            changed = {name: data[name] for name in variant_form.changed_data if name in data}
+            if changed:
+                variant = self._variant_update(request, variant_form, changed)
+                formset.changed_objects.append((variant, list(changed)))
+
+    def _variant_update(self, request, variant_form, changed: dict) -> ProductVariant:
+        """A stock edit is applied as the difference to the stock the form showed, on the locked row:
+        units sold while the form was open stay sold (and stock never goes below 0)."""
+        with transaction.atomic():
+            variant = ProductVariant.objects.select_for_update().get(pk=variant_form.instance.pk)
+            if "stock_quantity" in changed:
+                shown = variant_form.cleaned_data.get("stock_shown")
+                shown = variant.stock_quantity if shown is None else shown
+                wanted = variant.stock_quantity + changed["stock_quantity"] - shown
+                if variant.stock_quantity != shown:
+                    self.message_user(
+                        request,
+                        f"Stock of {variant.sku} changed from {shown} to {variant.stock_quantity} while you were "
+                        f"editing; your change of {changed['stock_quantity'] - shown:+d} was applied to it.",
+                        messages.WARNING,
+                    )
+                changed["stock_quantity"] = max(wanted, 0)
+            return variant_update(variant=variant, **changed)
 
 
 @admin.register(Supplier)
 class SupplierAdmin(admin.ModelAdmin):
+    list_display = ["name", "product_count", "created_at"]
     search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description="products", ordering="product_total")
+    def product_count(self, obj: Supplier) -> int:
+        return obj.product_total

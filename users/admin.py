@@ -1,10 +1,45 @@
-from django.contrib import admin
+"""Users in the admin. Deactivation is the soft delete of the API (users.services.user_deactivate: no
+more log-in, API tokens revoked, orders and their snapshots untouched), so it is an action here and
+neither `is_active` nor a hard delete is offered on the page."""
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from orders.admin import EstimatedCountPaginator
+
 from .models import User
+from .services import user_deactivate
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "email", "display_name", "is_staff", "is_active", "deleted_at"]
+    list_display = ["username", "email", "display_name", "is_staff", "is_active", "deleted_at", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    search_fields = ["username", "email", "display_name"]
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Profile", {"fields": ("display_name", "phone", "deleted_at")}))
+    actions = ["deactivate_users"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["is_active", "deleted_at", "last_login", "date_joined"]
+        return readonly
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Deactivate selected users (soft delete)", permissions=["change"])
+    def deactivate_users(self, request, queryset):
+        deactivated = 0
+        for user in queryset:
+            if user.pk == request.user.pk:
+                self.message_user(request, "You cannot deactivate your own account.", messages.ERROR)
+            elif not user.is_active:
+                self.message_user(request, f"{user.username} was already inactive.", messages.WARNING)
+            else:
+                user_deactivate(user=user)
+                deactivated += 1
+        if deactivated:
+            self.message_user(request, f"{deactivated} user(s) deactivated.", messages.SUCCESS)
