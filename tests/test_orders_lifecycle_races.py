@@ -29,9 +29,11 @@ def _settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def run_together(*calls):
-    """Run each callable in its own thread, all released at once by a barrier; return what each returned.
-    An exception in a thread (a 500 raises in the test client) fails the test."""
+def run_together(*calls, start_reversed=False):
+    """Run each callable in its own thread, all released at once by a barrier; return what each returned,
+    in the order given. An exception in a thread (a 500 raises in the test client) fails the test.
+    `start_reversed` starts the threads last to first: alternating it between rounds lets either side
+    reach the row first."""
     barrier = threading.Barrier(len(calls), timeout=THREAD_TIMEOUT)
     results: list = [None] * len(calls)
 
@@ -45,7 +47,7 @@ def run_together(*calls):
             connection.close()
 
     threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
+    for thread in reversed(threads) if start_reversed else threads:
         thread.start()
     for thread in threads:
         thread.join(THREAD_TIMEOUT)
@@ -89,7 +91,7 @@ def event_types(order):
 def test_cancel_and_processing_race_has_exactly_one_winner():
     staff = StaffFactory()
     staff_client = client_for(staff)
-    for _ in range(ROUNDS):
+    for round_ in range(ROUNDS):
         customer = UserFactory()
         variant = VariantFactory(stock_quantity=STOCK)
         order = make_order(user=customer, variants=[variant], quantity=QUANTITY)
@@ -98,6 +100,7 @@ def test_cancel_and_processing_race_has_exactly_one_winner():
         cancel, process = run_together(
             post(client_for(customer), f"/api/v1/orders/{order.pk}/cancel/", {"reason": "changed my mind"}),
             post(staff_client, f"/api/v1/orders/{order.pk}/transition/", {"status": "processing", "note": "go"}),
+            start_reversed=round_ % 2,
         )
 
         assert sorted([cancel[0], process[0]]) == [200, 409], (cancel, process)
@@ -132,7 +135,7 @@ def test_staff_cancel_and_ship_race_on_a_processing_order():
     restocked) or loses (409, everything restocked)."""
     staff_a, staff_b = StaffFactory(), StaffFactory()
     client_a, client_b = client_for(staff_a), client_for(staff_b)
-    for _ in range(ROUNDS):
+    for round_ in range(ROUNDS):
         variant = VariantFactory(stock_quantity=STOCK)
         order = make_order(variants=[variant], quantity=QUANTITY)
         for step in ("confirmed", "processing"):
@@ -141,6 +144,7 @@ def test_staff_cancel_and_ship_race_on_a_processing_order():
         cancel, ship = run_together(
             post(client_a, f"/api/v1/orders/{order.pk}/cancel/", {"reason": "out of stock"}),
             post(client_b, f"/api/v1/orders/{order.pk}/transition/", {"status": "shipped"}),
+            start_reversed=round_ % 2,
         )
 
         assert sorted([cancel[0], ship[0]]) == [200, 409], (cancel, ship)
@@ -245,6 +249,34 @@ def test_the_last_two_lines_shipping_at_once_still_ship_the_order():
         ]
 
 
+def test_a_shipment_racing_a_staff_cancel_never_restocks_shipped_units():
+    """If the parcel wins, the cancel gives back only what is still in the warehouse; if the cancel wins,
+    the parcel is refused and everything goes back."""
+    client_a, client_b = client_for(StaffFactory()), client_for(StaffFactory())
+    for round_ in range(ROUNDS):
+        order = processing_order([3, 2])
+        variants = [item.variant for item in OrderItem.objects.filter(order=order).select_related("variant")]
+
+        ship, cancel = run_together(
+            post(client_a, ship_url(order, "item_1"), {"status": "shipped", "quantity": 3}),
+            post(client_b, f"/api/v1/orders/{order.pk}/cancel/", {"reason": "customer called"}),
+            start_reversed=round_ % 2,
+        )
+
+        assert cancel[0] == 200, cancel
+        assert Order.objects.get(pk=order.pk).status == "cancelled"
+        items = {i.item_id: i for i in OrderItem.objects.filter(order=order)}
+        if ship[0] == 200:
+            assert (items["item_1"].fulfillment_status, items["item_1"].shipped_quantity) == ("shipped", 3)
+            assert [stock_of(v) for v in variants] == [STOCK - 3, STOCK]
+        else:
+            assert ship[0] == 409 and ship[1]["errors"][0]["code"] == "invalid_transition", ship
+            assert (items["item_1"].fulfillment_status, items["item_1"].shipped_quantity) == ("cancelled", 0)
+            assert [stock_of(v) for v in variants] == [STOCK, STOCK]
+        assert items["item_2"].fulfillment_status == "cancelled"
+        event_types(order)
+
+
 # ---- (c) expiry while the customer cancels ------------------------------------------------------------------------
 
 
@@ -268,13 +300,13 @@ def cancel_through_service(customer, order):
 @pytest.mark.parametrize("cancel_with", [cancel_through_api, cancel_through_service], ids=["api", "service"])
 def test_expiry_racing_a_cancel_releases_stock_once(cancel_with, settings):
     settings.ORDER_PENDING_TTL = timedelta(hours=24)
-    for _ in range(ROUNDS):
+    for round_ in range(ROUNDS):
         customer = UserFactory()
         variant = VariantFactory(stock_quantity=STOCK)
         order = make_order(user=customer, variants=[variant], quantity=QUANTITY)
         Order.objects.filter(pk=order.pk).update(created_at=order.created_at - settings.ORDER_PENDING_TTL * 2)
 
-        cancel, expired = run_together(cancel_with(customer, order), orders_expire_pending)
+        cancel, expired = run_together(cancel_with(customer, order), orders_expire_pending, start_reversed=round_ % 2)
 
         order.refresh_from_db()
         assert stock_of(variant) == STOCK
