@@ -360,6 +360,10 @@ def item_fulfill(
     if status == FulfillmentStatus.SHIPPED:
         _ship(order, item, quantity, carrier, tracking_number, now)
     else:
+        if order.status not in (OrderStatus.PROCESSING, OrderStatus.SHIPPED):
+            raise InvalidTransition(
+                f"Items are delivered only while the order is processing or shipped; it is {order.status}."
+            )
         if item.fulfillment_status != FulfillmentStatus.SHIPPED:
             raise InvalidTransition(
                 f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."

@@ -8,7 +8,7 @@ import pytest
 
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_create, order_transition
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory
+from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -430,3 +430,19 @@ def test_a_delivered_item_stays_delivered_when_the_last_one_ships(staff_client):
     assert list(
         OrderStatusHistory.objects.filter(order=order).order_by("created_at", "id").values_list("to_status", flat=True)
     ) == ["pending", "confirmed", "processing", "shipped", "delivered"]
+
+
+@pytest.mark.django_db
+def test_an_item_of_a_cancelled_order_cannot_be_delivered(staff, staff_client):
+    order = make_order(variants=VariantFactory.create_batch(2), quantity=1)
+    for status in ("confirmed", "processing"):
+        order_transition(order_id=order.pk, to_status=status, actor=staff)
+    shipped = staff_client.post(f"/api/v1/orders/{order.pk}/items/item_1/fulfillment/", {"status": "shipped"})
+    assert shipped.status_code == 200
+    assert staff_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "lost parcel"}).status_code == 200
+
+    response = staff_client.post(f"/api/v1/orders/{order.pk}/items/item_1/fulfillment/", {"status": "delivered"})
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "invalid_transition"
+    assert OrderItem.objects.get(order=order, line_number=1).delivered_at is None
