@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -12,6 +14,19 @@ def _quiet_side_channels(settings):
     settings.THROTTLE_ENABLED = False
     # PBKDF2's many rounds cost most of a second per user; no test depends on the hasher's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_test_queue():
+    """Tasks queued by tests go to this run's own queue, deleted at the end, so they never reach a
+    developer's worker (or pile up in RabbitMQ)."""
+    from order_project.celery import app
+
+    name = f"tests-{uuid.uuid4().hex[:12]}"
+    app.conf.task_default_queue = name
+    yield name
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_delete(name)
 
 
 def client_for(user) -> APIClient:

@@ -8,6 +8,7 @@ import uuid
 from contextvars import ContextVar
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
+from django.core.signals import request_finished
 
 HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -21,8 +22,8 @@ class RequestIdMiddleware:
     def __call__(self, request):
         given = request.headers.get(HEADER, "")
         request_id = given if _WELL_FORMED.match(given) else uuid.uuid4().hex
-        # Not reset on the way out: Django logs the response after the middleware chain returned, and
-        # that line must carry the id too. The next request on this thread sets its own.
+        # Reset on request_finished, not here: Django logs the response after the middleware chain
+        # returned, and that line must carry the id too.
         current_request_id.set(request_id)
         response = self.get_response(request)
         response[HEADER] = request_id
@@ -49,6 +50,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+@request_finished.connect
+def _forget_request(**kwargs) -> None:
+    current_request_id.set(None)
 
 
 @before_task_publish.connect

@@ -15,9 +15,9 @@ Handler = Callable[[dict[str, Any]], None]
 
 
 def _customer_email(envelope: dict[str, Any]) -> str:
-    customer = envelope["data"].get("customer") or Order.objects.values_list("customer", flat=True).get(
-        pk=envelope["order_id"]
-    )
+    customer = envelope["data"].get("customer")
+    if customer is None:
+        customer = Order.objects.filter(pk=envelope["order_id"]).values_list("customer", flat=True).first() or {}
     return customer.get("email", "")
 
 

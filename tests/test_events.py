@@ -1,6 +1,7 @@
 """Order events through the transactional outbox to the real RabbitMQ on this machine."""
 
 import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 
@@ -211,3 +212,42 @@ def test_failed_events_are_visible_and_can_be_retried(settings, capsys):
     assert outbox.outbox_retry(event_ids=[event.pk]) == 1
     event.refresh_from_db()
     assert (event.status, event.attempts) == (OutboxStatus.PENDING, 0)
+
+
+@pytest.fixture
+def celery_worker(celery_test_queue):
+    """A real Celery worker (in a thread) consuming this test run's queue on the real RabbitMQ."""
+    from celery.contrib.testing.worker import start_worker
+
+    from order_project.celery import app
+
+    app.control.purge()  # earlier tests queued handler tasks for orders that were rolled back
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as worker:
+        yield worker
+
+
+def _wait_for(condition, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_emails_the_customer_once_per_event_even_when_it_is_relayed_twice(celery_worker):
+    customer = UserFactory()
+    order = make_order(user=customer)
+    assert outbox.outbox_publish_pending() == 1
+    assert _wait_for(lambda: ProcessedEvent.objects.count() == 1)
+    assert [message.to for message in mail.outbox] == [[customer.email]]
+
+    # The relay crashed after the broker's confirm and publishes the same event again.
+    OutboxEvent.objects.update(status=OutboxStatus.PENDING, published_at=None)
+    assert outbox.outbox_publish_pending() == 1
+    order_cancel(order_id=order.pk, actor=customer, reason="ordered twice")
+    assert outbox.outbox_publish_pending() == 2
+    assert _wait_for(lambda: ProcessedEvent.objects.count() == 2)
+    assert [message.subject for message in mail.outbox] == [
+        f"Your order {order.order_number}",
+        f"Your order {order.order_number} was cancelled",
+    ]
