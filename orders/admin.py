@@ -5,6 +5,7 @@ Orders are never edited, added or deleted here: every field is read-only and the
 the actions (cancel, move to the next status, ship an item), each calling the service with
 actor=request.user and guarded by a custom permission (Order.Meta.permissions)."""
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import APIException
+
+from users.models import User
 
 from . import events, services
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
@@ -118,9 +121,7 @@ class EstimatedCountPaginator(Paginator):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]
-        if isinstance(plan, str):  # psycopg returns json already decoded; be safe either way
-            import json
-
+        if isinstance(plan, str):  # psycopg decodes json itself; be safe either way
             plan = json.loads(plan)
         return int(plan[0]["Plan"]["Plan Rows"])
 
@@ -614,11 +615,13 @@ class OrderAdmin(BigTableAdmin):
     def cancellation_display(self, obj: Order) -> str:
         if not obj.cancellation:
             return "-"
+        by = obj.cancellation.get("cancelled_by")
+        username = User.objects.filter(pk=by).values_list("username", flat=True).first() if by else None
         return _lines(
             [
                 f"Reason: {obj.cancellation.get('reason', '')}",
                 f"At: {obj.cancellation.get('cancelled_at', '')}",
-                f"By: {obj.cancellation.get('cancelled_by') or 'system'}",
+                f"By: {username or by} ({by})" if by else "By: the system",
             ]
         )
 
@@ -779,3 +782,6 @@ class OutboxEventAdmin(BigTableAdmin):
                 f"{skipped} selected event(s) had not failed (only failed events can be retried); left as they were.",
                 messages.ERROR,
             )
+
+
+from . import admin_returns  # noqa: E402, F401  (returns, refunds, order statistics)
