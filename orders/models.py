@@ -1,8 +1,8 @@
 import uuid
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
