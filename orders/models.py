@@ -67,6 +67,8 @@ class Order(models.Model):
     item_count = models.PositiveIntegerField()
     notes = models.TextField(max_length=1000, blank=True)
     cancellation = models.JSONField(null=True, blank=True)
+    # Money given back so far (orders/returns.py); a CHECK keeps it within the total, whatever the races.
+    refunded_cents = models.BigIntegerField(default=0)
     # Per-order event counter: the outbox orders one order's events by it.
     last_event_sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -108,6 +110,10 @@ class Order(models.Model):
                 name="order_total_adds_up",
             ),
             models.CheckConstraint(condition=Q(item_count__gte=1), name="order_item_count_gte_1"),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__gte=0, refunded_cents__lte=models.F("total_cents")),
+                name="order_refunded_within_total",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +139,8 @@ class OrderItem(models.Model):
     tracking_number = models.CharField(max_length=100, null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Units taken back by approved returns (orders/returns.py); `returned` once every delivered unit is back.
+    returned_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["line_number"]
@@ -150,6 +158,10 @@ class OrderItem(models.Model):
             models.CheckConstraint(
                 condition=Q(shipped_quantity__gte=0, shipped_quantity__lte=models.F("quantity")),
                 name="order_item_shipped_lte_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(returned_quantity__gte=0, returned_quantity__lte=models.F("shipped_quantity")),
+                name="order_item_returned_lte_shipped",
             ),
         ]
 
@@ -228,6 +240,7 @@ class ProcessedEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.handler} {self.event_id}"
 
+
 class IdempotencyKey(models.Model):
     """A client's `Idempotency-Key`: the first successful response, replayed to retries of the same request."""
 
@@ -244,3 +257,118 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# ---- returns and refunds (orders/returns.py) -------------------------------------------------------
+
+
+class ReturnStatus(models.TextChoices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReturnReasonCategory(models.TextChoices):
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    DEFECTIVE = "defective"
+    NOT_AS_DESCRIBED = "not_as_described"
+    QUALITY_ISSUES = "quality_issues"
+    CHANGED_MIND = "changed_mind"
+    OTHER = "other"
+
+
+class ReturnRequest(models.Model):
+    """A customer's request to send back delivered units of one order; staff approve or reject it once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    return_number = models.CharField(max_length=20, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(max_length=16, choices=ReturnStatus.choices, default=ReturnStatus.PENDING)
+    reason = models.TextField(max_length=500)
+    reason_category = models.CharField(max_length=20, choices=ReturnReasonCategory.choices)
+    description = models.TextField(max_length=2000, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    review_notes = models.TextField(max_length=500, blank=True)
+    refund_cents = models.BigIntegerField(null=True, blank=True)
+    restock = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        permissions = [("review_returnrequest", "Can approve or reject return requests")]
+        indexes = [
+            models.Index(fields=["order", "requested_at"], name="return_by_order"),
+            models.Index(fields=["status", "-requested_at", "-id"], name="return_status_newest"),
+            models.Index(fields=["-requested_at", "-id"], name="return_newest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(refund_cents__isnull=True) | Q(refund_cents__gte=0), name="return_refund_gte_0"
+            ),
+            # Reviewed exactly when it is no longer pending; only an approval carries a refund amount.
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewed_at__isnull=True, refund_cents__isnull=True)
+                | Q(status="approved", reviewed_at__isnull=False, refund_cents__isnull=False)
+                | Q(status="rejected", reviewed_at__isnull=False, refund_cents__isnull=True),
+                name="return_review_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.return_number
+
+
+class ReturnItem(models.Model):
+    return_request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="return_items")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["return_request", "order_item"], name="return_item_once_per_return"),
+            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=1000), name="return_item_quantity_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.return_request_id} {self.order_item_id} x{self.quantity}"
+
+
+class Refund(models.Model):
+    """Money given back on an order. The sum of an order's refunds is Order.refunded_cents."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    # One refund per approved return.
+    return_request = models.OneToOneField(
+        ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="refund_by_order")]
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents} {self.currency} on {self.order_id}"
+
+
+class OrderStatistics(Order):
+    """No table of its own: the admin's "Order statistics" page (orders/admin_returns.py) hangs on it."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "order statistics"
