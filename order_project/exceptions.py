@@ -22,6 +22,26 @@ class InsufficientStock(Conflict):
     default_code = "insufficient_stock"
 
 
+class OrderNotReturnable(Conflict):
+    default_detail = "Only a delivered order can be returned."
+    default_code = "order_not_returnable"
+
+
+class ReturnWindowClosed(Conflict):
+    default_detail = "The return window of this order has closed."
+    default_code = "return_window_closed"
+
+
+class ReturnAlreadyReviewed(Conflict):
+    default_detail = "This return has already been reviewed."
+    default_code = "return_already_reviewed"
+
+
+class RefundExceedsTotal(Conflict):
+    default_detail = "Refunds would exceed the order's total."
+    default_code = "refund_exceeds_total"
+
+
 class IdempotencyKeyInUse(Conflict):
     default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
     default_code = "idempotency_key_in_use"

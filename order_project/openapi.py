@@ -3,7 +3,15 @@
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
-CONFLICT_CODES = ["invalid_transition", "insufficient_stock", "idempotency_key_in_use"]
+CONFLICT_CODES = [
+    "invalid_transition",
+    "insufficient_stock",
+    "idempotency_key_in_use",
+    "order_not_returnable",
+    "return_window_closed",
+    "return_already_reviewed",
+    "refund_exceeds_total",
+]
 
 
 class ConflictErrorSerializer(serializers.Serializer):

@@ -17,6 +17,9 @@ ORDER_CREATED = "order.created"
 ORDER_CANCELLED = "order.cancelled"
 ORDER_STATUS_CHANGED = "order.status_changed"
 ORDER_ITEM_FULFILLMENT_CHANGED = "order.item_fulfillment_changed"
+ORDER_RETURN_REQUESTED = "order.return_requested"
+ORDER_RETURN_REVIEWED = "order.return_reviewed"
+ORDER_REFUNDED = "order.refunded"
 
 
 def utc_iso(moment) -> str:
