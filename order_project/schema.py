@@ -1,9 +1,12 @@
 """The OpenAPI schema class: drf-standardized-errors' error documentation, with `attr` named the way
-order_project.error_format.ContractExceptionFormatter sends it (no `non_field_errors` bucket)."""
+order_project.error_format.ContractExceptionFormatter sends it (no `non_field_errors` bucket), and the
+413 of order_project.request_limits."""
 
 from collections import defaultdict
 
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 
@@ -16,9 +19,35 @@ def contract_attr(attr: str | None) -> str | None:
     return attr
 
 
+class RequestTooLargeErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["request_too_large"])
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class RequestTooLargeResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = RequestTooLargeErrorSerializer(many=True)
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     def _get_validation_error_codes_by_field(self, *args, **kwargs):
         by_field = defaultdict(set)
         for attr, codes in super()._get_validation_error_codes_by_field(*args, **kwargs).items():
             by_field[contract_attr(attr)].update(codes)
         return by_field
+
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 wherever a body is read.
+    def _get_allowed_error_status_codes(self) -> list[str]:
+        return [*super()._get_allowed_error_status_codes(), "413"]
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "413":
+            has_body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
+            return has_body and super()._should_add_error_response(responses, status_code)
+        return super()._should_add_error_response(responses, status_code)
+
+    def _get_error_response_serializer(self, status_code: str):
+        if status_code == "413":
+            return RequestTooLargeResponseSerializer
+        return super()._get_error_response_serializer(status_code)

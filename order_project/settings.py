@@ -126,7 +126,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, nested at most 32 levels deep (order_project/request_limits.py).
+    "DEFAULT_PARSER_CLASSES": ["order_project.request_limits.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "order_project.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 20,
@@ -169,6 +170,8 @@ X_FRAME_OPTIONS = "DENY"
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_FORMATTER_CLASS": "order_project.error_format.ContractExceptionFormatter",
+    # Oversized bodies (DATA_UPLOAD_MAX_MEMORY_SIZE) are a 413 in the error shape, not a 500.
+    "EXCEPTION_HANDLER_CLASS": "order_project.error_handler.BoundedInputExceptionHandler",
 }
 
 SPECTACULAR_SETTINGS = {

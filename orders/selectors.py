@@ -7,6 +7,7 @@ import django_filters
 from django.db.models import Prefetch, Q, QuerySet
 from rest_framework.exceptions import NotFound
 
+from order_project.filters import UtcIsoDateTimeFilter
 from users.models import User
 
 from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
@@ -52,8 +53,8 @@ class OrderFilter(django_filters.FilterSet):
     """List filters; the DRF filter backend runs it on `orders_visible_to(user)`."""
 
     status = StatusListFilter(field_name="status", choices=OrderStatus.choices, lookup_expr="in")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     customer = django_filters.UUIDFilter(method="filter_customer", label="Staff only: orders of this user id")
     search = django_filters.CharFilter(
         method="filter_search", max_length=100, label="Staff only: order number, customer email or name"

@@ -6,11 +6,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import IsStaff
+from order_project.request_limits import BoundedJSONParser
 from order_project.throttling import SignUpThrottle, TokenThrottle
 
 from . import selectors, services
@@ -69,6 +71,8 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class TokenView(ObtainAuthToken):
-    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; throttled per client IP."""
+    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; throttled per client IP.
+    JSON (or a form, for curl -d); not multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
 
     throttle_classes = (TokenThrottle,)
+    parser_classes = (BoundedJSONParser, FormParser)
