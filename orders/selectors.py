@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from order_project.filters import UtcIsoDateTimeFilter
 from users.models import User
 
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
+from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
 
 ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
 
@@ -80,3 +80,41 @@ class OrderFilter(django_filters.FilterSet):
             | Q(customer__email__iexact=value)
             | Q(customer__display_name__icontains=value)
         )
+
+
+# ---- returns -----------------------------------------------------------------------------------------
+
+
+def with_return_details(returns: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
+    """What a return's representation reads: its order's number and its items' line numbers."""
+    return returns.select_related("order").prefetch_related(
+        Prefetch("items", queryset=ReturnItem.objects.select_related("order_item").order_by("id"))
+    )
+
+
+def order_returns(*, order: Order) -> QuerySet[ReturnRequest]:
+    return with_return_details(ReturnRequest.objects.filter(order=order).order_by("requested_at", "id"))
+
+
+def return_get(*, return_id: uuid.UUID) -> ReturnRequest:
+    found = with_return_details(ReturnRequest.objects.filter(pk=return_id)).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+class ReturnFilter(django_filters.FilterSet):
+    """Staff list filters of GET /api/v1/returns/ (newest first)."""
+
+    status = django_filters.ChoiceFilter(choices=ReturnStatus.choices)
+    created_after = UtcIsoDateTimeFilter(field_name="requested_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="requested_at", lookup_expr="lt")
+    order_number = django_filters.CharFilter(method="filter_order_number", max_length=30, label="Exact order number")
+
+    class Meta:
+        model = ReturnRequest
+        fields = ["status", "created_after", "created_before", "order_number"]
+
+    def filter_order_number(self, returns: QuerySet[ReturnRequest], name: str, value: str) -> QuerySet[ReturnRequest]:
+        value = value.strip().upper()
+        return returns.filter(order__order_number=value) if value else returns

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from .events import utc_iso
 from .models import (
@@ -9,10 +10,14 @@ from .models import (
     OrderStatus,
     OrderStatusHistory,
     PaymentMethod,
+    ReturnReasonCategory,
+    ReturnRequest,
+    ReturnStatus,
 )
 
 MAX_LINES = 100
 MAX_QUANTITY = 1000
+MAX_REFUND_CENTS = 10**15
 
 
 # ---- input -----------------------------------------------------------------------------------------
@@ -202,3 +207,190 @@ class OrderHistorySerializer(serializers.ModelSerializer):
         model = OrderStatusHistory
         fields = ["from_status", "to_status", "changed_by", "note", "created_at"]
         read_only_fields = fields
+
+
+# ---- returns and refunds (orders/returns.py) -------------------------------------------------------
+
+MAX_RETURN_LINES = 100
+
+
+class ReturnLineInputSerializer(serializers.Serializer):
+    item_id = serializers.RegexField(
+        r"^item_\d{1,4}$", max_length=9, error_messages={"invalid": "Use an item_id of the order, such as item_1."}
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class ReturnCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(min_length=10, max_length=500)
+    reason_category = serializers.ChoiceField(choices=ReturnReasonCategory.choices)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    items = serializers.ListField(child=ReturnLineInputSerializer(), min_length=1, max_length=MAX_RETURN_LINES)
+
+
+class ReturnReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReturnStatus.APPROVED, ReturnStatus.REJECTED])
+    notes = serializers.CharField(min_length=10, max_length=500)
+    refund_cents = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_REFUND_CENTS,
+        required=False,
+        allow_null=True,
+        help_text="Required when approving (0 for no refund); not allowed when rejecting.",
+    )
+    restock = serializers.BooleanField(
+        required=False, default=False, help_text="Approval only: put the returned units back in stock."
+    )
+
+    def validate(self, data):
+        if data["decision"] == ReturnStatus.APPROVED:
+            if data.get("refund_cents") is None:
+                raise serializers.ValidationError(
+                    {"refund_cents": [ErrorDetail("An approval needs a refund amount (0 for none).", code="required")]}
+                )
+        else:
+            errors = {}
+            if data.get("refund_cents") is not None:
+                errors["refund_cents"] = [ErrorDetail("Only an approval refunds.", code="invalid")]
+            if data["restock"]:
+                errors["restock"] = [ErrorDetail("Only an approval restocks.", code="invalid")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return data
+
+
+class ReturnItemSerializer(serializers.Serializer):
+    item_id = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class ReturnRequestSerializer(serializers.ModelSerializer):
+    order_id = serializers.UUIDField(read_only=True)
+    order_number = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=ReturnStatus.choices, read_only=True)
+    reason_category = serializers.ChoiceField(choices=ReturnReasonCategory.choices, read_only=True)
+    items = ReturnItemSerializer(many=True, read_only=True)
+    requested_by = serializers.UUIDField(allow_null=True, read_only=True)
+    reviewed_by = serializers.UUIDField(allow_null=True, read_only=True)
+    refund_cents = serializers.IntegerField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "id",
+            "return_number",
+            "order_id",
+            "order_number",
+            "status",
+            "items",
+            "reason",
+            "reason_category",
+            "description",
+            "requested_at",
+            "requested_by",
+            "reviewed_at",
+            "reviewed_by",
+            "review_notes",
+            "refund_cents",
+            "restock",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, request: ReturnRequest) -> dict:
+        # Needs request.order and request.items (with order_item) loaded: the selectors prefetch them.
+        return {
+            "id": str(request.id),
+            "return_number": request.return_number,
+            "order_id": str(request.order_id),
+            "order_number": request.order.order_number,
+            "status": request.status,
+            "items": [{"item_id": ri.order_item.item_id, "quantity": ri.quantity} for ri in request.items.all()],
+            "reason": request.reason,
+            "reason_category": request.reason_category,
+            "description": request.description,
+            "requested_at": _timestamp(request.requested_at),
+            "requested_by": _id_or_none(request.requested_by_id),
+            "reviewed_at": _timestamp(request.reviewed_at),
+            "reviewed_by": _id_or_none(request.reviewed_by_id),
+            "review_notes": request.review_notes,
+            "refund_cents": request.refund_cents,
+            "restock": request.restock,
+        }
+
+
+def _id_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+# ---- statistics (orders/stats.py) ------------------------------------------------------------------
+
+
+class CurrencyAmountSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    amount_cents = serializers.IntegerField()
+
+
+class DailyStatsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    orders = serializers.IntegerField(help_text="Orders placed that day, any status")
+    revenue = CurrencyAmountSerializer(many=True, help_text="Gross revenue of that day's orders, per currency")
+
+
+class CurrencyRevenueSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    orders = serializers.IntegerField(help_text="Orders that count as revenue (confirmed or later, not cancelled)")
+    gross_cents = serializers.IntegerField()
+    refunded_cents = serializers.IntegerField()
+    net_cents = serializers.IntegerField()
+    average_order_value_cents = serializers.IntegerField()
+
+
+class TopProductSerializer(serializers.Serializer):
+    product_id = serializers.CharField()
+    product_name = serializers.CharField()
+    currency = serializers.CharField()
+    units = serializers.IntegerField()
+    revenue_cents = serializers.IntegerField()
+
+
+OrderStatusCountsSerializer = type(
+    "OrderStatusCountsSerializer",
+    (serializers.Serializer,),
+    {status: serializers.IntegerField() for status in OrderStatus.values},
+)
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    """The query string of the statistics: `from` and `to`, dates (a Python keyword, hence get_fields)."""
+
+    def get_fields(self):
+        return {"from": serializers.DateField(required=False), "to": serializers.DateField(required=False)}
+
+
+# Built with type(): the period's keys are `from` and `to`, like the query parameters.
+OrderStatsSerializer = type(
+    "OrderStatsSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.DateField(help_text="First day of the period (UTC), included"),
+        "to": serializers.DateField(help_text="Last day of the period (UTC), included"),
+        "orders": serializers.IntegerField(help_text="Orders placed in the period, any status"),
+        "by_status": OrderStatusCountsSerializer(help_text="Orders placed in the period, by current status"),
+        "daily": DailyStatsSerializer(many=True),
+        "revenue": CurrencyRevenueSerializer(many=True),
+        "top_products_by_units": TopProductSerializer(many=True),
+        "top_products_by_revenue": TopProductSerializer(many=True, help_text="The top 10 of each currency"),
+        "cancelled_orders": serializers.IntegerField(),
+        "cancellation_rate": serializers.FloatField(help_text="cancelled_orders / orders, 0 to 1"),
+        "delivered_orders": serializers.IntegerField(help_text="Orders delivered (now delivered or refunded)"),
+        "returned_orders": serializers.IntegerField(help_text="Delivered orders with at least one approved return"),
+        "return_rate": serializers.FloatField(help_text="returned_orders / delivered_orders, 0 to 1"),
+    },
+)
+
+
+class CustomerOrderSummarySerializer(serializers.Serializer):
+    user_id = serializers.UUIDField()
+    order_count = serializers.IntegerField()
+    total_spent = CurrencyAmountSerializer(many=True, help_text="Per currency, net of refunds")
+    last_order_at = serializers.DateTimeField(allow_null=True)

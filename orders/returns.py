@@ -1,0 +1,419 @@
+"""Returns and refunds: a customer asks to send back delivered units, staff approve or reject once.
+
+Every write here locks the order row first (services._lock_order), the same lock every other order
+writer takes, so a return request and a review of the same order never interleave: two concurrent
+requests cannot return more units than were delivered, and two concurrent reviews cannot refund more
+than was paid. Order status changes go through services._transition (history and events follow);
+events go through events.event_record in the same transaction.
+
+The refund cap
+--------------
+An approval refunds at most what the customer paid for the returned units:
+
+    for each returned line:  unit_price_cents * quantity
+                           + tax_cents      * line_subtotal // subtotal_cents   (rounded down)
+                           + shipping_cents * line_subtotal // subtotal_cents   (rounded down)
+
+where line_subtotal = unit_price_cents * returned quantity, and nothing else is deducted. The
+approval that brings back the order's last units (after it, every unit of every line has been
+returned) is capped at the total minus the caps of the returns approved before it: it takes the
+cents the per-line rounding left behind, so returning everything can refund exactly the total.
+
+On top of that, and whatever the unit cap says, a refund is never more than the order's total minus
+the refunds already made. The database enforces the same rule: Order.refunded_cents is increased
+with an atomic `UPDATE ... SET refunded_cents = refunded_cents + n`, and the CHECK constraint
+`order_refunded_within_total` (0 <= refunded_cents <= total_cents) refuses any sum above the total."""
+
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Sum
+from django.utils import timezone
+from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+
+from order_project.exceptions import (
+    OrderNotReturnable,
+    RefundExceedsTotal,
+    ReturnAlreadyReviewed,
+    ReturnWindowClosed,
+)
+from products.services import stock_release
+from users.models import User
+
+from . import events
+from .models import (
+    FulfillmentStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusHistory,
+    PaymentStatus,
+    Refund,
+    ReturnItem,
+    ReturnRequest,
+    ReturnStatus,
+)
+from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition
+
+RETURN_NUMBER_ATTEMPTS = 5
+# Pending and approved returns hold their units: nobody can ask to return them again.
+HOLDING_STATUSES = (ReturnStatus.PENDING, ReturnStatus.APPROVED)
+# Units of an item in these statuses have reached the customer.
+DELIVERED_ITEM_STATUSES = (FulfillmentStatus.DELIVERED, FulfillmentStatus.RETURNED)
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    item_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RefundCap:
+    units_cents: int  # what the customer paid for the returned units (the module docstring's rule)
+    remaining_cents: int  # the order's total minus refunds already made
+
+    @property
+    def cents(self) -> int:
+        return max(0, min(self.units_cents, self.remaining_cents))
+
+
+def generate_return_number() -> str:
+    suffix = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(6))
+    return f"RET-{timezone.now():%Y%m%d}-{suffix}"
+
+
+def order_delivered_at(order: Order) -> datetime | None:
+    """When the order was delivered: its (latest) move into `delivered` in the history, or else the
+    latest delivery of one of its items."""
+    moved = (
+        OrderStatusHistory.objects.filter(order=order, to_status=OrderStatus.DELIVERED)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if moved is not None:
+        return moved
+    return order.items.aggregate(last=Max("delivered_at"))["last"]
+
+
+def return_window_closes_at(order: Order) -> datetime | None:
+    delivered_at = order_delivered_at(order)
+    if delivered_at is None:
+        return None
+    return delivered_at + timedelta(days=settings.RETURN_WINDOW_DAYS)
+
+
+# ---- request ---------------------------------------------------------------------------------------
+
+
+def return_request(
+    *,
+    order_id: uuid.UUID,
+    actor: User,
+    reason: str,
+    reason_category: str,
+    items: Sequence[ReturnLine | Mapping[str, Any]],
+    description: str = "",
+) -> ReturnRequest:
+    """Ask to return delivered units of one order (its owner or staff). The order must be delivered
+    and within RETURN_WINDOW_DAYS of delivery (409 otherwise); each line names an item once and at most
+    the units delivered and not already held by a pending or approved return (400, all lines at once)."""
+    lines = [line if isinstance(line, ReturnLine) else ReturnLine(**line) for line in items]
+    for attempt in range(RETURN_NUMBER_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _return_request(order_id, actor, reason, reason_category, lines, description)
+        except IntegrityError as exc:
+            # Random numbers collide rarely; draw again, like order numbers.
+            diag = getattr(exc.__cause__, "diag", None)
+            clash = "return_number" in (getattr(diag, "constraint_name", "") or "")
+            if attempt + 1 == RETURN_NUMBER_ATTEMPTS or not clash:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _return_request(
+    order_id: uuid.UUID, actor: User, reason: str, reason_category: str, lines: list[ReturnLine], description: str
+) -> ReturnRequest:
+    order = _lock_order(order_id)
+    if not actor.is_staff and order.user_id != actor.pk:
+        raise NotFound()
+    if order.status != OrderStatus.DELIVERED:
+        raise OrderNotReturnable(f"Only a delivered order can be returned; this one is {order.status}.")
+    closes_at = return_window_closes_at(order)
+    if closes_at is None or timezone.now() > closes_at:
+        raise ReturnWindowClosed(
+            f"Items can be returned within {settings.RETURN_WINDOW_DAYS} days of delivery; that time is over."
+        )
+
+    order_items = {item.item_id: item for item in order.items.all()}
+    available = returnable_quantities(order, order_items.values())
+    errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in lines]
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        item = order_items.get(line.item_id)
+        if item is None:
+            errors[index]["item_id"] = [ErrorDetail("No such item on this order.", code="item_not_found")]
+        elif line.item_id in seen:
+            errors[index]["item_id"] = [
+                ErrorDetail("This item is already on another line of the return.", code="duplicate_item")
+            ]
+        elif line.quantity > available[item.pk]:
+            errors[index]["quantity"] = [
+                ErrorDetail(
+                    f"Only {available[item.pk]} unit(s) of {line.item_id} can still be returned.",
+                    code="return_quantity_exceeded",
+                )
+            ]
+        seen.add(line.item_id)
+    if any(errors):
+        raise ValidationError({"items": errors})
+
+    request = ReturnRequest(
+        return_number=generate_return_number(),
+        order=order,
+        reason=reason,
+        reason_category=reason_category,
+        description=description,
+        requested_by=actor,
+    )
+    request.save(force_insert=True)
+    return_items = ReturnItem.objects.bulk_create(
+        ReturnItem(return_request=request, order_item=order_items[line.item_id], quantity=line.quantity)
+        for line in lines
+    )
+    _attach(request, order, return_items)
+    events.event_record(order=order, event_type=events.ORDER_RETURN_REQUESTED, data=_representation(request))
+    order.save(update_fields=["last_event_sequence", "updated_at"])
+    return request
+
+
+def returnable_quantities(order: Order, items: Iterable[OrderItem]) -> dict[int, int]:
+    """Per order item (by pk): delivered units minus units held by pending or approved returns."""
+    held = dict(
+        ReturnItem.objects.filter(order_item__order=order, return_request__status__in=HOLDING_STATUSES)
+        .values("order_item")
+        .annotate(units=Sum("quantity"))
+        .values_list("order_item", "units")
+    )
+    return {item.pk: max(0, _delivered_units(item) - held.get(item.pk, 0)) for item in items}
+
+
+def _delivered_units(item: OrderItem) -> int:
+    return item.shipped_quantity if item.fulfillment_status in DELIVERED_ITEM_STATUSES else 0
+
+
+# ---- review ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def return_review(
+    *,
+    return_id: uuid.UUID,
+    actor: User,
+    decision: str,
+    notes: str,
+    refund_cents: int | None = None,
+    restock: bool = False,
+) -> ReturnRequest:
+    """Approve or reject a pending return, once (a second review is 409). An approval marks the units
+    returned on their items, gives them back to stock if `restock`, and refunds `refund_cents`
+    (at most refund_cap(), see the module docstring): a Refund row, Order.refunded_cents and
+    payment_status move, and the order becomes `refunded` once everything paid has been refunded."""
+    order_id = ReturnRequest.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise NotFound()
+    # The order row first, as every order writer does; the return is read again under that lock.
+    order = _lock_order(order_id)
+    request = ReturnRequest.objects.select_for_update(of=("self",)).get(pk=return_id)
+    if request.status != ReturnStatus.PENDING:
+        raise ReturnAlreadyReviewed(f"Return {request.return_number} was already {request.status}.")
+    return_items = list(request.items.select_related("order_item").order_by("order_item__line_number", "id"))
+
+    now = timezone.now()
+    request.reviewed_at, request.reviewed_by, request.review_notes = now, actor, notes
+    refund: Refund | None = None
+    changed_items: list[OrderItem] = []
+    if decision == ReturnStatus.APPROVED:
+        if refund_cents is None:
+            raise ValidationError({"refund_cents": [ErrorDetail("An approval needs a refund amount.", "required")]})
+        _check_refund(refund_cents, refund_cap(order=order, return_request=request, return_items=return_items))
+        changed_items = _take_back(return_items)
+        if restock:
+            stock_release(_restock_quantities(return_items))
+        if refund_cents:
+            refund = _refund(order, request, refund_cents, actor)
+        request.status, request.refund_cents, request.restock = ReturnStatus.APPROVED, refund_cents, restock
+    else:
+        if refund_cents is not None or restock:
+            field = "refund_cents" if refund_cents is not None else "restock"
+            raise ValidationError({field: [ErrorDetail("A rejection refunds and restocks nothing.", "invalid")]})
+        request.status = ReturnStatus.REJECTED
+    request.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_notes", "refund_cents", "restock"])
+
+    _attach(request, order, return_items)
+    events.event_record(order=order, event_type=events.ORDER_RETURN_REVIEWED, data=_representation(request))
+    for item in changed_items:
+        events.event_record(
+            order=order,
+            event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
+            data={
+                "item_id": item.item_id,
+                "fulfillment_status": item.fulfillment_status,
+                "shipped_quantity": item.shipped_quantity,
+                "carrier": item.carrier,
+                "tracking_number": item.tracking_number,
+            },
+        )
+    if refund is not None:
+        events.event_record(
+            order=order,
+            event_type=events.ORDER_REFUNDED,
+            data={
+                "refund_id": str(refund.pk),
+                "return_id": str(request.pk),
+                "return_number": request.return_number,
+                "amount_cents": refund.amount_cents,
+                "currency": refund.currency,
+                "refunded_cents": order.refunded_cents,
+                "total_cents": order.total_cents,
+                "payment_status": order.payment_status,
+                "refunded_by": str(actor.pk),
+            },
+        )
+        if order.refunded_cents == order.total_cents and order.status == OrderStatus.DELIVERED:
+            _transition(order, OrderStatus.REFUNDED, actor, note=f"Fully refunded ({request.return_number})")
+    order.save(update_fields=["payment_status", "last_event_sequence", "updated_at"])
+    return request
+
+
+def refund_cap(*, order: Order, return_request: ReturnRequest, return_items: list[ReturnItem]) -> RefundCap:
+    """The most an approval of `return_request` may refund (module docstring). Reads the returns
+    approved before it; call it with the order row locked for a number that still holds at commit."""
+    remaining = order.total_cents - order.refunded_cents
+    lines = [(ri.order_item, ri.quantity) for ri in return_items]
+    previous = list(
+        ReturnItem.objects.filter(return_request__order=order, return_request__status=ReturnStatus.APPROVED)
+        .exclude(return_request=return_request)
+        .select_related("order_item")
+    )
+    returned_after = defaultdict(int)
+    for ri in previous:
+        returned_after[ri.order_item_id] += ri.quantity
+    for item, quantity in lines:
+        returned_after[item.pk] += quantity
+    every_unit_back = all(returned_after[item.pk] >= item.quantity for item in order.items.all())
+    if every_unit_back:
+        paid_before = sum(_paid_for(order, ri.order_item, ri.quantity) for ri in previous)
+        units = order.total_cents - paid_before
+    else:
+        units = sum(_paid_for(order, item, quantity) for item, quantity in lines)
+    return RefundCap(units_cents=units, remaining_cents=remaining)
+
+
+def return_refund_cap(*, return_request: ReturnRequest) -> RefundCap:
+    """refund_cap() of a return as things stand now (no lock): what a reviewer may refund at most."""
+    order = return_request.order
+    return_items = list(return_request.items.select_related("order_item"))
+    return refund_cap(order=order, return_request=return_request, return_items=return_items)
+
+
+def _paid_for(order: Order, item: OrderItem, quantity: int) -> int:
+    """unit price * quantity plus the line's shares of tax and shipping, each rounded down."""
+    line_subtotal = item.unit_price_cents * quantity
+    if order.subtotal_cents <= 0:
+        return line_subtotal
+    tax_share = order.tax_cents * line_subtotal // order.subtotal_cents
+    shipping_share = order.shipping_cents * line_subtotal // order.subtotal_cents
+    return line_subtotal + tax_share + shipping_share
+
+
+def _check_refund(refund_cents: int, cap: RefundCap) -> None:
+    if refund_cents > cap.units_cents:
+        raise ValidationError(
+            {
+                "refund_cents": [
+                    ErrorDetail(
+                        f"At most {max(cap.units_cents, 0)} can be refunded for these units.",
+                        code="refund_exceeds_paid",
+                    )
+                ]
+            }
+        )
+    if refund_cents > cap.remaining_cents:
+        raise ValidationError(
+            {
+                "refund_cents": [
+                    ErrorDetail(
+                        f"Only {max(cap.remaining_cents, 0)} of the order's total is left to refund.",
+                        code="refund_exceeds_remaining",
+                    )
+                ]
+            }
+        )
+
+
+def _take_back(return_items: list[ReturnItem]) -> list[OrderItem]:
+    """Count the units as returned on their items; an item whose delivered units are all back becomes
+    `returned`. Returns the items whose fulfillment status changed."""
+    changed = []
+    for ri in return_items:
+        item = ri.order_item
+        item.returned_quantity += ri.quantity
+        if item.returned_quantity >= item.shipped_quantity and item.fulfillment_status != FulfillmentStatus.RETURNED:
+            item.fulfillment_status = FulfillmentStatus.RETURNED
+            changed.append(item)
+    OrderItem.objects.bulk_update([ri.order_item for ri in return_items], ["returned_quantity", "fulfillment_status"])
+    return changed
+
+
+def _restock_quantities(return_items: list[ReturnItem]) -> dict[Any, int]:
+    """Variants deleted since the order are skipped (their item keeps no live variant)."""
+    quantities: dict[Any, int] = defaultdict(int)
+    for ri in return_items:
+        if ri.order_item.variant_id:
+            quantities[ri.order_item.variant_id] += ri.quantity
+    return dict(quantities)
+
+
+def _refund(order: Order, request: ReturnRequest, amount: int, actor: User) -> Refund:
+    """Record the refund and add it to Order.refunded_cents in one atomic UPDATE; the CHECK constraint
+    turns any sum above the total into a 409, even if a caller skipped refund_cap()."""
+    try:
+        with transaction.atomic():
+            Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + amount)
+    except IntegrityError as exc:
+        diag = getattr(exc.__cause__, "diag", None)
+        if "order_refunded_within_total" in (getattr(diag, "constraint_name", "") or ""):
+            raise RefundExceedsTotal(f"A refund of {amount} would take the refunds past the order's total.")
+        raise
+    order.refunded_cents = Order.objects.values_list("refunded_cents", flat=True).get(pk=order.pk)
+    order.payment_status = (
+        PaymentStatus.REFUNDED if order.refunded_cents >= order.total_cents else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    refund = Refund(order=order, return_request=request, amount_cents=amount, currency=order.currency, created_by=actor)
+    refund.save(force_insert=True)
+    return refund
+
+
+# ---- shared ----------------------------------------------------------------------------------------
+
+
+def _attach(request: ReturnRequest, order: Order, return_items: list[ReturnItem]) -> None:
+    """Hand the return its order and items as if fetched, so rendering it costs no query."""
+    request.order = order
+    request._prefetched_objects_cache = {"items": return_items}
+
+
+def _representation(request: ReturnRequest) -> dict[str, Any]:
+    from .serializers import ReturnRequestSerializer  # the event carries the return as the API shows it
+
+    return ReturnRequestSerializer(request).data
