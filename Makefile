@@ -40,3 +40,13 @@ test: install
 
 clean:
 	rm -rf $(VENV) .run staticfiles
+
+# make bench        - create/read throughput and latency vs. the psycopg floor (bench/README.md)
+# make bench-scale  - read latency and EXPLAIN on 1,000,000 orders in orders_scale (bench/README.md)
+BENCH_ARGS ?=
+.PHONY: bench bench-scale
+bench: install
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-scale: install
+	$(PY) -m bench.scale $(BENCH_ARGS)
