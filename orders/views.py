@@ -1,23 +1,30 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from order_project.lookups import UUID_PATTERN
 from order_project.openapi import ORDER_WRITE_ERRORS
 from order_project.permissions import IsStaff
 from order_project.throttling import OrderCreateThrottle
 
-from . import selectors, services
+from . import returns, selectors, services, stats
 from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from .models import Order
+from .models import Order, ReturnRequest
 from .serializers import (
     ItemFulfillmentSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderHistorySerializer,
     OrderSerializer,
+    OrderStatsSerializer,
     OrderTransitionSerializer,
+    ReturnCreateSerializer,
+    ReturnRequestSerializer,
+    ReturnReviewSerializer,
+    StatsQuerySerializer,
 )
 
 
@@ -28,6 +35,12 @@ from .serializers import (
     ["variant_required", "variant_not_found", "duplicate_variant"], "items.INDEX.variant_id", actions=["create"]
 )
 @extend_validation_errors(["price_changed"], "items.INDEX.expected_unit_price_cents", actions=["create"])
+@extend_validation_errors(
+    ["item_not_found", "duplicate_item"], "items.INDEX.item_id", actions=["returns"], methods=["post"]
+)
+@extend_validation_errors(["return_quantity_exceeded"], "items.INDEX.quantity", actions=["returns"], methods=["post"])
+@extend_validation_errors(["invalid", "period_too_long"], "from", actions=["stats"])
+@extend_validation_errors(["invalid"], "to", actions=["stats"])
 @extend_validation_errors(["invalid"], "Idempotency-Key", methods=["post"])
 class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders: customers see and act on their own; staff see all and run the lifecycle."""
@@ -48,7 +61,7 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return [OrderCreateThrottle()] if self.action == "create" else super().get_throttles()
 
     def get_permissions(self):
-        if self.action in ("transition", "fulfillment"):
+        if self.action in ("transition", "fulfillment", "stats"):
             return [IsStaff()]
         return super().get_permissions()
 
@@ -124,3 +137,102 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def history(self, request, key=None):
         history = selectors.order_history(order=self.get_object())
         return Response(OrderHistorySerializer(history, many=True).data)
+
+    # -- returns (orders/returns.py): the owner or staff; anyone else gets the order's 404
+
+    @extend_schema(methods=["GET"], responses=ReturnRequestSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        description=(
+            "The owner or staff: ask to return delivered units of a delivered order, within RETURN_WINDOW_DAYS "
+            "(default 30) of its delivery. Each item at most once, and at most its delivered units not already "
+            "held by a pending or approved return."
+        ),
+        request=ReturnCreateSerializer,
+        responses={201: ReturnRequestSerializer, **ORDER_WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def returns(self, request, key=None):
+        if request.method == "POST":
+            return self._return_create(request)
+        found = selectors.order_returns(order=self.get_object())
+        return Response(ReturnRequestSerializer(found, many=True).data)
+
+    @idempotent
+    def _return_create(self, request):
+        data = ReturnCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = returns.return_request(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
+        location = request.build_absolute_uri(f"/api/v1/returns/{created.pk}/")
+        return Response(
+            ReturnRequestSerializer(created).data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    # -- statistics (orders/stats.py), staff only; a list-level route, matched before {key}
+
+    @extend_schema(
+        description=(
+            "Staff: statistics of the orders placed in a period of whole UTC days (default the last 30, at most "
+            "366). Revenue counts orders confirmed or later and not cancelled or failed, per currency: gross = "
+            "their totals, refunded = refunds made on them, net = gross - refunded. Top products are read from "
+            "the items' frozen product snapshots. Return rate = delivered orders with an approved return / "
+            "delivered orders."
+        ),
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (UTC); default: 29 days before `to`"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (UTC), included; default: today"),
+        ],
+        responses=OrderStatsSerializer,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def stats(self, request):
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = stats.stats_period(date_from=query.validated_data.get("from"), date_to=query.validated_data.get("to"))
+        return Response(OrderStatsSerializer(stats.order_stats(period=period)).data)
+
+
+# Raised by ReturnReviewSerializer.validate (approval needs an amount, rejection takes none) and the refund cap.
+@extend_validation_errors(
+    ["required", "invalid", "refund_exceeds_paid", "refund_exceeds_remaining"], "refund_cents", actions=["review"]
+)
+@extend_validation_errors(["invalid"], "restock", actions=["review"])
+@extend_validation_errors(["invalid"], "Idempotency-Key", methods=["post"])
+class ReturnViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Return requests, for staff: the list of all of them, one by id, and the review."""
+
+    serializer_class = ReturnRequestSerializer
+    filterset_class = selectors.ReturnFilter
+    permission_classes = [IsStaff]
+    lookup_value_regex = UUID_PATTERN
+    queryset = ReturnRequest.objects.none()  # for the schema generator; requests use get_queryset()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.with_return_details(ReturnRequest.objects.order_by("-requested_at", "-id"))
+
+    @extend_schema(responses=ReturnRequestSerializer)
+    def retrieve(self, request, pk=None):
+        return Response(ReturnRequestSerializer(selectors.return_get(return_id=pk)).data)
+
+    @extend_schema(
+        description=(
+            "Staff: approve or reject a pending return, once (a second review is 409). An approval refunds at "
+            "most what was paid for the returned units: per line unit_price_cents * quantity plus its shares of "
+            "tax and shipping (tax_cents * line subtotal // subtotal_cents, the same for shipping), the approval "
+            "that brings back the order's last units taking the rounding remainders; and never more than the "
+            "order's total minus refunds already made."
+        ),
+        request=ReturnReviewSerializer,
+        responses={200: ReturnRequestSerializer, **ORDER_WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def review(self, request, pk=None):
+        data = ReturnReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reviewed = returns.return_review(return_id=pk, actor=request.user, **data.validated_data)
+        return Response(ReturnRequestSerializer(reviewed).data)
