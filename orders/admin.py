@@ -782,3 +782,6 @@ class OutboxEventAdmin(BigTableAdmin):
                 f"{skipped} selected event(s) had not failed (only failed events can be retried); left as they were.",
                 messages.ERROR,
             )
+
+
+from . import admin_returns  # noqa: E402, F401  (returns, refunds, order statistics)
