@@ -1,11 +1,13 @@
 """The OpenAPI schema class: drf-standardized-errors' error documentation, with `attr` named the way
-order_project.error_format.ContractExceptionFormatter sends it (no `non_field_errors` bucket), and the
-413 of order_project.request_limits."""
+order_project.error_format.ContractExceptionFormatter sends it (no `non_field_errors` bucket), the
+413 of order_project.request_limits, and list indices in `attr` that real responses can match."""
 
+import re
 from collections import defaultdict
 
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -51,3 +53,29 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if status_code == "413":
             return RequestTooLargeResponseSerializer
         return super()._get_error_response_serializer(status_code)
+
+
+def _attr_pattern(attr: str) -> str:
+    wildcards = {package_settings.LIST_INDEX_IN_API_SCHEMA: r"\d+", package_settings.DICT_KEY_IN_API_SCHEMA: r".+"}
+    return "^" + r"\.".join(wildcards.get(part, re.escape(part)) for part in attr.split(".")) + "$"
+
+
+def _has_wildcard(attr) -> bool:
+    wildcards = {package_settings.LIST_INDEX_IN_API_SCHEMA, package_settings.DICT_KEY_IN_API_SCHEMA}
+    return isinstance(attr, str) and bool(wildcards.intersection(attr.split(".")))
+
+
+def postprocess_indexed_error_attrs(result, generator, **kwargs):
+    """drf-standardized-errors documents an error inside a list as `attr: enum ["items.INDEX.quantity"]`
+    (and uses `attr` as a oneOf discriminator), but responses say `items.0.quantity`: no real error
+    about a list element matched the schema. Such attrs become patterns (`^items\\.\\d+\\.quantity$`),
+    and the error oneOf that had them loses its `attr` discriminator (its values are no longer constants)."""
+    suffix = package_settings.ERROR_COMPONENT_NAME_SUFFIX
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        discriminator = component.get("discriminator") or {}
+        if discriminator.get("propertyName") == "attr" and any(map(_has_wildcard, discriminator.get("mapping", {}))):
+            del component["discriminator"]
+        attr = component.get("properties", {}).get("attr", {})
+        if name.endswith(suffix) and len(attr.get("enum", [])) == 1 and _has_wildcard(attr["enum"][0]):
+            component["properties"]["attr"] = {"type": "string", "pattern": _attr_pattern(attr["enum"][0])}
+    return result

@@ -196,7 +196,10 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "products.models.ProductStatus.choices",
         "FulfillmentStatusEnum": "orders.models.FulfillmentStatus.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "order_project.schema.postprocess_indexed_error_attrs",
+    ],
 }
 
 # Celery: RabbitMQ, JSON only, a task is acknowledged only after it finished.

@@ -5,6 +5,8 @@ from rest_framework.settings import api_settings
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
 MAX_ATTRIBUTES = 20
+# What validate_attributes can answer (documented in the schema by products/views.py).
+ATTRIBUTES_ERROR_CODES = ["invalid", "max_length", "null_characters_not_allowed"]
 
 
 def validate_attributes(value):
@@ -114,7 +116,9 @@ class ProductSerializer(serializers.ModelSerializer):
 class ProductWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    supplier_id = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), source="supplier")
+    supplier_id = serializers.PrimaryKeyRelatedField(
+        queryset=Supplier.objects.all(), source="supplier", pk_field=serializers.UUIDField()
+    )
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
     image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3)

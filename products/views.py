@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -12,6 +13,7 @@ from order_project.permissions import IsStaff
 from . import selectors, services
 from .models import Product, ProductStatus, ProductVariant, Supplier
 from .serializers import (
+    ATTRIBUTES_ERROR_CODES,
     ProductSerializer,
     ProductUpdateSerializer,
     ProductWriteSerializer,
@@ -21,6 +23,7 @@ from .serializers import (
 )
 
 
+@extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
 class SupplierViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -41,6 +44,15 @@ class SupplierViewSet(
         serializer.instance = services.supplier_update(supplier=serializer.instance, **serializer.validated_data)
 
 
+# Codes raised by validators and services rather than by the serializer fields themselves.
+@extend_validation_errors(["null_characters_not_allowed"], field_name="search", actions=["list"])
+@extend_validation_errors(["invalid"], field_name="status", actions=["list"])
+@extend_validation_errors(["min_length", "max_length", "unique"], field_name="variants", actions=["create"])
+@extend_validation_errors(["unique"], field_name="variants.INDEX.sku", actions=["create"])
+@extend_validation_errors(["invalid"], field_name="supplier_id", actions=["create", "partial_update"])
+@extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="variants.INDEX.attributes", actions=["create"])
+@extend_validation_errors(["unique"], field_name="sku", actions=["variants", "variant_detail"])
+@extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="attributes", actions=["variants", "variant_detail"])
 class ProductViewSet(viewsets.ModelViewSet):
     serializer_class = ProductSerializer
     lookup_value_regex = UUID_PATTERN

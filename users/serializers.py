@@ -5,6 +5,9 @@ from .models import User
 
 
 class UserSerializer(serializers.ModelSerializer):
+    # Email is optional at sign-up: "" is a valid answer, which the schema must allow.
+    email = serializers.EmailField(read_only=True, allow_blank=True)
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "display_name", "phone", "is_staff"]

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -20,6 +21,15 @@ from .models import User
 from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSerializer
 
 
+# Codes raised by the services (uniqueness, Django's password validators), not by serializer fields.
+@extend_validation_errors(["unique"], field_name="username", actions=["create"])
+@extend_validation_errors(["unique"], field_name="email", actions=["create", "me"], methods=["post", "patch"])
+@extend_validation_errors(
+    ["password_too_similar", "password_too_short", "password_too_common", "password_entirely_numeric"],
+    field_name="password",
+    actions=["create"],
+)
+@extend_validation_errors(["null_characters_not_allowed"], field_name="search", actions=["list"])
 class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = UserSerializer
     queryset = User.objects.none()
@@ -70,6 +80,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(UserSerializer(services.user_deactivate(user=user)).data)
 
 
+@extend_validation_errors(["authorization"], field_name="non_field_errors", methods=["post"])
 class TokenView(ObtainAuthToken):
     """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; throttled per client IP.
     JSON (or a form, for curl -d); not multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
