@@ -15,6 +15,8 @@ from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import IsStaff
 from order_project.request_limits import BoundedJSONParser
 from order_project.throttling import SignUpThrottle, TokenThrottle
+from orders.serializers import CustomerOrderSummarySerializer
+from orders.stats import customer_order_summary
 
 from . import selectors, services
 from .models import User
@@ -78,6 +80,12 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def deactivate(self, request, pk=None):
         user = get_object_or_404(User, pk=pk)
         return Response(UserSerializer(services.user_deactivate(user=user)).data)
+
+    @extend_schema(responses=CustomerOrderSummarySerializer)
+    @action(detail=True, methods=["get"], url_path="order-summary")
+    def order_summary(self, request, pk=None):
+        user = get_object_or_404(User, pk=pk)
+        return Response(CustomerOrderSummarySerializer(customer_order_summary(user_id=user.pk)).data)
 
 
 @extend_validation_errors(["authorization"], field_name="non_field_errors", methods=["post"])
