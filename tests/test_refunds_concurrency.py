@@ -1,0 +1,223 @@
+"""Returns and refunds racing each other on real PostgreSQL: each contender has its own thread, its own
+APIClient and its own database connection, released together by a barrier. However they interleave,
+no unit is returned twice and the refunds of an order never add up to more than its total."""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from rest_framework.test import APIClient
+
+from conftest import client_for
+from orders import returns as returns_service
+from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund, ReturnRequest
+from orders.services import order_transition
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROUNDS = 5
+THREAD_TIMEOUT = 60
+REASON = "Arrived broken, box crushed."
+NOTES = "Photos confirm the damage."
+
+
+def run_together(*calls):
+    """Run each callable in its own thread, all released at once by a barrier; return what each returned.
+    An exception in a thread (a 500 raises in the test client) fails the test."""
+    barrier = threading.Barrier(len(calls), timeout=THREAD_TIMEOUT)
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(THREAD_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a contender hung"
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert not errors, errors
+    return results
+
+
+def post(client, url, body):
+    def call():
+        response = client.post(url, body)
+        return response.status_code, response.json()
+
+    return call
+
+
+def delivered_order(customer, quantity=2, price=1000):
+    """quantity x price; with the defaults 2000 + 160 tax + 599 shipping = 2759."""
+    order = make_order(
+        user=customer, variants=[VariantFactory(price_cents=price, stock_quantity=50)], quantity=quantity
+    )
+    for step in ("confirmed", "processing", "shipped", "delivered"):
+        order_transition(order_id=order.pk, to_status=step, actor=None)
+    return Order.objects.get(pk=order.pk)
+
+
+def ask(customer, order, quantity):
+    return returns_service.return_request(
+        order_id=order.pk,
+        actor=customer,
+        reason=REASON,
+        reason_category="damaged",
+        items=[{"item_id": "item_1", "quantity": quantity}],
+    )
+
+
+def approval(refund_cents):
+    return {"decision": "approved", "notes": NOTES, "refund_cents": refund_cents}
+
+
+def review_url(request):
+    return f"/api/v1/returns/{request.pk}/review/"
+
+
+def check_consistent(order):
+    """Whatever happened: the refunds add up to refunded_cents, within the total; events are gapless."""
+    order = Order.objects.get(pk=order.pk)
+    refunds = sum(Refund.objects.filter(order=order).values_list("amount_cents", flat=True))
+    assert refunds == order.refunded_cents <= order.total_cents
+    events = list(OutboxEvent.objects.filter(order=order).order_by("sequence"))
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1)) and order.last_event_sequence == len(events)
+    return order, [e.event_type for e in events]
+
+
+def test_two_approvals_of_the_same_return_refund_once():
+    staff_client = client_for(StaffFactory())
+    other_staff = client_for(StaffFactory())
+    for _ in range(ROUNDS):
+        customer = UserFactory()
+        order = delivered_order(customer)
+        request = ask(customer, order, 2)
+
+        results = run_together(
+            post(staff_client, review_url(request), approval(2759)),
+            post(other_staff, review_url(request), approval(2759)),
+        )
+
+        assert sorted(status for status, _ in results) == [200, 409], results
+        loser = next(body for status, body in results if status == 409)
+        assert loser["errors"][0]["code"] == "return_already_reviewed"
+        order, events = check_consistent(order)
+        assert (order.refunded_cents, order.payment_status, order.status) == (2759, "refunded", "refunded")
+        assert Refund.objects.filter(order=order).count() == 1
+        assert events.count("order.refunded") == 1 and events.count("order.return_reviewed") == 1
+        assert OrderStatusHistory.objects.filter(order=order, to_status="refunded").count() == 1
+
+
+def test_two_returns_approved_at_once_both_refund_within_their_caps():
+    """One unit each, 1379 each (1000 + 80 tax + 299 shipping): the order row lock serialises them, both
+    go through, each unit is marked returned once and refunded_cents is their sum."""
+    staff_client = client_for(StaffFactory())
+    for _ in range(ROUNDS):
+        customer = UserFactory()
+        order = delivered_order(customer)
+        first, second = ask(customer, order, 1), ask(customer, order, 1)
+
+        results = run_together(
+            post(staff_client, review_url(first), approval(1379)),
+            post(staff_client, review_url(second), approval(1379)),
+        )
+
+        assert [status for status, _ in results] == [200, 200], results
+        order, events = check_consistent(order)
+        assert (order.refunded_cents, order.payment_status, order.status) == (2758, "partially_refunded", "delivered")
+        assert events.count("order.refunded") == 2
+        assert OrderItem.objects.get(order=order).fulfillment_status == "returned"
+
+
+def test_approvals_that_together_exceed_the_total_one_wins(monkeypatch):
+    """With the per-unit cap out of the way (as if it had a bug), two approvals of 2000 on a 2759 order:
+    the order row lock serialises them and the second sees only 759 left to refund: a 400."""
+    real_cap = returns_service.refund_cap
+
+    def no_unit_cap(**kwargs):
+        return returns_service.RefundCap(units_cents=10**9, remaining_cents=real_cap(**kwargs).remaining_cents)
+
+    monkeypatch.setattr(returns_service, "refund_cap", no_unit_cap)
+    staff_client = client_for(StaffFactory())
+    for _ in range(ROUNDS):
+        customer = UserFactory()
+        order = delivered_order(customer)
+        first, second = ask(customer, order, 1), ask(customer, order, 1)
+
+        results = run_together(
+            post(staff_client, review_url(first), approval(2000)),
+            post(staff_client, review_url(second), approval(2000)),
+        )
+
+        assert sorted(status for status, _ in results) == [200, 400], results
+        loser = next(body for status, body in results if status == 400)
+        assert [(e["attr"], e["code"]) for e in loser["errors"]] == [("refund_cents", "refund_exceeds_remaining")]
+        order, _ = check_consistent(order)
+        assert order.refunded_cents == 2000
+        # The refused review changed nothing: its return is still pending, its units not returned.
+        assert sorted(ReturnRequest.objects.filter(order=order).values_list("status", flat=True)) == [
+            "approved",
+            "pending",
+        ]
+        assert OrderItem.objects.get(order=order).returned_quantity == 1
+
+
+def test_the_database_refuses_refunds_above_the_total_even_without_the_checks(monkeypatch):
+    """Both service checks disabled: the CHECK (refunded_cents <= total_cents) on the orders table is
+    the last guard, and its violation is a 409 with nothing written, never a 500."""
+    monkeypatch.setattr(returns_service, "_check_refund", lambda refund_cents, cap: None)
+    staff_client = client_for(StaffFactory())
+    for _ in range(ROUNDS):
+        customer = UserFactory()
+        order = delivered_order(customer)
+        first, second = ask(customer, order, 1), ask(customer, order, 1)
+
+        results = run_together(
+            post(staff_client, review_url(first), approval(2000)),
+            post(staff_client, review_url(second), approval(2000)),
+        )
+
+        assert sorted(status for status, _ in results) == [200, 409], results
+        loser = next(body for status, body in results if status == 409)
+        assert loser["errors"][0]["code"] == "refund_exceeds_total"
+        order, _ = check_consistent(order)
+        assert order.refunded_cents == 2000
+        assert Refund.objects.filter(order=order).count() == 1
+
+
+def test_the_orders_table_itself_refuses_refunded_cents_above_the_total():
+    order = delivered_order(UserFactory())
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(refunded_cents=order.total_cents + 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(refunded_cents=-1)
+
+
+def test_two_requests_for_the_same_units_return_them_once():
+    for _ in range(ROUNDS):
+        customer = UserFactory()
+        order = delivered_order(customer, quantity=3)
+        body = {"reason": REASON, "reason_category": "damaged", "items": [{"item_id": "item_1", "quantity": 2}]}
+        url = f"/api/v1/orders/{order.pk}/returns/"
+
+        first = client_for(customer)
+        second = APIClient()
+        second.credentials(HTTP_AUTHORIZATION=first._credentials["HTTP_AUTHORIZATION"])
+
+        results = run_together(post(first, url, body), post(second, url, body))
+
+        assert sorted(status for status, _ in results) == [201, 400], results
+        loser = next(body for status, body in results if status == 400)
+        assert [(e["attr"], e["code"]) for e in loser["errors"]] == [("items.0.quantity", "return_quantity_exceeded")]
+        assert ReturnRequest.objects.filter(order=order).count() == 1
+        check_consistent(order)
