@@ -14,6 +14,8 @@ def _quiet_side_channels(settings):
     settings.THROTTLE_ENABLED = False
     # PBKDF2's many rounds cost most of a second per user; no test depends on the hasher's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The real Redis, under keys of the tests' own.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": "tests"}}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -230,6 +230,8 @@ EVENTS_BROKER_CONNECT_TIMEOUT = env_int("EVENTS_BROKER_CONNECT_TIMEOUT", 3)
 EVENTS_EXCHANGE = os.environ.get("EVENTS_EXCHANGE", "orders")
 # Queue a relay task right after each commit that wrote events (the beat sweep catches the rest).
 OUTBOX_RELAY_ON_COMMIT = env_bool("OUTBOX_RELAY_ON_COMMIT", True)
+# How long a queued relay is trusted to start before commits queue another one.
+OUTBOX_RELAY_QUEUED_TTL_SECONDS = env_int("OUTBOX_RELAY_QUEUED_TTL_SECONDS", 5)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 30)
 OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300)
 

@@ -5,6 +5,7 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,12 +51,31 @@ def event_record(*, order: Order, event_type: str, data: dict[str, Any], sequenc
     return event
 
 
+# Set while a relay task is queued and not yet started: that relay will publish every event committed
+# before it starts, so further commits need not queue another one (one Redis round trip, not a publish).
+RELAY_QUEUED_KEY = "outbox:relay-queued"
+
+
 def _relay_soon() -> None:
     """Ask a worker to publish right after commit. If the broker is down the order still succeeded:
     the event row waits and the periodic sweep publishes it once the broker is back."""
     from .tasks import outbox_relay
 
     try:
+        if not cache.add(RELAY_QUEUED_KEY, 1, timeout=settings.OUTBOX_RELAY_QUEUED_TTL_SECONDS):
+            return
+    except Exception:
+        logger.warning("Cache unavailable; queueing the outbox relay without debouncing", exc_info=True)
+    try:
         outbox_relay.apply_async(retry=False)
     except Exception:
+        cache.delete(RELAY_QUEUED_KEY)
         logger.warning("Could not queue the outbox relay; the periodic sweep will publish the event", exc_info=True)
+
+
+def relay_started() -> None:
+    """Called by the relay before it looks for events: commits from now on queue a new relay."""
+    try:
+        cache.delete(RELAY_QUEUED_KEY)
+    except Exception:
+        logger.warning("Cache unavailable; the sweep covers any event a skipped relay would have sent")

@@ -3,6 +3,7 @@ the broker confirmed them. At-least-once: a crash between the broker's confirm a
 the event again, with the same event_id, which consumers use to drop duplicates."""
 
 import logging
+import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -111,13 +112,13 @@ def _publish(events: list[OutboxEvent]) -> None:
     from .tasks import handle_order_event
 
     exchange = events_exchange()
-    with broker_connection() as connection:
-        connection.ensure_connection(max_retries=1, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
+    connection = _kept_connection()
+    try:
         producer = Producer(connection.default_channel, exchange=exchange)
-        exchange(producer.channel).declare()
         for event in events:
             producer.publish(
                 event.payload,
+                declare=[exchange],
                 routing_key=event.event_type,
                 serializer="json",
                 delivery_mode=2,  # persistent
@@ -127,6 +128,31 @@ def _publish(events: list[OutboxEvent]) -> None:
             )
             for handler_name in handler_names(event.event_type):
                 handle_order_event.apply_async(args=[handler_name, event.payload], retry=False)
+    except Exception:
+        _forget_connection()  # never reuse a connection that just failed
+        raise
+
+
+_local = threading.local()
+
+
+def _kept_connection() -> Connection:
+    """This thread's broker connection, kept between batches instead of opened for each one."""
+    url = settings.EVENTS_BROKER_URL
+    if getattr(_local, "url", None) != url:
+        _forget_connection()
+    if getattr(_local, "connection", None) is None:
+        connection = broker_connection()
+        connection.ensure_connection(max_retries=0, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
+        _local.connection, _local.url = connection, url
+    return _local.connection
+
+
+def _forget_connection() -> None:
+    connection = getattr(_local, "connection", None)
+    _local.connection = None
+    if connection is not None:
+        connection.release()
 
 
 def _record_failure(events: list[OutboxEvent], exc: Exception) -> None:

@@ -4,6 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
+from .events import relay_started
 from .handlers import event_handle
 from .idempotency import idempotency_keys_purge
 from .outbox import outbox_publish_pending
@@ -12,7 +13,8 @@ from .services import orders_expire_pending
 
 @shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
 def outbox_relay() -> int:
-    """Queued after each commit that wrote events, and run by beat as a sweep for anything left behind."""
+    """Queued after commits that wrote events, and run by beat as a sweep for anything left behind."""
+    relay_started()
     return outbox_publish_pending()
 
 

@@ -251,3 +251,26 @@ def test_a_worker_emails_the_customer_once_per_event_even_when_it_is_relayed_twi
         f"Your order {order.order_number}",
         f"Your order {order.order_number} was cancelled",
     ]
+
+
+@pytest.mark.django_db
+def test_commits_share_one_queued_relay_until_it_starts(celery_test_queue):
+    from django.core.cache import cache
+
+    from order_project.celery import app
+    from orders import events
+
+    def queued_relays() -> int:
+        with app.connection_for_write() as conn:
+            return conn.default_channel.queue_declare(celery_test_queue, passive=True).message_count
+
+    app.control.purge()
+    cache.delete(events.RELAY_QUEUED_KEY)
+    for _ in range(3):
+        events._relay_soon()  # three commits before any relay ran
+    assert queued_relays() == 1
+    events.relay_started()
+    events._relay_soon()  # a commit after the relay began looking needs a relay of its own
+    assert queued_relays() == 2
+    app.control.purge()
+    cache.delete(events.RELAY_QUEUED_KEY)
