@@ -9,6 +9,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from order_project.request_id import current_request_id
+
 from .models import Order, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,9 @@ def event_record(*, order: Order, event_type: str, data: dict[str, Any], sequenc
     if sequence is None:
         order.last_event_sequence += 1
         sequence = order.last_event_sequence
-    event = OutboxEvent(order=order, event_type=event_type, sequence=sequence)
+    event = OutboxEvent(
+        order=order, event_type=event_type, sequence=sequence, request_id=current_request_id.get() or ""
+    )
     event.payload = {
         "event_id": str(event.id),
         "event_type": event_type,

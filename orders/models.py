@@ -207,6 +207,7 @@ class OutboxEvent(models.Model):
     status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)  # of the request that caused it, for tracing
     next_attempt_at = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)

@@ -123,7 +123,11 @@ def _publish(events: list[OutboxEvent]) -> None:
                 serializer="json",
                 delivery_mode=2,  # persistent
                 message_id=str(event.id),
-                headers={"event_type": event.event_type, "order_id": str(event.order_id)},
+                headers={
+                    "event_type": event.event_type,
+                    "order_id": str(event.order_id),
+                    "request_id": event.request_id or None,
+                },
                 retry=False,
             )
             for handler_name in handler_names(event.event_type):

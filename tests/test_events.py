@@ -63,7 +63,7 @@ def _order_body(variant, quantity=1):
 @pytest.mark.django_db
 def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, customer_client, event_queue):
     variant = VariantFactory(stock_quantity=3)
-    created = customer_client.post("/api/v1/orders/", _order_body(variant), format="json")
+    created = customer_client.post("/api/v1/orders/", _order_body(variant), format="json", HTTP_X_REQUEST_ID="req-42")
     assert created.status_code == 201
     order_id = created.json()["id"]
     cancelled = customer_client.post(f"/api/v1/orders/{order_id}/cancel/", {"reason": "changed my mind"})
@@ -83,6 +83,7 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     assert first.delivery_info["routing_key"] == "order.created"
     assert first.properties["message_id"] == first.payload["event_id"]
     assert first.properties["delivery_mode"] == 2  # persistent
+    assert first.headers["request_id"] == "req-42"  # traceable to the request that placed the order
     assert messages[2].payload["data"] == {
         "order_number": created.json()["order_number"],
         "reason": "changed my mind",
