@@ -140,7 +140,7 @@ class ProcessGroup:
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     @staticmethod
-    def _die_with_parent() -> None:
+    def die_with_parent() -> None:
         try:
             import ctypes
 
@@ -159,7 +159,7 @@ class ProcessGroup:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=self._die_with_parent,
+            preexec_fn=self.die_with_parent,
         )
         out.close()
         self.procs.append((name, proc))

@@ -261,7 +261,12 @@ def wait_task_queue_empty(broker: str, timeout: float) -> dict:
 def run_load(phase: str, argv: list[str], sampler: CpuSampler, cpu: dict, timeout: float) -> None:
     """Run bench/load.py and sample CPU at its MEASURE_START / MEASURE_END markers."""
     proc = subprocess.Popen(
-        [PYTHON, "-m", "bench.load", phase, *argv], cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1
+        [PYTHON, "-m", "bench.load", phase, *argv],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        preexec_fn=ProcessGroup.die_with_parent,  # also if this runner is killed outright
     )
     sampler.roots["load generator"] = proc.pid
     window, name, started = None, phase, time.monotonic()
