@@ -51,9 +51,16 @@ class Order(models.Model):
     """An order with the customer and shipping address frozen as JSONB at purchase time."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    order_number = models.CharField(max_length=20, unique=True)
+    order_number = models.CharField(max_length=20)  # unique: see Meta.constraints
     # Ownership only; what the order shows of the customer is the `customer` snapshot.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="orders")
+    user = models.ForeignKey(
+        # db_index=False: the order_user_newest index starts with user and serves every lookup by it.
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+        db_index=False,
+    )
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     payment_method = models.CharField(max_length=20, choices=PaymentMethod.choices)
@@ -80,6 +87,8 @@ class Order(models.Model):
             models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest"),
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
             models.Index(fields=["-created_at", "-id"], name="order_newest"),
+            # Staff search by exact customer email (case-insensitive): a btree, far cheaper than trigrams.
+            models.Index(Upper(KeyTextTransform("email", "customer")), name="order_email_upper"),
             # Admin search (orders/admin.py): trigram indexes serve `UPPER(expr) LIKE '%TERM%'`.
             GinIndex(OpClass(Upper("order_number"), name="gin_trgm_ops"), name="order_number_trgm"),
             GinIndex(
@@ -100,6 +109,8 @@ class Order(models.Model):
             ("ship_order", "Can ship order items"),
         ]
         constraints = [
+            # A constraint, not unique=True: that would add a second, LIKE-only index on every insert.
+            models.UniqueConstraint(fields=["order_number"], name="order_number_unique"),
             models.CheckConstraint(condition=Q(subtotal_cents__gte=0), name="order_subtotal_gte_0"),
             models.CheckConstraint(condition=Q(shipping_cents__gte=0), name="order_shipping_gte_0"),
             models.CheckConstraint(condition=Q(tax_cents__gte=0), name="order_tax_gte_0"),
@@ -121,7 +132,8 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # db_index=False here and below: a composite index that starts with the order already covers it.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
     line_number = models.PositiveSmallIntegerField()
     # The live variant, for restocking; the order itself shows only the frozen snapshot.
     variant = models.ForeignKey(
@@ -174,7 +186,7 @@ class OrderItem(models.Model):
 
 
 class OrderStatusHistory(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history", db_index=False)
     from_status = models.CharField(max_length=16, choices=OrderStatus.choices, null=True, blank=True)
     to_status = models.CharField(max_length=16, choices=OrderStatus.choices)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -201,7 +213,7 @@ class OutboxEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # the event_id
     event_type = models.CharField(max_length=64)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events", db_index=False)
     sequence = models.PositiveIntegerField()
     payload = models.JSONField(encoder=DjangoJSONEncoder)
     status = models.CharField(max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
