@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN
 from order_project.openapi import ORDER_WRITE_ERRORS
+from order_project.pagination import NewestFirstPagination
 from order_project.permissions import IsStaff
 from order_project.throttling import OrderCreateThrottle
 
@@ -42,11 +43,13 @@ from .serializers import (
 @extend_validation_errors(["invalid", "period_too_long"], "from", actions=["stats"])
 @extend_validation_errors(["invalid"], "to", actions=["stats"])
 @extend_validation_errors(["invalid"], "Idempotency-Key", methods=["post"])
+@extend_validation_errors(["invalid"], "cursor", actions=["list"])
 class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders: customers see and act on their own; staff see all and run the lifecycle."""
 
     serializer_class = OrderSerializer
     filterset_class = selectors.OrderFilter
+    pagination_class = NewestFirstPagination
     lookup_url_kwarg = "key"
     lookup_value_regex = r"[^/]{1,64}"
 
