@@ -26,7 +26,7 @@ from users.models import User
 from . import events
 from .calculations import order_totals
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory
-from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition
+from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ORDER_NUMBER_ATTEMPTS = 5
@@ -282,7 +282,8 @@ def _transition(
         _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
 
     order.status = to_status
-    changed = ["status", "last_event_sequence", "updated_at"]
+    order.payment_status = payment_status_after(to_status, order.payment_status)
+    changed = ["status", "payment_status", "last_event_sequence", "updated_at"]
     OrderStatusHistory.objects.create(
         order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note
     )

@@ -1,6 +1,6 @@
 """The one table of allowed order status moves. Every status change is checked against it."""
 
-from .models import OrderStatus
+from .models import OrderStatus, PaymentStatus
 
 S = OrderStatus
 
@@ -20,6 +20,21 @@ CUSTOMER_CANCELLABLE = frozenset({S.PENDING, S.CONFIRMED})
 
 # Moving into these gives the order's reserved stock back.
 STOCK_RELEASING = frozenset({S.CANCELLED, S.FAILED})
+
+
+# Payment follows the order: confirming captures the payment, failing voids it, a refund refunds it,
+# and cancelling an order that was paid gives the money back.
+PAYMENT_ON_ENTRY: dict[str, str] = {
+    S.CONFIRMED: PaymentStatus.PAID,
+    S.FAILED: PaymentStatus.FAILED,
+    S.REFUNDED: PaymentStatus.REFUNDED,
+}
+
+
+def payment_status_after(to_status: str, payment_status: str) -> str:
+    if to_status == S.CANCELLED and payment_status == PaymentStatus.PAID:
+        return PaymentStatus.REFUNDED
+    return PAYMENT_ON_ENTRY.get(to_status, payment_status)
 
 
 def can_transition(from_status: str, to_status: str) -> bool:

@@ -460,3 +460,22 @@ def test_cancelling_a_processing_order_cancels_only_unshipped_items(staff_client
     ]
     assert stocks(variants) == [STOCK - QUANTITY, STOCK - 1, STOCK]
     assert OrderItem.objects.filter(order=order, fulfillment_status=FulfillmentStatus.CANCELLED).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "payment_status"),
+    [
+        (["confirmed"], "paid"),
+        (["failed"], "failed"),
+        (["cancelled"], "pending"),  # never paid: nothing to give back
+        (["confirmed", "cancelled"], "refunded"),
+        (["confirmed", "processing", "shipped", "delivered", "refunded"], "refunded"),
+    ],
+)
+def test_payment_status_follows_the_order(staff, path, payment_status):
+    order = make_order()
+    for status in path:
+        order = order_transition(order_id=order.pk, to_status=status, actor=staff)
+    order.refresh_from_db()
+    assert order.payment_status == payment_status

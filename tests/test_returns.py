@@ -431,7 +431,7 @@ def test_rejection_changes_nothing_but_the_return(customer, customer_client, sta
     assert data["reviewed_by"] == str(staff.pk) and TIMESTAMP.match(data["reviewed_at"])
     assert data["review_notes"] == NOTES and data["refund_cents"] is None and data["restock"] is False
     order.refresh_from_db()
-    assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "pending", 0)
+    assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "paid", 0)
     item = OrderItem.objects.get(order=order)
     assert (item.fulfillment_status, item.returned_quantity) == ("delivered", 0)
     assert stock_of(variants[0]) == STOCK - 2
@@ -536,7 +536,7 @@ def test_approval_without_money_marks_units_but_moves_no_money(customer, custome
 
     assert response.status_code == 200
     order.refresh_from_db()
-    assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "pending", 0)
+    assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "paid", 0)
     assert not Refund.objects.exists()
     assert stock_of(variants[0]) == STOCK
     assert [e.event_type for e in events_of(order)[before:]] == [
