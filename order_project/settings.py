@@ -87,10 +87,12 @@ DATABASES = {
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/orders"),
         # Persistent connections: a new PostgreSQL connection per request costs more than the request.
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+if env_bool("DB_SERVER_SIDE_BINDING", False):
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 # One test database per checkout, so a fresh clone's test run never drops another checkout's database.
 _checkout_tag = hashlib.sha1(str(BASE_DIR).encode()).hexdigest()[:8]
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", f"test_orders_{_checkout_tag}")}
