@@ -257,6 +257,8 @@ class Insert:
                 value = field.get_default()
             elif field.null:
                 value = None
+            elif field.blank and field.empty_strings_allowed:  # text columns like request_id
+                value = ""
             elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 value = datetime.now(UTC)
             else:
