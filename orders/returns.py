@@ -60,7 +60,7 @@ from .models import (
     ReturnRequest,
     ReturnStatus,
 )
-from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition
+from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition, item_fulfillment_recorded
 
 RETURN_NUMBER_ATTEMPTS = 5
 # Pending and approved returns hold their units: nobody can ask to return them again.
@@ -262,17 +262,7 @@ def return_review(
     _attach(request, order, return_items)
     events.event_record(order=order, event_type=events.ORDER_RETURN_REVIEWED, data=_representation(request))
     for item in changed_items:
-        events.event_record(
-            order=order,
-            event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
-            data={
-                "item_id": item.item_id,
-                "fulfillment_status": item.fulfillment_status,
-                "shipped_quantity": item.shipped_quantity,
-                "carrier": item.carrier,
-                "tracking_number": item.tracking_number,
-            },
-        )
+        item_fulfillment_recorded(order=order, item=item)
     if refund is not None:
         events.event_record(
             order=order,

@@ -371,6 +371,21 @@ def item_fulfill(
             )
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
         item.save(update_fields=["fulfillment_status", "delivered_at"])
+    item_fulfillment_recorded(order=order, item=item)
+    live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
+    if order.status == OrderStatus.PROCESSING and all(
+        i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
+    ):
+        _transition(order, OrderStatus.SHIPPED, actor, note="Every item shipped")
+    if order.status == OrderStatus.SHIPPED and all(i.fulfillment_status == FulfillmentStatus.DELIVERED for i in live):
+        _transition(order, OrderStatus.DELIVERED, actor, note="Every item delivered")
+    order.save(update_fields=["last_event_sequence", "updated_at"])
+    _attach_items(order, items)
+    return order
+
+
+def item_fulfillment_recorded(*, order: Order, item: OrderItem) -> None:
+    """The order.item_fulfillment_changed event for `item`, in the caller's transaction."""
     events.event_record(
         order=order,
         event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
@@ -382,16 +397,6 @@ def item_fulfill(
             "tracking_number": item.tracking_number,
         },
     )
-    live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
-    if order.status == OrderStatus.PROCESSING and all(
-        i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
-    ):
-        _transition(order, OrderStatus.SHIPPED, actor, note="Every item shipped")
-    if order.status == OrderStatus.SHIPPED and all(i.fulfillment_status == FulfillmentStatus.DELIVERED for i in live):
-        _transition(order, OrderStatus.DELIVERED, actor, note="Every item delivered")
-    order.save(update_fields=["last_event_sequence", "updated_at"])
-    _attach_items(order, items)
-    return order
 
 
 def _ship(
