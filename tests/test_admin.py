@@ -54,11 +54,6 @@ SUPPORT_PERMISSIONS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def support_group() -> Group:
     """The group of the data migration (re-made by it if a transactional test flushed it)."""
     group = Group.objects.filter(name="Support").first()

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from products.models import Product, ProductStatus, ProductVariant, Supplier
+from tests.assertions import assert_client_error, errors_by_attr
 from tests.factories import ProductFactory, SupplierFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +30,6 @@ PRODUCT_FIELDS = {
 VARIANT_FIELDS = {"id", "name", "sku", "attributes", "price_cents", "stock_quantity"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2's 10^6 rounds cost ~0.3 s per user; nothing here depends on the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def product_url(product_id) -> str:
     return f"{PRODUCTS_URL}{product_id}/"
 
@@ -45,25 +40,6 @@ def variants_url(product_id) -> str:
 
 def variant_url(product_id, variant_id) -> str:
     return f"{PRODUCTS_URL}{product_id}/variants/{variant_id}/"
-
-
-def errors_by_attr(response, status: int, error_type: str = "validation_error") -> dict[str, set[str]]:
-    """Assert the contract's error shape and return {attr: {codes}}."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"type", "errors"}
-    assert body["type"] == error_type
-    assert body["errors"], body
-    result: dict[str, set[str]] = {}
-    for error in body["errors"]:
-        assert set(error) == {"code", "detail", "attr"}
-        assert error["detail"]
-        result.setdefault(error["attr"], set()).add(error["code"])
-    return result
-
-
-def assert_client_error(response, status: int, code: str) -> None:
-    assert errors_by_attr(response, status, "client_error") == {None: {code}}
 
 
 def product_with_variants(*, variants: int = 1, **fields) -> Product:

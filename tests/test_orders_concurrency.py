@@ -16,12 +16,6 @@ from tests.factories import SHIPPING_ADDRESS, StaffFactory, TokenFactory, UserFa
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are made by the dozen here; the production hasher costs most of a second each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 URL = "/api/v1/orders/"
 THREAD_TIMEOUT = 60
 

@@ -16,11 +16,6 @@ STOCK = 10
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fulfill_url(order, item_id):
     return f"/api/v1/orders/{order.pk}/items/{item_id}/fulfillment/"
 

@@ -42,12 +42,6 @@ STOCK = 10
 QUANTITY = 3
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Every test here makes several users; the real password hasher would be most of the runtime."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def transition_url(order):
     return f"/api/v1/orders/{order.pk}/transition/"
 

@@ -24,11 +24,6 @@ QUANTITY = 3
 THREAD_TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def run_together(*calls, start_reversed=False):
     """Run each callable in its own thread, all released at once by a barrier; return what each returned,
     in the order given. An exception in a thread (a 500 raises in the test client) fails the test.

@@ -8,17 +8,12 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import client_for
+from tests.assertions import assert_client_error, errors_by_attr
 from tests.factories import StaffFactory, UserFactory, make_order
 from users import services
 from users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2's 10^6 rounds cost ~0.3 s per user; what these tests check does not depend on the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 USERS_URL = "/api/v1/users/"
@@ -30,25 +25,6 @@ GOOD_PASSWORD = "Tr1cky-Walrus-Lamp"
 
 def deactivate_url(user_id) -> str:
     return f"{USERS_URL}{user_id}/deactivate/"
-
-
-def errors_by_attr(response, status: int, error_type: str = "validation_error") -> dict[str, set[str]]:
-    """Assert the contract's error shape and return {attr: {codes}}."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"type", "errors"}
-    assert body["type"] == error_type
-    assert body["errors"], body
-    result: dict[str, set[str]] = {}
-    for error in body["errors"]:
-        assert set(error) == {"code", "detail", "attr"}
-        assert error["detail"]
-        result.setdefault(error["attr"], set()).add(error["code"])
-    return result
-
-
-def assert_client_error(response, status: int, code: str) -> None:
-    assert errors_by_attr(response, status, "client_error") == {None: {code}}
 
 
 def signup_payload(**overrides):
