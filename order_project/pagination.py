@@ -2,7 +2,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
@@ -86,9 +86,12 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
             if len(cursor) > 200:
                 raise ValueError("too long")
             created_at, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            if not (isinstance(created_at, str) and isinstance(pk, str)):
+                raise ValueError("not a cursor")
             moment = datetime.fromisoformat(created_at)
             if moment.tzinfo is None:
                 raise ValueError("naive timestamp")
-            return moment, uuid.UUID(pk)
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+            return moment.astimezone(UTC), uuid.UUID(pk)
+        except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
             raise ValidationError({"cursor": ["Invalid cursor."]}, code="invalid")

@@ -234,7 +234,8 @@ EVENTS_EXCHANGE = os.environ.get("EVENTS_EXCHANGE", "orders")
 OUTBOX_RELAY_ON_COMMIT = env_bool("OUTBOX_RELAY_ON_COMMIT", True)
 # How long a queued relay is trusted to start before commits queue another one.
 OUTBOX_RELAY_QUEUED_TTL_SECONDS = env_int("OUTBOX_RELAY_QUEUED_TTL_SECONDS", 5)
-OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 30)
+# With the backoff capped at 5 minutes, 300 attempts keep retrying through a day-long broker outage.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 300)
 OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300)
 
 # Order pricing rules.

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 from kombu import Connection, Exchange, Producer
 
@@ -58,9 +58,16 @@ def outbox_publish_pending(*, batch_size: int = BATCH_SIZE, max_batches: int = 5
 def _publish_batch(batch_size: int) -> tuple[int, bool]:
     with transaction.atomic():
         # SKIP LOCKED: relays running side by side each take different rows instead of waiting.
+        now = timezone.now()
+        # An event behind an earlier one of its order that failed or is backing off cannot go out yet;
+        # leaving it unclaimed keeps one stuck order from filling every batch and stalling the rest.
+        held_back = OutboxEvent.objects.filter(order_id=OuterRef("order_id"), sequence__lt=OuterRef("sequence")).filter(
+            Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING, next_attempt_at__gt=now)
+        )
         claimed = list(
             OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now())
+            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .exclude(Exists(held_back))
             .order_by("created_at", "sequence")[:batch_size]
         )
         if not claimed:

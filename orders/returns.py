@@ -245,6 +245,8 @@ def return_review(
     if decision == ReturnStatus.APPROVED:
         if refund_cents is None:
             raise ValidationError({"refund_cents": [ErrorDetail("An approval needs a refund amount.", "required")]})
+        if refund_cents and order.status != OrderStatus.DELIVERED:
+            raise OrderNotReturnable(f"The order is {order.status}: nothing is left to refund.")
         _check_refund(refund_cents, refund_cap(order=order, return_request=request, return_items=return_items))
         changed_items = _take_back(return_items)
         if restock:

@@ -284,6 +284,10 @@ def _transition(
     order.status = to_status
     order.payment_status = payment_status_after(to_status, order.payment_status)
     changed = ["status", "payment_status", "last_event_sequence", "updated_at"]
+    if to_status == OrderStatus.REFUNDED:
+        # A refunded order has given back everything it took: later return reviews find nothing left.
+        order.refunded_cents = order.total_cents
+        changed.append("refunded_cents")
     OrderStatusHistory.objects.create(
         order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note
     )

@@ -57,6 +57,9 @@ def stats_period(*, date_from: date | None = None, date_to: date | None = None) 
     """The period asked for: `to` defaults to today (UTC), `from` to DEFAULT_DAYS days up to `to`.
     At most MAX_DAYS days; `from` after `to` or a longer period is a 400."""
     date_to = date_to or timezone.now().astimezone(UTC).date()
+    if date_to >= date.max or (date_from is None and date_to - date.min < timedelta(days=DEFAULT_DAYS)):
+        # The period's exclusive end (`to` + 1 day) and the default start must stay within dates.
+        raise ValidationError({"to": [ErrorDetail("Out of the supported date range.", code="invalid")]})
     date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
     if date_from > date_to:
         raise ValidationError({"to": [ErrorDetail("`to` must not be before `from`.", code="invalid")]})

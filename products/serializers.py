@@ -6,7 +6,7 @@ from .models import Product, ProductStatus, ProductVariant, Supplier
 
 MAX_ATTRIBUTES = 20
 # What validate_attributes can answer (documented in the schema by products/views.py).
-ATTRIBUTES_ERROR_CODES = ["invalid", "max_length", "null_characters_not_allowed"]
+ATTRIBUTES_ERROR_CODES = ["invalid", "max_length", "null_characters_not_allowed", "surrogate_characters_not_allowed"]
 
 
 def validate_attributes(value):
@@ -23,6 +23,11 @@ def validate_attributes(value):
         if "\x00" in key or "\x00" in item:
             # PostgreSQL's jsonb cannot store U+0000; without this check the insert fails with a 500.
             raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+        if any("\ud800" <= char <= "\udfff" for char in key + item):
+            # Lone surrogates are not valid Unicode; jsonb refuses them as it refuses U+0000.
+            raise serializers.ValidationError(
+                "Surrogate characters are not allowed.", code="surrogate_characters_not_allowed"
+            )
     return value
 
 

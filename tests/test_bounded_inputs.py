@@ -158,18 +158,37 @@ def test_nesting_up_to_the_limit_parses_and_attributes_must_still_be_flat(staff_
         ({"x" * 51: "Red"}, "invalid"),
         ({"": "Red"}, "invalid"),
         ({"Color": "Re\x00d"}, "null_characters_not_allowed"),
+        ({"Co\udfffor": "Red"}, "surrogate_characters_not_allowed"),
         (["Red"], "invalid"),
     ],
-    ids=["nested-object", "list", "number", "21-keys", "long-value", "long-name", "empty-name", "nul", "not-object"],
+    ids=[
+        "nested-object",
+        "list",
+        "number",
+        "21-keys",
+        "long-value",
+        "long-name",
+        "empty-name",
+        "nul",
+        "surrogate",
+        "not-object",
+    ],
 )
 def test_variant_attributes_are_a_bounded_flat_map(staff_client, attributes, code):
     product = ProductFactory()
     variant = VariantFactory(product=product)
 
+    # Sent as ASCII-escaped JSON: a lone surrogate can only travel escaped, as a hostile client sends it.
     created = staff_client.post(
-        f"/api/v1/products/{product.pk}/variants/", {"name": "V", "sku": "ATTR-1", "attributes": attributes}
+        f"/api/v1/products/{product.pk}/variants/",
+        json.dumps({"name": "V", "sku": "ATTR-1", "attributes": attributes}),
+        content_type="application/json",
     )
-    patched = staff_client.patch(f"/api/v1/products/{product.pk}/variants/{variant.pk}/", {"attributes": attributes})
+    patched = staff_client.patch(
+        f"/api/v1/products/{product.pk}/variants/{variant.pk}/",
+        json.dumps({"attributes": attributes}),
+        content_type="application/json",
+    )
 
     assert_error(created, 400, code, "attributes")
     assert_error(patched, 400, code, "attributes")

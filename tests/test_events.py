@@ -275,3 +275,18 @@ def test_commits_share_one_queued_relay_until_it_starts(celery_test_queue):
     assert queued_relays() == 2
     app.control.purge()
     cache.delete(events.RELAY_QUEUED_KEY)
+
+
+@pytest.mark.django_db
+def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_queue):
+    stuck = make_order()
+    order_cancel(order_id=stuck.pk, actor=stuck.user, reason="stuck behind its first event")
+    OutboxEvent.objects.filter(order=stuck, sequence=1).update(status=OutboxStatus.FAILED)
+    healthy = make_order()
+
+    # The stuck order's later events are the oldest due rows, yet the healthy order's event goes out.
+    assert outbox.outbox_publish_pending(batch_size=1) == 1
+    published = OutboxEvent.objects.get(status=OutboxStatus.PUBLISHED)
+    assert published.order_id == healthy.pk
+    assert [m.payload["order_id"] for m in event_queue.drain()] == [str(healthy.pk)]
+    assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 2

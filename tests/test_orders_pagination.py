@@ -42,7 +42,16 @@ def test_a_cursor_page_does_not_shift_when_new_orders_arrive(customer, customer_
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("cursor", ["garbage", "W10", "x" * 201, "WyJub3QtYS1kYXRlIiwgIngiXQ"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "W10",  # []
+        "x" * 201,
+        "WyJub3QtYS1kYXRlIiwgIngiXQ",  # ["not-a-date", "x"]
+        "WyIyMDI2LTAxLTAxVDAwOjAwOjAwKzAwOjAwIiwgMV0",  # [a date, 1]: the id is not text
+    ],
+)
 def test_a_malformed_cursor_is_400(customer_client, orders, cursor):
     response = customer_client.get(f"/api/v1/orders/?cursor={cursor}")
     assert response.status_code == 400
@@ -65,3 +74,14 @@ def test_past_the_exact_limit_the_count_is_an_estimate(customer_client, orders, 
     assert len(body["results"]) == 7
     monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 7)
     assert customer_client.get("/api/v1/orders/").json()["count"] == 7
+
+
+@pytest.mark.django_db
+def test_a_cursor_with_a_far_utc_offset_is_read_in_utc(customer_client, orders):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(["2999-01-01T00:00:00+20:00", str(orders[0].pk)]).encode()).decode()
+    response = customer_client.get(f"/api/v1/orders/?cursor={cursor.rstrip('=')}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 7

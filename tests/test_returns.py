@@ -736,3 +736,19 @@ def test_admin_review_needs_the_review_permission(client, customer, customer_cli
     assert client.get(f"/admin/orders/returnrequest/{made['id']}/change/").status_code == 200
     assert client.get(f"/admin/orders/returnrequest/{made['id']}/approve/").status_code == 403
     assert ReturnRequest.objects.get().status == "pending"
+
+
+@pytest.mark.django_db
+def test_an_order_refunded_by_staff_cannot_be_refunded_again_through_a_return(customer, customer_client, staff):
+    order, _ = delivered_order(customer)
+    asked = ask(customer_client, order, ("item_1", 1))
+    assert asked.status_code == 201
+    order_transition(order_id=order.pk, to_status="refunded", actor=staff, note="refunded by phone")
+
+    response = approve(client_for(staff), asked.json()["id"], refund_cents=100)
+
+    assert response.status_code == 409
+    assert errors_of(response) == [(None, "order_not_returnable")]
+    order.refresh_from_db()
+    assert (order.refunded_cents, order.payment_status) == (order.total_cents, "refunded")
+    assert not Refund.objects.filter(order=order).exists()

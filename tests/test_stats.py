@@ -203,6 +203,8 @@ def test_default_period_is_the_last_30_days(staff_client):
         ({"from": "2026-01-02", "to": "2026-01-01"}, [("to", "invalid")]),
         ({"from": "yesterday"}, [("from", "invalid")]),
         ({"to": "2026-02-30"}, [("to", "invalid")]),
+        ({"from": "9999-12-30", "to": "9999-12-31"}, [("to", "invalid")]),  # its end would overflow
+        ({"to": "0001-01-05"}, [("to", "invalid")]),  # the default start would overflow
     ],
 )
 def test_bad_periods_are_400(staff_client, query, expected):

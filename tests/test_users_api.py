@@ -515,6 +515,12 @@ def test_deactivating_with_a_non_uuid_id_is_404(staff_client, bad_id):
     assert response.json()["errors"][0]["code"] == "not_found"
 
 
+def test_staff_cannot_deactivate_themselves(staff, staff_client):
+    assert_client_error(staff_client.post(deactivate_url(staff.pk)), 403, "permission_denied")
+    staff.refresh_from_db()
+    assert staff.is_active and staff.deleted_at is None
+
+
 def test_customer_cannot_deactivate_anyone(customer_client):
     other = UserFactory()
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
 
 from .models import User
 
@@ -85,8 +85,11 @@ def user_update(
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> User:
-    """Soft-delete: the user can no longer log in or order; their orders keep their frozen snapshots."""
+def user_deactivate(*, user: User, actor: User | None = None) -> User:
+    """Soft-delete: the user can no longer log in or order; their orders keep their frozen snapshots.
+    Staff cannot deactivate themselves (`actor`), so an account can never lock out its own admin."""
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDenied("You cannot deactivate your own account.")
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active:
         user.is_active = False

@@ -79,7 +79,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         user = get_object_or_404(User, pk=pk)
-        return Response(UserSerializer(services.user_deactivate(user=user)).data)
+        return Response(UserSerializer(services.user_deactivate(user=user, actor=request.user)).data)
 
     @extend_schema(responses=CustomerOrderSummarySerializer)
     @action(detail=True, methods=["get"], url_path="order-summary")
