@@ -14,6 +14,7 @@ from conftest import client_for
 from order_project.exceptions import InvalidTransition
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_cancel, order_create, order_transition, orders_expire_pending
+from tests.concurrency import THREAD_TIMEOUT, post, run_together
 from tests.factories import SHIPPING_ADDRESS, StaffFactory, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,43 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ROUNDS = 10
 STOCK = 10
 QUANTITY = 3
-THREAD_TIMEOUT = 60
-
-
-def run_together(*calls, start_reversed=False):
-    """Run each callable in its own thread, all released at once by a barrier; return what each returned,
-    in the order given. An exception in a thread (a 500 raises in the test client) fails the test.
-    `start_reversed` starts the threads last to first: alternating it between rounds lets either side
-    reach the row first."""
-    barrier = threading.Barrier(len(calls), timeout=THREAD_TIMEOUT)
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in reversed(threads) if start_reversed else threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a contender hung"
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, errors
-    return results
-
-
-def post(client, url, body):
-    def call():
-        response = client.post(url, body)
-        return response.status_code, response.json()
-
-    return call
 
 
 def stock_of(variant):

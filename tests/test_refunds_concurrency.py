@@ -2,58 +2,22 @@
 APIClient and its own database connection, released together by a barrier. However they interleave,
 no unit is returned twice and the refunds of an order never add up to more than its total."""
 
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
 from conftest import client_for
 from orders import returns as returns_service
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund, ReturnRequest
 from orders.services import order_transition
+from tests.concurrency import post, run_together
 from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUNDS = 5
-THREAD_TIMEOUT = 60
 REASON = "Arrived broken, box crushed."
 NOTES = "Photos confirm the damage."
-
-
-def run_together(*calls):
-    """Run each callable in its own thread, all released at once by a barrier; return what each returned.
-    An exception in a thread (a 500 raises in the test client) fails the test."""
-    barrier = threading.Barrier(len(calls), timeout=THREAD_TIMEOUT)
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a contender hung"
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, errors
-    return results
-
-
-def post(client, url, body):
-    def call():
-        response = client.post(url, body)
-        return response.status_code, response.json()
-
-    return call
 
 
 def delivered_order(customer, quantity=2, price=1000):
