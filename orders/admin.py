@@ -33,34 +33,17 @@ from rest_framework.exceptions import APIException
 from users.models import User
 
 from . import events, services
+from .calculations import format_money
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .outbox import outbox_retry
 from .transitions import ALLOWED_TRANSITIONS, can_transition
 
-# ISO 4217 currencies whose minor unit is not the cent (the default is 2 decimals).
-CURRENCY_DECIMALS = {
-    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"], 0),
-    **dict.fromkeys(["XAF", "XOF", "XPF"], 0),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-}
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
 MIN_SUBSTRING_SEARCH = 3
 # A search shows at most this many orders (the newest); a broader one asks to be refined.
 MAX_SEARCH_RESULTS = 1000
 # A changelist action runs the service once per order, in the request; keep that bounded.
 MAX_ORDERS_PER_ACTION = 100
-
-
-def format_money(minor_units: int | None, currency: str) -> str:
-    """Integer minor units as "49.17 USD": integer arithmetic only, never a float."""
-    if minor_units is None:
-        return "-"
-    decimals = CURRENCY_DECIMALS.get(currency, 2)
-    sign = "-" if minor_units < 0 else ""
-    if decimals == 0:
-        return f"{sign}{abs(minor_units)} {currency}"
-    units, fraction = divmod(abs(minor_units), 10**decimals)
-    return f"{sign}{units}.{fraction:0{decimals}d} {currency}"
 
 
 def api_error_text(exc: APIException) -> str:
@@ -769,9 +752,13 @@ class OutboxEventAdmin(BigTableAdmin):
         # Re-publishing is an operations task: superusers, or whoever was given change_outboxevent.
         return request.user.has_perm("orders.change_outboxevent")
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Rows belong to the relay: a saved change form would write back what it read, racing the relay.
+        return False
+
     @admin.action(description="Retry publishing the selected failed events", permissions=["retry"])
     def retry_events(self, request, queryset):
-        selected = list(queryset.values_list("pk", "status"))
+        selected = list(queryset.values_list("pk", "status")[:MAX_ORDERS_PER_ACTION])
         retried = outbox_retry(event_ids=[pk for pk, _ in selected])
         if retried:
             self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)

@@ -23,7 +23,8 @@ from django.utils.safestring import SafeString
 from rest_framework.exceptions import APIException
 
 from . import returns, stats
-from .admin import ReadOnlyInline, api_error_text, format_money
+from .admin import ReadOnlyInline, api_error_text
+from .calculations import format_money
 from .models import (
     OrderStatistics,
     Refund,

@@ -18,3 +18,23 @@ def order_totals(subtotal_cents: int) -> OrderTotals:
     # Tax on the subtotal, rounded half up in integer arithmetic (no floats anywhere in money).
     tax = (subtotal_cents * settings.ORDER_TAX_RATE_BASIS_POINTS + 5000) // 10000
     return OrderTotals(subtotal_cents, shipping, tax, subtotal_cents + shipping + tax)
+
+
+# ISO 4217 currencies whose minor unit is not the cent (the default is 2 decimals).
+CURRENCY_DECIMALS = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"], 0),
+    **dict.fromkeys(["XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+
+
+def format_money(minor_units: int | None, currency: str) -> str:
+    """Integer minor units as "49.17 USD": integer arithmetic only, never a float."""
+    if minor_units is None:
+        return "-"
+    decimals = CURRENCY_DECIMALS.get(currency, 2)
+    sign = "-" if minor_units < 0 else ""
+    if decimals == 0:
+        return f"{sign}{abs(minor_units)} {currency}"
+    units, fraction = divmod(abs(minor_units), 10**decimals)
+    return f"{sign}{units}.{fraction:0{decimals}d} {currency}"

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from . import events
+from .calculations import format_money
 from .models import Order, ProcessedEvent
 
 Handler = Callable[[dict[str, Any]], None]
@@ -31,7 +32,7 @@ def send_order_confirmation(envelope: dict[str, Any]) -> None:
         envelope,
         subject=f"Your order {order['order_number']}",
         body=f"Thank you for your order {order['order_number']}.\n\n{lines}\n\n"
-        f"Total: {order['total_cents'] / 100:.2f} {order['currency']}\n",
+        f"Total: {format_money(order['total_cents'], order['currency'])}\n",
     )
 
 

@@ -8,18 +8,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import Count
+from rest_framework.exceptions import APIException
 
-from orders.admin import EstimatedCountPaginator, format_money
+from orders.admin import EstimatedCountPaginator
+from orders.calculations import format_money
 
 from .models import Product, ProductVariant, Supplier
 from .services import product_delete, variant_create, variant_update
 
 VARIANT_FIELDS = ["name", "sku", "attributes", "price_cents", "stock_quantity"]
+MAX_STOCK = 2_147_483_647  # the column's integer range
+MAX_PRODUCTS_PER_ACTION = 100
 
 
 class VariantForm(forms.ModelForm):
     # The stock the editor was shown, posted back: the edit is applied as a difference to it.
-    stock_shown = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    stock_shown = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_STOCK)
 
     class Meta:
         model = ProductVariant
@@ -69,7 +73,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected products as deleted (soft delete)", permissions=["change"])
     def soft_delete(self, request, queryset):
-        products = list(queryset)
+        products = list(queryset[:MAX_PRODUCTS_PER_ACTION])
         for product in products:
             product_delete(product=product)
         self.message_user(request, f"{len(products)} product(s) marked as deleted.", messages.SUCCESS)
@@ -79,16 +83,25 @@ class ProductAdmin(admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for variant_form in formset.forms:
-            if not variant_form.has_changed() or not variant_form.cleaned_data:
+            if not variant_form.cleaned_data:
                 continue
             data = {name: variant_form.cleaned_data[name] for name in VARIANT_FIELDS}
-            if variant_form.instance._state.adding:
-                formset.new_objects.append(variant_create(product=form.instance, **data))
-                continue
-            changed = {name: data[name] for name in variant_form.changed_data if name in data}
-            if changed:
-                variant = self._variant_update(request, variant_form, changed)
-                formset.changed_objects.append((variant, list(changed)))
+            try:
+                if variant_form.instance._state.adding:
+                    if variant_form.has_changed():
+                        formset.new_objects.append(variant_create(product=form.instance, **data))
+                    continue
+                changed = {name: data[name] for name in variant_form.changed_data if name in data}
+                shown = variant_form.cleaned_data.get("stock_shown")
+                if shown is not None and data["stock_quantity"] != shown:
+                    # Judged against what the editor saw: typing 8 over a shown 10 removes 2, even if a
+                    # checkout meanwhile took the stock to 8 (the form would see no change).
+                    changed["stock_quantity"] = data["stock_quantity"]
+                if changed:
+                    variant = self._variant_update(request, variant_form, changed)
+                    formset.changed_objects.append((variant, list(changed)))
+            except APIException as exc:  # e.g. a SKU a concurrent save took
+                self.message_user(request, f"Variant {data['sku']} was not saved: {exc.detail}", messages.ERROR)
 
     def _variant_update(self, request, variant_form, changed: dict) -> ProductVariant:
         """A stock edit is applied as the difference to the stock the form showed, on the locked row:
@@ -106,7 +119,7 @@ class ProductAdmin(admin.ModelAdmin):
                         f"editing; your change of {changed['stock_quantity'] - shown:+d} was applied to it.",
                         messages.WARNING,
                     )
-                changed["stock_quantity"] = max(wanted, 0)
+                changed["stock_quantity"] = min(max(wanted, 0), MAX_STOCK)
             return variant_update(variant=variant, **changed)
 
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from orders import admin as orders_admin
-from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin, format_money
+from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin
+from orders.calculations import format_money
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
@@ -947,6 +948,35 @@ def test_a_stock_edit_keeps_the_units_sold_while_the_form_was_open(admin_client)
     assert any("changed from 10 to 7" in m for m in follow_messages(admin_client, response))
 
 
+def test_typing_the_stock_a_sale_happened_to_reach_still_applies_the_edit(admin_client):
+    variant = VariantFactory(stock_quantity=10)
+    product = variant.product
+    url = reverse("admin:products_product_change", args=[product.pk])
+    form = product_form(product, [variant], **{"variants-0-stock_quantity": "8"})  # the editor removes 2
+    make_order(variants=[variant], quantity=2)  # meanwhile a sale takes stock to 8 as well
+
+    response = admin_client.post(url, form)
+
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert variant.stock_quantity == 6
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"variants-0-stock_shown": "-99999999999"}, {"variants-0-stock_quantity": "2147483648"}]
+)
+def test_out_of_range_stock_is_a_form_error_not_a_500(admin_client, overrides):
+    variant = VariantFactory(stock_quantity=10)
+    product = variant.product
+    url = reverse("admin:products_product_change", args=[product.pk])
+
+    response = admin_client.post(url, product_form(product, [variant], **overrides))
+
+    assert response.status_code == 200  # the form again, with the error
+    variant.refresh_from_db()
+    assert variant.stock_quantity == 10
+
+
 def test_products_are_soft_deleted_only(admin_client):
     product = VariantFactory().product
     assert (
@@ -995,3 +1025,25 @@ def test_user_admin_search(admin_client):
     UserFactory(username="findme", email="findme@example.com", display_name="Find Me")
     assert "findme@example.com" in admin_client.get("/admin/users/user/", {"q": "Find Me"}).content.decode()
     assert User.objects.count() >= 2
+
+
+@pytest.mark.django_db
+def test_an_email_taken_in_another_case_is_a_form_error_not_a_500(client):
+    admin_user = User.objects.create_superuser("root2", "root2@example.com", "pw-Root-2-secret")
+    UserFactory(email="taken@example.com")
+    target = UserFactory()
+    client.force_login(admin_user)
+    url = f"/admin/users/user/{target.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update({"email": "TAKEN@example.com", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
+    data = {k: v for k, v in data.items() if k not in ("groups", "user_permissions", "password")}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "already" in str(response.context["adminform"].form.errors["email"])
+    target.refresh_from_db()
+    assert target.email != "TAKEN@example.com"

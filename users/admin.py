@@ -2,17 +2,29 @@
 more log-in, API tokens revoked, orders and their snapshots untouched), so it is an action here and
 neither `is_active` nor a hard delete is offered on the page."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from orders.admin import EstimatedCountPaginator
 
 from .models import User
-from .services import user_deactivate
+from .services import email_problems, user_deactivate
+
+
+class UserChangeForm(DjangoUserAdmin.form):
+    def clean_email(self):
+        # The same rule as the API (users.services): one account per email, whatever its case.
+        email = self.cleaned_data.get("email", "")
+        problems = email_problems(email, exclude=self.instance)
+        if problems:
+            raise forms.ValidationError([str(problem) for problem in problems])
+        return email
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
     list_display = ["username", "email", "display_name", "is_staff", "is_active", "deleted_at", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["username", "email", "display_name"]
@@ -25,6 +37,9 @@ class UserAdmin(DjangoUserAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             readonly += ["is_active", "deleted_at", "last_login", "date_joined"]
+        if not request.user.is_superuser:
+            # Only superusers hand out staff status, superuser status, groups and permissions.
+            readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return readonly
 
     def has_delete_permission(self, request, obj=None) -> bool:
@@ -39,7 +54,7 @@ class UserAdmin(DjangoUserAdmin):
             elif not user.is_active:
                 self.message_user(request, f"{user.username} was already inactive.", messages.WARNING)
             else:
-                user_deactivate(user=user)
+                user_deactivate(user=user, actor=request.user)
                 deactivated += 1
         if deactivated:
             self.message_user(request, f"{deactivated} user(s) deactivated.", messages.SUCCESS)
