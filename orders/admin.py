@@ -323,11 +323,8 @@ def _lines(values: Iterable[str]) -> str:
     return format_html_join("", "{}<br>", ((value,) for value in values if value))
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
+class NoDirectWrites:
+    """Rows that change only through the service layer (admin actions), never through admin forms."""
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -337,6 +334,13 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyInline(NoDirectWrites, admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
 
 
 class OrderItemInline(ReadOnlyInline):
@@ -421,7 +425,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(BigTableAdmin):
+class OrderAdmin(NoDirectWrites, BigTableAdmin):
     list_display = [
         "order_number",
         "customer_name",
@@ -471,16 +475,7 @@ class OrderAdmin(BigTableAdmin):
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
-    # -- permissions: orders change only through the actions below
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    # -- permissions: orders change only through the actions below (NoDirectWrites)
 
     def has_cancel_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.cancel_order")
@@ -732,7 +727,8 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(BigTableAdmin):
+class OutboxEventAdmin(NoDirectWrites, BigTableAdmin):
+    # No change form: rows belong to the relay, and a saved form would write back what it read.
     actions = ["retry_events"]
     list_display = ["event_type", "order", "sequence", "status", "attempts", "created_at", "published_at"]
     list_filter = ["status", EventTypeFilter]
@@ -742,19 +738,9 @@ class OutboxEventAdmin(BigTableAdmin):
     sortable_by = ["created_at"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_retry_permission(self, request, obj=None) -> bool:
         # Re-publishing is an operations task: superusers, or whoever was given change_outboxevent.
         return request.user.has_perm("orders.change_outboxevent")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Rows belong to the relay: a saved change form would write back what it read, racing the relay.
-        return False
 
     @admin.action(description="Retry publishing the selected failed events", permissions=["retry"])
     def retry_events(self, request, queryset):

@@ -23,7 +23,7 @@ from django.utils.safestring import SafeString
 from rest_framework.exceptions import APIException
 
 from . import returns, stats
-from .admin import ReadOnlyInline, api_error_text
+from .admin import NoDirectWrites, ReadOnlyInline, api_error_text
 from .calculations import format_money
 from .models import (
     OrderStatistics,
@@ -115,7 +115,7 @@ class ReturnItemInline(ReadOnlyInline):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(admin.ModelAdmin):
+class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     list_display = [
         "return_number",
         "order_link",
@@ -150,15 +150,6 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "restock",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_review_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.review_returnrequest")
@@ -275,7 +266,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
+class RefundAdmin(NoDirectWrites, admin.ModelAdmin):
     list_display = ["created_at", "order", "return_request", "amount", "created_by"]
     list_select_related = ["order", "return_request", "created_by"]
     search_fields = ["=order__order_number", "=return_request__return_number"]
@@ -283,15 +274,6 @@ class RefundAdmin(admin.ModelAdmin):
     sortable_by = ["created_at"]
     readonly_fields = ["order", "return_request", "amount", "currency", "created_at", "created_by"]
     fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="amount")
     def amount(self, obj: Refund) -> str:
@@ -391,7 +373,7 @@ def status_chart_svg(by_status: dict[str, int]) -> SafeString:
 
 
 @admin.register(OrderStatistics)
-class OrderStatisticsAdmin(admin.ModelAdmin):
+class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
     """The "Order statistics" page: GET /api/v1/orders/stats/ for people, with charts."""
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -399,15 +381,6 @@ class OrderStatisticsAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_urls(self):
         return [
