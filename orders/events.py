@@ -30,13 +30,19 @@ def utc_iso(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_record(*, order: Order, event_type: str, data: dict[str, Any], sequence: int | None = None) -> OutboxEvent:
+def event_record(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
     """Write one event for `order` in the caller's transaction. The caller holds the order row locked and
     saves the advanced `last_event_sequence` with the rest of its change, so one order's events are
-    numbered without gaps. A new order is inserted already counting its first event (`sequence=1`)."""
-    if sequence is None:
-        order.last_event_sequence += 1
-        sequence = order.last_event_sequence
+    numbered without gaps."""
+    order.last_event_sequence += 1
+    event = event_build(order=order, event_type=event_type, data=data, sequence=order.last_event_sequence)
+    event.save(force_insert=True)
+    relay_after_commit()
+    return event
+
+
+def event_build(*, order: Order, event_type: str, data: dict[str, Any], sequence: int) -> OutboxEvent:
+    """The unsaved outbox row of one event; order creation inserts it with the order, in one statement."""
     event = OutboxEvent(
         order=order, event_type=event_type, sequence=sequence, request_id=current_request_id.get() or ""
     )
@@ -49,10 +55,13 @@ def event_record(*, order: Order, event_type: str, data: dict[str, Any], sequenc
         "order_number": order.order_number,
         "data": data,
     }
-    event.save(force_insert=True)
+    return event
+
+
+def relay_after_commit() -> None:
+    """Have the relay publish what this transaction wrote to the outbox, once it commits."""
     if settings.OUTBOX_RELAY_ON_COMMIT:
         transaction.on_commit(_relay_soon)
-    return event
 
 
 # Set while a relay task is queued and not yet started: that relay will publish every event committed

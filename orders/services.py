@@ -1,6 +1,7 @@
 """Every write on orders: create, status transitions (cancel included). Views, admin, tasks and
 commands call these; nothing else changes an order."""
 
+import json
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -8,8 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import (
     ErrorDetail,
@@ -19,13 +19,14 @@ from rest_framework.exceptions import (
 )
 
 from order_project.exceptions import InsufficientStock, InvalidTransition
-from products.models import Product, ProductStatus, ProductVariant
-from products.services import stock_decrement, stock_release
+from order_project.sql import insert_params, insert_sql
+from products.models import Product, ProductStatus, ProductVariant, Supplier
+from products.services import stock_release, stock_take_statement
 from users.models import User
 
 from . import events
 from .calculations import order_totals
-from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory
+from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -51,18 +52,37 @@ def customer_snapshot(user: User) -> dict[str, str]:
     return {"user_id": str(user.pk), "display_name": user.name_for_orders, "email": user.email, "phone": user.phone}
 
 
-def product_snapshot(variant: ProductVariant) -> dict[str, Any]:
-    product = variant.product
+@dataclass(frozen=True, slots=True)
+class LockedVariant:
+    """A variant row locked for an order, with what pricing, checks and the snapshot read of its
+    product and supplier (one query, no model instances: this runs on every checkout)."""
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    name: str
+    sku: str
+    attributes: dict[str, str]
+    price_cents: int
+    stock_quantity: int
+    product_name: str
+    product_status: str
+    currency: str
+    image_url: str
+    supplier_id: uuid.UUID
+    supplier_name: str
+
+
+def product_snapshot(variant: LockedVariant) -> dict[str, Any]:
     return {
-        "product_id": str(product.pk),
-        "variant_id": str(variant.pk),
-        "supplier_id": str(product.supplier_id),
-        "supplier_name": product.supplier.name,
-        "product_name": product.name,
+        "product_id": str(variant.product_id),
+        "variant_id": str(variant.id),
+        "supplier_id": str(variant.supplier_id),
+        "supplier_name": variant.supplier_name,
+        "product_name": variant.product_name,
         "variant_name": variant.name,
         "variant_attributes": variant.attributes,
         "sku": variant.sku,
-        "image_url": product.image_url,
+        "image_url": variant.image_url,
     }
 
 
@@ -99,12 +119,10 @@ def _is_order_number_clash(exc: IntegrityError) -> bool:
 def _order_create(user: User, lines: list[OrderLine], shipping_address: dict, payment_method: str, notes: str) -> Order:
     variants = _lock_line_variants(lines)
     _check_stock(lines, variants)
-    stock_decrement({variant.pk: line.quantity for line, variant in zip(lines, variants, strict=True)})
-
     order_items = [
         OrderItem(
             line_number=number,
-            variant=variant,
+            variant_id=variant.id,
             product_snapshot=product_snapshot(variant),
             quantity=line.quantity,
             unit_price_cents=variant.price_cents,
@@ -117,7 +135,7 @@ def _order_create(user: User, lines: list[OrderLine], shipping_address: dict, pa
         order_number=generate_order_number(),
         user=user,
         payment_method=payment_method,
-        currency=variants[0].product.currency,
+        currency=variants[0].currency,
         customer=customer_snapshot(user),
         shipping_address=shipping_address,
         subtotal_cents=totals.subtotal_cents,
@@ -126,47 +144,83 @@ def _order_create(user: User, lines: list[OrderLine], shipping_address: dict, pa
         total_cents=totals.total_cents,
         item_count=sum(line.quantity for line in lines),
         notes=notes,
-        last_event_sequence=1,  # counts the order.created event written below
+        last_event_sequence=1,  # counts the order.created event _order_insert writes
     )
-    order.save(force_insert=True)
     for item in order_items:
         item.order = order
-    OrderItem.objects.bulk_create(order_items)
     _attach_items(order, order_items)
-    OrderStatusHistory.objects.create(order=order, from_status=None, to_status=OrderStatus.PENDING, changed_by=user)
-
-    from .serializers import (
-        OrderSerializer,  # the event carries the order exactly as the API shows it
+    _order_insert(
+        order,
+        order_items,
+        stock_taken={variant.id: line.quantity for line, variant in zip(lines, variants, strict=True)},
+        history=OrderStatusHistory(order=order, from_status=None, to_status=OrderStatus.PENDING, changed_by=user),
     )
-
-    events.event_record(order=order, event_type=events.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1)
+    events.relay_after_commit()
     return order
 
 
+def _order_insert(
+    order: Order, items: list[OrderItem], *, stock_taken: dict[uuid.UUID, int], history: OrderStatusHistory
+) -> None:
+    """Every write of a new order in one statement, so one round trip while the variant rows are locked:
+    take the stock, insert the order, its items, its first history row and its order.created event."""
+    from .serializers import OrderSerializer  # the event carries the order exactly as the API shows it
+
+    stock_sql, stock_params = stock_take_statement(stock_taken)
+    params = [*stock_params, *insert_params([order]), *insert_params([history])]  # stamps created_at
+    event = events.event_build(
+        order=order, event_type=events.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
+    )
+    params += [*insert_params([event]), *insert_params(items)]
+    # Data-modifying CTEs all run to completion; foreign keys are checked at the end of the statement.
+    sql = (
+        f"WITH stock AS ({stock_sql}), "
+        f"new_order AS ({insert_sql(Order, 1)}), "
+        f"history AS ({insert_sql(OrderStatusHistory, 1)}), "
+        f"event AS ({insert_sql(OutboxEvent, 1)}), "
+        f"items AS ({insert_sql(OrderItem, len(items), returning='id, line_number')}) "
+        "SELECT id FROM items ORDER BY line_number"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for item, (item_pk,) in zip(items, cursor.fetchall(), strict=True):
+            item.pk = item_pk
+
+
 def _attach_items(order: Order, order_items: list[OrderItem]) -> None:
-    """Hand the freshly inserted items to the order as if prefetched, so rendering costs no query."""
+    """Hand the order its items as if prefetched, so rendering costs no query."""
     order._prefetched_objects_cache = {"items": order_items}
 
 
-def _lock_line_variants(lines: list[OrderLine]) -> list[ProductVariant]:
+_LOCK_VARIANTS_SQL = f"""
+    SELECT v.id, v.product_id, v.name, v.sku, v.attributes, v.price_cents, v.stock_quantity,
+           p.name, p.status, p.currency, p.image_url, p.supplier_id, s.name
+      FROM {ProductVariant._meta.db_table} v
+      JOIN {Product._meta.db_table} p ON p.id = v.product_id
+      JOIN {Supplier._meta.db_table} s ON s.id = p.supplier_id
+     WHERE v.id = ANY(%s) OR v.product_id = ANY(%s)
+     ORDER BY v.id
+       FOR UPDATE OF v
+"""
+
+
+def _lock_line_variants(lines: list[OrderLine]) -> list[LockedVariant]:
     """Resolve each line to its variant, locking the variant rows in primary-key order (the order every
     stock writer uses, so concurrent checkouts queue instead of deadlocking). Raises one 400 with every
     problem of the request."""
-    variant_ids = {line.variant_id for line in lines if line.variant_id}
-    bare_product_ids = {line.product_id for line in lines if not line.variant_id}
-    locked = list(
-        ProductVariant.objects.select_related("product__supplier")
-        .filter(Q(pk__in=variant_ids) | Q(product_id__in=bare_product_ids))
-        .order_by("pk")
-        .select_for_update(of=("self",))
-    )
-    by_id = {variant.pk: variant for variant in locked}
-    by_product: dict[uuid.UUID, list[ProductVariant]] = {}
+    variant_ids = list({line.variant_id for line in lines if line.variant_id})
+    bare_product_ids = list({line.product_id for line in lines if not line.variant_id})
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_VARIANTS_SQL, [variant_ids, bare_product_ids])
+        # Django has psycopg return jsonb as text (JSONField parses it); so does this raw query.
+        locked = [LockedVariant(*row[:4], json.loads(row[4]), *row[5:]) for row in cursor.fetchall()]
+    by_id = {variant.id: variant for variant in locked}
+    by_product: dict[uuid.UUID, list[LockedVariant]] = {}
     for variant in locked:
         by_product.setdefault(variant.product_id, []).append(variant)
 
     errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in lines]
-    resolved: list[ProductVariant | None] = []
+    resolved: list[LockedVariant | None] = []
     unknown_variant_lines = []
     for index, line in enumerate(lines):
         if line.variant_id:
@@ -198,28 +252,27 @@ def _lock_line_variants(lines: list[OrderLine]) -> list[ProductVariant]:
             else:
                 errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
 
-    currency = next((v.product.currency for v in resolved if v is not None and v.product.status == "active"), None)
+    currency = next((v.currency for v in resolved if v is not None and v.product_status == ProductStatus.ACTIVE), None)
     seen_variants: set[uuid.UUID] = set()
     for index, (line, variant) in enumerate(zip(lines, resolved, strict=True)):
         if variant is None:
             continue
-        product = variant.product
-        if product.status != ProductStatus.ACTIVE:
+        if variant.product_status != ProductStatus.ACTIVE:
             errors[index]["product_id"] = [
-                ErrorDetail(f"{product.name} is not available for ordering.", code="product_unavailable")
+                ErrorDetail(f"{variant.product_name} is not available for ordering.", code="product_unavailable")
             ]
-        elif product.currency != currency:
+        elif variant.currency != currency:
             errors[index]["product_id"] = [
                 ErrorDetail(
-                    f"{product.name} is priced in {product.currency}, other lines in {currency}.",
+                    f"{variant.product_name} is priced in {variant.currency}, other lines in {currency}.",
                     code="currency_mismatch",
                 )
             ]
-        if variant.pk in seen_variants:
+        if variant.id in seen_variants:
             errors[index]["variant_id"] = [
                 ErrorDetail("This variant is already on another line of the order.", code="duplicate_variant")
             ]
-        seen_variants.add(variant.pk)
+        seen_variants.add(variant.id)
         expected = line.expected_unit_price_cents
         if expected is not None and expected != variant.price_cents:
             errors[index]["expected_unit_price_cents"] = [
@@ -232,7 +285,7 @@ def _lock_line_variants(lines: list[OrderLine]) -> list[ProductVariant]:
     return resolved  # type: ignore[return-value]  # no None left once there are no errors
 
 
-def _check_stock(lines: list[OrderLine], variants: list[ProductVariant]) -> None:
+def _check_stock(lines: list[OrderLine], variants: list[LockedVariant]) -> None:
     errors = [
         {"quantity": [ErrorDetail(f"Only {variant.stock_quantity} left of {variant.sku}.", code="insufficient_stock")]}
         if variant.stock_quantity < line.quantity

@@ -119,9 +119,10 @@ def variant_update(*, variant: ProductVariant, **fields: Any) -> ProductVariant:
     return _save_unique(variant, field="sku")
 
 
-def stock_decrement(quantities: Mapping[Any, int]) -> None:
-    """Take stock for already-locked variant rows in one statement, whatever the number of lines."""
-    _stock_add({variant_id: -quantity for variant_id, quantity in quantities.items()})
+def stock_take_statement(quantities: Mapping[Any, int]) -> tuple[str, list]:
+    """The one UPDATE that takes stock for already-locked variant rows, whatever the number of lines, as
+    (sql, params): order creation runs it inside its single write statement."""
+    return _stock_add_statement({variant_id: -quantity for variant_id, quantity in quantities.items()})
 
 
 def stock_release(quantities: Mapping[Any, int]) -> None:
@@ -131,17 +132,20 @@ def stock_release(quantities: Mapping[Any, int]) -> None:
     _stock_add(quantities)
 
 
+_STOCK_ADD_SQL = f"""
+    UPDATE {ProductVariant._meta.db_table} AS v
+       SET stock_quantity = v.stock_quantity + d.delta, updated_at = now()
+      FROM unnest(%s::uuid[], %s::int[]) AS d(id, delta)
+     WHERE v.id = d.id
+"""
+
+
+def _stock_add_statement(deltas: Mapping[Any, int]) -> tuple[str, list]:
+    return _STOCK_ADD_SQL, [list(deltas), list(deltas.values())]
+
+
 def _stock_add(deltas: Mapping[Any, int]) -> None:
     if not deltas:
         return
-    ids, amounts = list(deltas), list(deltas.values())
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {ProductVariant._meta.db_table} AS v
-               SET stock_quantity = v.stock_quantity + d.delta, updated_at = now()
-              FROM unnest(%s::uuid[], %s::int[]) AS d(id, delta)
-             WHERE v.id = d.id
-            """,
-            [ids, amounts],
-        )
+        cursor.execute(*_stock_add_statement(deltas))
