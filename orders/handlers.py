@@ -1,18 +1,31 @@
 """Our own reactions to order events (customer emails). Each runs at most once per event and handler:
 the inbox row and the work commit together, so a redelivered event is a no-op."""
 
-from collections.abc import Callable
-from typing import Any
+import logging
+import time
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 
 from . import events
 from .calculations import format_money
 from .models import Order, ProcessedEvent
 
-Handler = Callable[[dict[str, Any]], None]
+logger = logging.getLogger(__name__)
+
+# Handler items run in one task (orders.tasks.handle_order_events): at most this many per task, so a
+# task stays well inside its time limit even with a slow mail server.
+MAX_ITEMS_PER_TASK = 100
+
+# One unit of work: [handler_name, envelope] (a list, as it comes back from the task's JSON).
+HandlerItem = list[Any]
+
+
+class Handler(Protocol):
+    def __call__(self, envelope: dict[str, Any], *, connection: BaseEmailBackend | None = None) -> None: ...
 
 
 def _customer_email(envelope: dict[str, Any]) -> str:
@@ -22,7 +35,7 @@ def _customer_email(envelope: dict[str, Any]) -> str:
     return customer.get("email", "")
 
 
-def send_order_confirmation(envelope: dict[str, Any]) -> None:
+def send_order_confirmation(envelope: dict[str, Any], *, connection: BaseEmailBackend | None = None) -> None:
     order = envelope["data"]
     lines = "\n".join(
         f"  {item['quantity']} x {item['product_snapshot']['product_name']} ({item['product_snapshot']['sku']})"
@@ -33,22 +46,24 @@ def send_order_confirmation(envelope: dict[str, Any]) -> None:
         subject=f"Your order {order['order_number']}",
         body=f"Thank you for your order {order['order_number']}.\n\n{lines}\n\n"
         f"Total: {format_money(order['total_cents'], order['currency'])}\n",
+        connection=connection,
     )
 
 
-def send_cancellation_notice(envelope: dict[str, Any]) -> None:
+def send_cancellation_notice(envelope: dict[str, Any], *, connection: BaseEmailBackend | None = None) -> None:
     data = envelope["data"]
     _mail(
         envelope,
         subject=f"Your order {data['order_number']} was cancelled",
         body=f"Your order {data['order_number']} was cancelled.\nReason: {data['reason']}\n",
+        connection=connection,
     )
 
 
-def _mail(envelope: dict[str, Any], *, subject: str, body: str) -> None:
+def _mail(envelope: dict[str, Any], *, subject: str, body: str, connection: BaseEmailBackend | None) -> None:
     recipient = _customer_email(envelope)
     if recipient:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], connection=connection)
 
 
 HANDLERS: dict[str, dict[str, Handler]] = {
@@ -61,8 +76,9 @@ def handler_names(event_type: str) -> list[str]:
     return list(HANDLERS.get(event_type, {}))
 
 
-def event_handle(*, handler_name: str, envelope: dict[str, Any]) -> bool:
-    """Run one handler for one event unless it already ran; returns whether it ran now."""
+def event_handle(*, handler_name: str, envelope: dict[str, Any], connection: BaseEmailBackend | None = None) -> bool:
+    """Run one handler for one event unless it already ran; returns whether it ran now. `connection`
+    is a mail connection to reuse (events_handle shares one across a batch); None opens one per email."""
     handler = HANDLERS[envelope["event_type"]][handler_name]
     with transaction.atomic():
         try:
@@ -71,5 +87,55 @@ def event_handle(*, handler_name: str, envelope: dict[str, Any]) -> bool:
                 ProcessedEvent.objects.create(handler=handler_name, event_id=envelope["event_id"])
         except IntegrityError:
             return False
-        handler(envelope)
+        handler(envelope, connection=connection)
     return True
+
+
+def events_handle(
+    *, items: list[HandlerItem], deadline: float | None = None
+) -> tuple[list[HandlerItem], Exception | None]:
+    """Run a batch of [handler_name, envelope] items one by one, each in its own transaction through
+    event_handle, so one item's failure neither rolls back nor repeats the others. Returns the items to
+    try again (those that raised, and those not started once time.monotonic() passed `deadline`) and
+    the first error."""
+    failed: list[HandlerItem] = []
+    first_error: Exception | None = None
+    connection = get_connection()
+    _open_quietly(connection)  # one mail session for the batch instead of one per email
+    try:
+        for index, (handler_name, envelope) in enumerate(items):
+            if deadline is not None and time.monotonic() > deadline:
+                # Out of time: leave the rest for the retry rather than be killed halfway through them.
+                failed.extend(items[index:])
+                first_error = first_error or TimeoutError(f"{len(items) - index} handler items not started in time")
+                break
+            try:
+                event_handle(handler_name=handler_name, envelope=envelope, connection=connection)
+            except Exception as exc:
+                logger.warning(
+                    "Handler %s failed for event %s: %s", handler_name, envelope.get("event_id"), exc, exc_info=True
+                )
+                failed.append([handler_name, envelope])
+                first_error = first_error or exc
+                # The session may be what broke (the server hung up): later emails get a new one.
+                _close_quietly(connection)
+                _open_quietly(connection)
+    finally:
+        _close_quietly(connection)
+    return failed, first_error
+
+
+def _open_quietly(connection: BaseEmailBackend) -> None:
+    """A mail server that is down fails each email that needs it (and only those), not the whole batch:
+    send_mail opens the connection itself when it is not open."""
+    try:
+        connection.open()
+    except Exception:
+        logger.warning("Could not open a mail connection for the batch", exc_info=True)
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except Exception:
+        logger.warning("Could not close the mail connection cleanly", exc_info=True)

@@ -6,15 +6,18 @@ import uuid
 from collections import Counter, defaultdict
 
 import pytest
+from celery.signals import before_task_publish, task_postrun
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
 from django.core.management import call_command
 from django.db import connection, transaction
 from kombu import Connection, Queue
 
-from orders import outbox
+from orders import events, handlers, outbox
 from orders.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services import order_cancel
+from orders.tasks import handle_order_events
 from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.broker
@@ -252,6 +255,128 @@ def test_a_worker_emails_the_customer_once_per_event_even_when_it_is_relayed_twi
         f"Your order {order.order_number}",
         f"Your order {order.order_number} was cancelled",
     ]
+
+
+class _HandlerBatches:
+    """Every handle_order_events task queued (retries included) and every run of one that ended."""
+
+    def __init__(self):
+        self.queued: list[tuple[int, list]] = []  # (retries, items)
+        self.runs: list[tuple[str, list]] = []  # (state, items)
+
+    def on_publish(self, sender=None, body=None, headers=None, **kwargs):
+        if sender == handle_order_events.name:
+            self.queued.append((headers["retries"], body[0][0]))
+
+    def on_run(self, sender=None, args=None, state=None, **kwargs):
+        if sender.name == handle_order_events.name:
+            self.runs.append((state, args[0]))
+
+
+@pytest.fixture
+def handler_batches():
+    record = _HandlerBatches()
+    before_task_publish.connect(record.on_publish, weak=False)
+    task_postrun.connect(record.on_run, weak=False)
+    yield record
+    before_task_publish.disconnect(record.on_publish)
+    task_postrun.disconnect(record.on_run)
+
+
+class CountingEmailBackend(LocmemEmailBackend):
+    """The test mail backend, counting its connections (locmem copies each message it keeps, so the
+    messages' own `connection` cannot tell)."""
+
+    created = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        type(self).created += 1
+
+
+def _orders_for_new_customers(count: int) -> list[Order]:
+    variant = VariantFactory(stock_quantity=1000)
+    return [make_order(user=UserFactory(), variants=[variant]) for _ in range(count)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_batch_queues_one_handler_task_that_emails_every_order(celery_worker, handler_batches, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingEmailBackend"
+    CountingEmailBackend.created = 0
+    orders = _orders_for_new_customers(6)
+    assert outbox.outbox_publish_pending() == 6
+
+    assert _wait_for(lambda: len(handler_batches.runs) == 1)
+    [(retries, items)] = handler_batches.queued
+    assert retries == 0
+    assert [name for name, _ in items] == ["order_confirmation_email"] * 6
+    assert {envelope["order_id"] for _, envelope in items} == {str(order.pk) for order in orders}
+    assert handler_batches.runs[0][0] == "SUCCESS"
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(order.user.email for order in orders)
+    assert CountingEmailBackend.created == 1  # one mail session for the batch, not one per email
+    assert ProcessedEvent.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_item_is_retried_alone_and_the_others_are_emailed_once(celery_worker, handler_batches, monkeypatch):
+    orders = _orders_for_new_customers(4)
+    victim = str(orders[1].pk)
+    calls = Counter()
+    real = handlers.send_order_confirmation
+
+    def flaky(envelope, *, connection=None):
+        calls[envelope["order_id"]] += 1
+        if envelope["order_id"] == victim and calls[victim] == 1:
+            raise ConnectionError("the mail server hung up")
+        real(envelope, connection=connection)
+
+    monkeypatch.setitem(handlers.HANDLERS[events.ORDER_CREATED], "order_confirmation_email", flaky)
+    assert outbox.outbox_publish_pending() == 4
+
+    assert _wait_for(lambda: len(handler_batches.runs) == 2)
+    assert [state for state, _ in handler_batches.runs] == ["RETRY", "SUCCESS"]
+    (first_retries, first_items), (retry_retries, retry_items) = handler_batches.queued
+    assert (first_retries, len(first_items)) == (0, 4)
+    # Only the failed item goes round again; the other three committed in the first run.
+    assert retry_retries == 1
+    assert [(name, envelope["order_id"]) for name, envelope in retry_items] == [("order_confirmation_email", victim)]
+    assert calls == Counter({str(order.pk): 2 if str(order.pk) == victim else 1 for order in orders})
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(order.user.email for order in orders)
+    assert ProcessedEvent.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_handler_batch_sends_nothing_twice(celery_worker, handler_batches):
+    orders = _orders_for_new_customers(3)
+    order_cancel(order_id=orders[0].pk, actor=orders[0].user, reason="ordered twice")
+    assert outbox.outbox_publish_pending() == 5  # 3 created, 1 status_changed, 1 cancelled
+    assert _wait_for(lambda: len(handler_batches.runs) == 1)
+    [(_, items)] = handler_batches.queued
+    assert sorted(name for name, _ in items) == ["order_cancellation_email"] + ["order_confirmation_email"] * 3
+    sent = [(message.to, message.subject) for message in mail.outbox]
+    assert len(sent) == 4
+
+    # The broker redelivers the task (a worker died before its ack), and the relay publishes the batch again.
+    handle_order_events.apply_async(args=[items])
+    OutboxEvent.objects.update(status=OutboxStatus.PENDING, published_at=None)
+    assert outbox.outbox_publish_pending() == 5
+
+    assert _wait_for(lambda: len(handler_batches.runs) == 3)
+    assert [state for state, _ in handler_batches.runs] == ["SUCCESS"] * 3
+    assert [(message.to, message.subject) for message in mail.outbox] == sent
+    assert ProcessedEvent.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_large_batch_is_split_into_bounded_handler_tasks(handler_batches, monkeypatch):
+    from order_project.celery import app
+
+    monkeypatch.setattr(outbox, "MAX_ITEMS_PER_TASK", 2)
+    app.control.purge()
+    _orders_for_new_customers(5)
+    assert outbox.outbox_publish_pending() == 5
+    assert [len(items) for _, items in handler_batches.queued] == [2, 2, 1]
+    app.control.purge()  # no worker here: the tasks name orders this test rolls back
 
 
 @pytest.mark.django_db
