@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "order_project.settings")
 
@@ -8,3 +9,18 @@ app = Celery("order_project")
 # Every Celery setting lives in Django settings under the CELERY_ namespace.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(task=None, **kwargs) -> None:
+    """Database connections outlive a task, as they outlive a web request: Django's own rules
+    (CONN_MAX_AGE, CONN_HEALTH_CHECKS, errors) decide when one is dropped. Celery's Django fix-up
+    would otherwise close it after every task (CELERY_DB_REUSE_MAX unset), and a new PostgreSQL
+    connection cost more than a relay pass."""
+    from django.db import close_old_connections
+
+    if task is not None and task.request.is_eager:
+        return  # run inline by its caller, inside the caller's own transaction
+
+    close_old_connections()

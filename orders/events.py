@@ -70,7 +70,7 @@ RELAY_QUEUED_KEY = "outbox:relay-queued"
 
 
 def _relay_soon() -> None:
-    """Ask a worker to publish right after commit. If the broker is down the order still succeeded:
+    """Ask a worker to publish shortly after commit. If the broker is down the order still succeeded:
     the event row waits and the periodic sweep publishes it once the broker is back."""
     from .tasks import outbox_relay
 
@@ -80,7 +80,7 @@ def _relay_soon() -> None:
     except Exception:
         logger.warning("Cache unavailable; queueing the outbox relay without debouncing", exc_info=True)
     try:
-        outbox_relay.apply_async(retry=False)
+        outbox_relay.apply_async(countdown=settings.OUTBOX_RELAY_DELAY_SECONDS, retry=False)
     except Exception:
         cache.delete(RELAY_QUEUED_KEY)
         logger.warning("Could not queue the outbox relay; the periodic sweep will publish the event", exc_info=True)
