@@ -5,6 +5,7 @@ from datetime import UTC
 import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -23,3 +24,29 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet, with its form class built once per FilterSet class instead of on every
+    request: the form fields of our filters depend on nothing a request brings (fixed choices, no
+    request-dependent querysets), and rebuilding them cost more CPU than the page's SQL."""
+
+    def get_form_class(self):
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, minus the filter form when the query string names no filter: most list
+    requests filter nothing, and building and validating the form cost more CPU than the page's SQL."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        # A prefix match, so filters with several query parameters (e.g. `x_after`, `x_before`) count too.
+        if filterset_class is None or not any(
+            param.startswith(name) for param in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -77,7 +77,7 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
 
     @staticmethod
     def _encode(row) -> str:
-        key = json.dumps([row.created_at.isoformat(), str(row.pk)])
+        key = json.dumps([row.created_at.isoformat(), str(row.id)])
         return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
 
     @staticmethod

@@ -130,7 +130,7 @@ REST_FRAMEWORK = {
     ],
     # JSON only, nested at most 32 levels deep (order_project/request_limits.py).
     "DEFAULT_PARSER_CLASSES": ["order_project.request_limits.BoundedJSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["order_project.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "order_project.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",

@@ -173,7 +173,11 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, order: Order) -> dict:
-        item_serializer = OrderItemSerializer()
+        # Reads come with their items already rendered by the database (selectors.with_items).
+        items = getattr(order, "item_representations", None)
+        if items is None:
+            item_serializer = OrderItemSerializer()
+            items = [item_serializer.to_representation(item) for item in order.items.all()]
         return {
             "id": str(order.id),
             "order_number": order.order_number,
@@ -183,7 +187,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "currency": order.currency,
             "customer": order.customer,
             "shipping_address": order.shipping_address,
-            "items": [item_serializer.to_representation(item) for item in order.items.all()],
+            "items": items,
             "item_count": order.item_count,
             "subtotal_cents": order.subtotal_cents,
             "shipping_cents": order.shipping_cents,

@@ -58,7 +58,14 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return selectors.with_items(selectors.orders_visible_to(self.request.user).order_by("-created_at", "-id"))
+        return selectors.orders_visible_to(self.request.user).order_by("-created_at", "-id")
+
+    def list(self, request):
+        # The page is chosen on ids (filters, ordering, count, limit/offset or cursor as usual); its
+        # representations are then built by PostgreSQL in one query.
+        rows = self.filter_queryset(self.get_queryset()).values_list("id", "created_at", named=True)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(selectors.order_representations(order_ids=[row.id for row in page]))
 
     def get_throttles(self):
         return [OrderCreateThrottle()] if self.action == "create" else super().get_throttles()

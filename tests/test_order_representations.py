@@ -1,0 +1,57 @@
+"""Reads build the order representation in PostgreSQL (orders/selectors.py); writes, replays and events
+build it in Python (OrderSerializer). The two must agree field for field, in every state an order and
+its items can be in."""
+
+import pytest
+
+from orders import selectors, services
+from orders.models import Order
+from orders.serializers import OrderSerializer
+
+from .factories import StaffFactory, VariantFactory, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def _serialized(order: Order) -> dict:
+    return OrderSerializer(Order.objects.prefetch_related("items").get(pk=order.pk)).data
+
+
+def _orders_in_every_state() -> list[Order]:
+    staff = StaffFactory()
+    pending = make_order(variants=[VariantFactory(attributes={"Color": "Red", "Size": "L"}), VariantFactory()])
+    cancelled = make_order()
+    services.order_cancel(order_id=cancelled.pk, actor=staff, reason='Changed my mind, "quoted" ünïcode')
+    shipping = make_order(variants=[VariantFactory(), VariantFactory()], quantity=3)
+    services.order_transition(order_id=shipping.pk, to_status="confirmed", actor=staff)
+    services.order_transition(order_id=shipping.pk, to_status="processing", actor=staff)
+    services.item_fulfill(
+        order_id=shipping.pk, item_id="item_1", actor=staff, status="shipped", quantity=2, carrier="UPS",
+        tracking_number="1Z999",
+    )  # fmt: skip
+    delivered = make_order()
+    for status in ("confirmed", "processing", "shipped", "delivered"):
+        services.order_transition(order_id=delivered.pk, to_status=status, actor=staff)
+    return [pending, cancelled, shipping, delivered]
+
+
+def test_a_page_built_by_postgresql_equals_the_serializer_in_every_state():
+    orders = _orders_in_every_state()
+
+    built = selectors.order_representations(order_ids=[order.pk for order in reversed(orders)])
+
+    assert built == [_serialized(order) for order in reversed(orders)]
+    assert built[2]["cancellation"]["reason"] == 'Changed my mind, "quoted" ünïcode'
+    assert built[1]["items"][0]["carrier"] == "UPS" and built[1]["items"][0]["shipped_at"] is not None
+    assert built[0]["items"][0]["delivered_at"] is not None
+
+
+def test_one_order_read_by_get_equals_the_serializer():
+    for order in _orders_in_every_state():
+        found = selectors.order_get(user=StaffFactory.build(is_staff=True), key=order.order_number)
+        assert OrderSerializer(found).data == _serialized(order)
+
+
+def test_no_ids_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert selectors.order_representations(order_ids=[]) == []
