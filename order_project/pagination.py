@@ -4,7 +4,8 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from django.db.models import Q
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -45,7 +46,12 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
         self.count = self.get_count(queryset)
         if self.cursor:
             created_at, pk = self._decode(self.cursor)
-            queryset = queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+            # A row comparison, not (a < x OR a = x AND b < y): PostgreSQL reads it as one range of the
+            # (status|user, created_at, id) indexes; the OR made it scan every row up to the cursor.
+            table = queryset.model._meta.db_table
+            queryset = queryset.filter(
+                RawSQL(f'("{table}"."created_at", "{table}"."id") < (%s, %s)', [created_at, pk], BooleanField())
+            )
         page = list(queryset.order_by("-created_at", "-id")[: self.limit + 1])
         self.next_cursor = self._encode(page[self.limit - 1]) if len(page) > self.limit else None
         return page[: self.limit]

@@ -87,8 +87,14 @@ class Order(models.Model):
             models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest"),
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
             models.Index(fields=["-created_at", "-id"], name="order_newest"),
-            # Staff search by exact customer email (case-insensitive): a btree, far cheaper than trigrams.
-            models.Index(Upper(KeyTextTransform("email", "customer")), name="order_email_upper"),
+            # Staff search by exact customer email (case-insensitive): a btree, far cheaper than trigrams,
+            # in list order, so a customer with thousands of orders costs a first page, not a sort.
+            models.Index(
+                Upper(KeyTextTransform("email", "customer")),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="order_email_newest",
+            ),
             # Admin search (orders/admin.py): trigram indexes serve `UPPER(expr) LIKE '%TERM%'`.
             GinIndex(OpClass(Upper("order_number"), name="gin_trgm_ops"), name="order_number_trgm"),
             GinIndex(

@@ -5,6 +5,7 @@ On a small table PostgreSQL rightly prefers a sequential scan, so the plans are 
 falls back to a sequential scan only when none can. That makes the check reliable at test size."""
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection, transaction
@@ -15,19 +16,26 @@ from tests.factories import UserFactory, VariantFactory, make_order
 TABLES = ("orders_order", "orders_orderitem")
 
 
-def _seq_scans(sql: str) -> list[str]:
+def _plan_nodes(sql: str) -> list[dict]:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    found, stack = [], [plan[0]["Plan"]]
+    nodes, stack = [], [plan[0]["Plan"]]
     while stack:
         node = stack.pop()
-        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in TABLES:
-            found.append(node["Relation Name"])
+        nodes.append(node)
         stack.extend(node.get("Plans", []))
-    return found
+    return nodes
+
+
+def _seq_scans(sql: str) -> list[str]:
+    return [
+        node["Relation Name"]
+        for node in _plan_nodes(sql)
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in TABLES
+    ]
 
 
 @pytest.fixture
@@ -80,3 +88,16 @@ def _assert_indexed(client, url):
     assert order_reads, "the request read no orders"
     for sql in order_reads:
         assert _seq_scans(sql) == [], sql
+
+
+@pytest.mark.django_db
+def test_a_keyset_page_starts_its_index_range_at_the_cursor(customer_client, orders):
+    """The cursor is a range condition of the index (a row comparison), not a filter applied to every
+    row newer than the cursor: at 10,000 rows deep that was 15 ms against 0.1 ms."""
+    first = customer_client.get("/api/v1/orders/?cursor=&limit=2").json()
+    cursor = parse_qs(urlsplit(first["next"]).query)["cursor"][0]
+    with CaptureQueriesContext(connection) as queries:
+        assert customer_client.get("/api/v1/orders/", {"cursor": cursor, "limit": 2}).status_code == 200
+    page_sql = next(q["sql"] for q in queries if "ORDER BY" in q["sql"] and "orders_order" in q["sql"])
+    conditions = [node.get("Index Cond", "") for node in _plan_nodes(page_sql)]
+    assert any("ROW(created_at, id) <" in condition for condition in conditions), conditions
