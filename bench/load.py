@@ -304,6 +304,7 @@ async def phase_floor(args, seed: dict) -> dict:
     rng = random.Random(args.random_seed + 1)
     variants, customers = seed["variants"], seed["customers"]
     statements = floor_statements()
+    one_statement = args.phase == "floor_cte"
     connections = [await psycopg.AsyncConnection.connect(args.dsn, autocommit=True) for _ in range(args.concurrency)]
     retries = Counter()
 
@@ -316,7 +317,7 @@ async def phase_floor(args, seed: dict) -> dict:
         for attempt in range(5):
             try:
                 async with conn.transaction():
-                    await _floor_order(conn, statements, customer, lines, quantities, address, rng)
+                    await _floor_order(conn, statements, customer, lines, quantities, address, rng, one_statement)
                 return True, "committed"
             except psycopg.errors.UniqueViolation:
                 retries["order_number_clash"] += 1  # the app draws a new number too
@@ -334,15 +335,24 @@ async def phase_floor(args, seed: dict) -> dict:
 
 
 async def _floor_order(
-    conn, sql: dict[str, Insert], customer: dict, lines: list[dict], quantities: list[int], address: dict, rng
+    conn,
+    sql: dict[str, Insert],
+    customer: dict,
+    lines: list[dict],
+    quantities: list[int],
+    address: dict,
+    rng,
+    one_statement: bool,
 ) -> None:
+    """One order's transaction. The writes (stock, order, items, history, outbox) go as five statements,
+    or with `one_statement` as one (data-modifying CTEs), the way the app sends them."""
     ids = [v["variant_id"] for v in lines]
     cursor = conn.cursor()
     await cursor.execute(LOCK_SQL, [ids])
     locked = {str(row[0]): row for row in await cursor.fetchall()}
     if len(locked) != 3 or any(locked[i][6] < q for i, q in zip(ids, quantities, strict=True)):
         raise RuntimeError("floor: a variant is missing or out of stock")
-    await cursor.execute(STOCK_SQL, [ids, [-q for q in quantities]])
+    writes = [(STOCK_SQL, [ids, [-q for q in quantities]])]
 
     now = datetime.now(UTC)
     order_id = str(uuid.uuid4())
@@ -372,13 +382,13 @@ async def _floor_order(
         order_id, number, customer["user_id"], payment_method, currency, json.dumps(customer_snapshot),
         json.dumps(address), subtotal, shipping, tax, total, sum(quantities), notes, now, now,
     ]  # fmt: skip
-    await cursor.execute(sql["order"].sql, sql["order"].params(order_row))
+    writes.append((sql["order"].sql, sql["order"].params(order_row)))
     item_rows = [
         [order_id, n, variant_id, json.dumps(snapshot), quantity, price, line_total]
         for n, variant_id, snapshot, quantity, price, line_total in items
     ]
-    await cursor.execute(sql["items"].sql, sql["items"].params(*item_rows))
-    await cursor.execute(sql["history"].sql, sql["history"].params([order_id, customer["user_id"], now]))
+    writes.append((sql["items"].sql, sql["items"].params(*item_rows)))
+    writes.append((sql["history"].sql, sql["history"].params([order_id, customer["user_id"], now])))
     representation = {
         "id": order_id, "order_number": number, "status": "pending", "payment_status": "pending",
         "payment_method": payment_method, "currency": currency, "customer": customer_snapshot,
@@ -408,7 +418,14 @@ async def _floor_order(
     # Pending like the app's row (same partial index entry), but due tomorrow: no relay of the running system
     # publishes the floor's events while the floor is being measured.
     due = now + timedelta(days=1)
-    await cursor.execute(sql["outbox"].sql, sql["outbox"].params([event_id, order_id, json.dumps(envelope), due, now]))
+    writes.append((sql["outbox"].sql, sql["outbox"].params([event_id, order_id, json.dumps(envelope), due, now])))
+    if one_statement:
+        *first, (last_sql, _) = writes
+        ctes = ", ".join(f"write_{n} AS ({statement})" for n, (statement, _) in enumerate(first))
+        await cursor.execute(f"WITH {ctes} {last_sql}", [value for _, params in writes for value in params])
+    else:
+        for statement, params in writes:
+            await cursor.execute(statement, params)
 
 
 # ---- read: GET by id, by number, a customer's list, staff ?status=pending --------------------------
@@ -461,7 +478,7 @@ async def phase_read(args, seed: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("phase", choices=["create", "floor", "read"])
+    parser.add_argument("phase", choices=["create", "floor", "floor_cte", "read"])
     parser.add_argument("--url", help="base URL of the service (create, read)")
     parser.add_argument("--dsn", help="libpq connection string of the bench database (floor)")
     parser.add_argument("--seed", type=Path, required=True, help="the JSON bench/seed.py wrote")
@@ -474,7 +491,7 @@ def main() -> None:
     parser.add_argument("--random-seed", type=int, default=1)
     args = parser.parse_args()
     seed = json.loads(args.seed.read_text())
-    phase = {"create": phase_create, "floor": phase_floor, "read": phase_read}[args.phase]
+    phase = {"create": phase_create, "floor": phase_floor, "floor_cte": phase_floor, "read": phase_read}[args.phase]
     result = asyncio.run(phase(args, seed))
     args.out.write_text(json.dumps(result, indent=2))
 

@@ -330,12 +330,15 @@ def row(label: str, phase: dict, ok_label: str) -> list:
 
 def report(result: dict) -> str:
     create, floor, outbox, reads = result["create"], result["floor"], result["outbox"], result["read"]
+    floor_cte = result.get("floor_cte")
     c = result["config"]
     rows = []
     if create:
         rows.append(row("create  POST /api/v1/orders/ (3 lines)", create, "201"))
     if floor:
         rows.append(row("floor   same transaction, psycopg 3", floor, "committed"))
+    if floor_cte:
+        rows.append(row("floor   the same, writes in one statement", floor_cte, "committed"))
     for key, label in READS if reads else []:
         rows.append(row(f"read    {label}", reads[key], "200"))
     lines = [
@@ -353,6 +356,11 @@ def report(result: dict) -> str:
         lines.append(
             f"ratio create / floor = {fmt(create['per_second'])} / {fmt(floor['per_second'])} = "
             f"{result['ratio']:.3f}   (target >= 0.5: {'met' if result['ratio'] >= 0.5 else 'NOT met'})"
+        )
+    if result.get("ratio_to_floor_cte") is not None:
+        lines.append(
+            f"ratio create / floor with one write statement = {fmt(create['per_second'])} / "
+            f"{fmt(floor_cte['per_second'])} = {result['ratio_to_floor_cte']:.3f}"
         )
     if result.get("cpu_ratio") is not None:
         lines.append(
@@ -491,7 +499,7 @@ def main() -> None:
         orders_file = RESULTS_DIR / "created_orders.json"
         common = ["--seed", str(seed_file), "--concurrency", str(args.concurrency)]
 
-        create = floor = reads = outbox = rows_before_reads = None
+        create = floor = floor_cte = reads = outbox = rows_before_reads = None
         if "create" in phases:
             say(f"create: POST /api/v1/orders/, {args.concurrency} clients, {args.warmup:g} s warm-up + "
                 f"{args.duration:g} s measured")  # fmt: skip
@@ -511,6 +519,11 @@ def main() -> None:
                      str(floor_duration), "--out", f"{out}-floor.json"],
                      sampler, cpu, timeout=args.floor_warmup + floor_duration + 120)  # fmt: skip
             floor = json.loads(Path(f"{out}-floor.json").read_text())
+            say("floor, writes in one statement: the same, with the five writes sent as one (as the app does)")
+            run_load("floor_cte", [*common, "--dsn", dsn, "--warmup", str(args.floor_warmup), "--duration",
+                     str(floor_duration), "--out", f"{out}-floor_cte.json"],
+                     sampler, cpu, timeout=args.floor_warmup + floor_duration + 120)  # fmt: skip
+            floor_cte = json.loads(Path(f"{out}-floor_cte.json").read_text())
 
         if "read" in phases:
             with psycopg.connect(dsn, autocommit=True) as conn:
@@ -535,7 +548,8 @@ def main() -> None:
             procs.stop_all()
 
     ratio = create["per_second"] / floor["per_second"] if create and floor and floor["per_second"] else None
-    for name, phase in [("create", create), ("floor", floor), *((key, reads[key]) for key, _ in READS if reads)]:
+    measured = [("create", create), ("floor", floor), ("floor_cte", floor_cte)]
+    for name, phase in [*measured, *((key, reads[key]) for key, _ in READS if reads)]:
         if phase is not None:
             phase["cpu_ms_per_op"] = cpu_ms_per_op(phase, cpu.get(name))
     cpu_ratio = None
@@ -567,7 +581,11 @@ def main() -> None:
         "all_201": bool(create) and set(create["outcomes"]) <= {"201"},
         "outbox": outbox,
         "floor": floor,
+        "floor_cte": floor_cte,
         "ratio": None if ratio is None else round(ratio, 3),
+        "ratio_to_floor_cte": round(create["per_second"] / floor_cte["per_second"], 3)
+        if create and floor_cte and floor_cte["per_second"]
+        else None,
         "cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 3),
         "rows_before_reads": rows_before_reads,
         "read": reads,

@@ -24,6 +24,7 @@ import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -43,6 +44,7 @@ from bench.common import (
 MARKER_VERSION = "bench-scale v1"
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TARGET_P95_MS = 20.0
+DEEP_OFFSET = 10_000  # the staff deep page: by offset, and by the cursor a client would hold there
 LOADED_TABLES = ["orders_order", "orders_orderitem", "orders_orderstatushistory"]
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia"]
@@ -453,6 +455,8 @@ def measure(dbname: str, requests: int, seed: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from order_project.pagination import NewestFirstPagination
+
     rng = random.Random(seed + 1)
     with psycopg.connect(conninfo(dbname), autocommit=True) as conn:
         staff_token = conn.execute(
@@ -466,11 +470,18 @@ def measure(dbname: str, requests: int, seed: int) -> dict:
             [seed, max(requests, 400)],
         ).fetchall()
         status_counts = dict(conn.execute("SELECT status, count(*) FROM orders_order GROUP BY status").fetchall())
+        deep_row = conn.execute(
+            "SELECT created_at, id FROM orders_order WHERE status = 'delivered'"
+            " ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
+            [DEEP_OFFSET - 1],
+        ).fetchone()
     heavy = [user for user, n in counts.items() if n >= 1000]
     typical = [user for user, n in counts.items() if 20 <= n < 1000]
     if not heavy:
         raise SystemExit("bench-scale: no customer has 1,000 orders: page 50 cannot be measured")
-    deep_offset = 10_000
+    deep_offset = DEEP_OFFSET
+    # The `next` cursor a client holds after paging through the first 10,000 delivered orders.
+    deep_cursor = NewestFirstPagination._encode(SimpleNamespace(created_at=deep_row[0], id=deep_row[1]))
 
     cases = {
         "customer_first_page": (
@@ -492,6 +503,10 @@ def measure(dbname: str, requests: int, seed: int) -> dict:
         "staff_status_deep_page": (
             f"GET /orders/?status=delivered&offset={deep_offset:,} — staff, page {deep_offset // 20 + 1}",
             lambda: (f"/api/v1/orders/?status=delivered&offset={deep_offset}", staff_token),
+        ),
+        "staff_status_deep_cursor": (
+            f"GET /orders/?status=delivered&cursor=... — staff, the page after the first {deep_offset:,}",
+            lambda: (f"/api/v1/orders/?status=delivered&cursor={deep_cursor}", staff_token),
         ),
         "staff_search_number": (
             "GET /orders/?search=<order number> — staff",
@@ -702,14 +717,14 @@ def main() -> None:
     if args.load_only:
         return
 
-    import django
-
-    django.setup()
-    import psycopg
-
     # WhiteNoise warns once per process that collectstatic has not run: static files play no part here.
     warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
     warnings.filterwarnings("ignore", message="No directory at")
+    import psycopg
+
+    # The application as gunicorn loads it (Django set up, then gc.freeze()), not a bare django.setup().
+    import order_project.wsgi  # noqa: F401
+
     with psycopg.connect(conninfo(args.db), autocommit=True) as conn:
         rows = conn.execute(
             "SELECT (SELECT count(*) FROM orders_order), (SELECT count(*) FROM orders_orderitem),"
