@@ -19,7 +19,7 @@ from rest_framework.exceptions import (
 )
 
 from order_project.exceptions import InsufficientStock, InvalidTransition
-from order_project.sql import insert_params, insert_sql
+from order_project.sql import insert_rows, insert_sql
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from products.services import stock_release, stock_take_statement
 from users.models import User
@@ -167,18 +167,18 @@ def _order_insert(
     from .serializers import OrderSerializer  # the event carries the order exactly as the API shows it
 
     stock_sql, stock_params = stock_take_statement(stock_taken)
-    params = [*stock_params, *insert_params([order]), *insert_params([history])]  # stamps created_at
+    order_row, history_row = insert_rows([order]), insert_rows([history])  # stamps created_at
     event = events.event_build(
         order=order, event_type=events.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
     )
-    params += [*insert_params([event]), *insert_params(items)]
+    params = [*stock_params, order_row, history_row, insert_rows([event]), insert_rows(items)]
     # Data-modifying CTEs all run to completion; foreign keys are checked at the end of the statement.
     sql = (
         f"WITH stock AS ({stock_sql}), "
-        f"new_order AS ({insert_sql(Order, 1)}), "
-        f"history AS ({insert_sql(OrderStatusHistory, 1)}), "
-        f"event AS ({insert_sql(OutboxEvent, 1)}), "
-        f"items AS ({insert_sql(OrderItem, len(items), returning='id, line_number')}) "
+        f"new_order AS ({insert_sql(Order)}), "
+        f"history AS ({insert_sql(OrderStatusHistory)}), "
+        f"event AS ({insert_sql(OutboxEvent)}), "
+        f"items AS ({insert_sql(OrderItem, returning='id, line_number')}) "
         "SELECT id FROM items ORDER BY line_number"
     )
     with connection.cursor() as cursor:
