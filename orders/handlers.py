@@ -8,7 +8,8 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
+from django.db import transaction
 
 from . import events
 from .calculations import format_money
@@ -81,14 +82,20 @@ def event_handle(*, handler_name: str, envelope: dict[str, Any], connection: Bas
     is a mail connection to reuse (events_handle shares one across a batch); None opens one per email."""
     handler = HANDLERS[envelope["event_type"]][handler_name]
     with transaction.atomic():
-        try:
-            # The unique row is taken first: a concurrent duplicate waits here, then finds it taken.
-            with transaction.atomic():
-                ProcessedEvent.objects.create(handler=handler_name, event_id=envelope["event_id"])
-        except IntegrityError:
-            return False
+        # The unique row is taken first: a concurrent duplicate waits on it, then finds it taken. ON
+        # CONFLICT instead of catching IntegrityError: no savepoint pair around every event.
+        with db_connection.cursor() as cursor:
+            cursor.execute(_TAKE_INBOX_ROW_SQL, [handler_name, envelope["event_id"]])
+            if cursor.fetchone() is None:
+                return False
         handler(envelope, connection=connection)
     return True
+
+
+_TAKE_INBOX_ROW_SQL = f"""
+    INSERT INTO {ProcessedEvent._meta.db_table} (handler, event_id, processed_at) VALUES (%s, %s, now())
+    ON CONFLICT (handler, event_id) DO NOTHING RETURNING id
+"""
 
 
 def events_handle(
