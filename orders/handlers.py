@@ -5,6 +5,7 @@ import logging
 import time
 from typing import Any, Protocol
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.core.mail.backends.base import BaseEmailBackend
@@ -18,8 +19,9 @@ from .models import Order, ProcessedEvent
 logger = logging.getLogger(__name__)
 
 # Handler items run in one task (orders.tasks.handle_order_events): at most this many per task, so a
-# task stays well inside its time limit even with a slow mail server.
-MAX_ITEMS_PER_TASK = 100
+# task stays well inside its time limit even with a slow mail server, and its message (full
+# order.created payloads, up to ~300 KB for a 100-line order) stays far below RabbitMQ's size limit.
+MAX_ITEMS_PER_TASK = 20
 
 # One unit of work: [handler_name, envelope] (a list, as it comes back from the task's JSON).
 HandlerItem = list[Any]
@@ -109,6 +111,7 @@ def events_handle(
     first_error: Exception | None = None
     connection = get_connection()
     _open_quietly(connection)  # one mail session for the batch instead of one per email
+    stalled = False
     try:
         for index, (handler_name, envelope) in enumerate(items):
             if deadline is not None and time.monotonic() > deadline:
@@ -118,6 +121,12 @@ def events_handle(
                 break
             try:
                 event_handle(handler_name=handler_name, envelope=envelope, connection=connection)
+            except SoftTimeLimitExceeded as exc:
+                # Something hung (a mail server that stopped answering): hand this item and the rest to
+                # the retry now, and do not talk to that server again before the hard limit kills us.
+                failed.extend(items[index:])
+                first_error, stalled = first_error or exc, True
+                break
             except Exception as exc:
                 logger.warning(
                     "Handler %s failed for event %s: %s", handler_name, envelope.get("event_id"), exc, exc_info=True
@@ -128,7 +137,8 @@ def events_handle(
                 _close_quietly(connection)
                 _open_quietly(connection)
     finally:
-        _close_quietly(connection)
+        if not stalled:
+            _close_quietly(connection)
     return failed, first_error
 
 

@@ -6,6 +6,7 @@ import uuid
 from collections import Counter, defaultdict
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import before_task_publish, task_postrun
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemEmailBackend
@@ -17,7 +18,7 @@ from orders import events, handlers, outbox
 from orders.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services import order_cancel
-from orders.tasks import handle_order_events
+from orders.tasks import handle_order_event, handle_order_events
 from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.broker
@@ -365,6 +366,39 @@ def test_a_redelivered_handler_batch_sends_nothing_twice(celery_worker, handler_
     assert [state for state, _ in handler_batches.runs] == ["SUCCESS"] * 3
     assert [(message.to, message.subject) for message in mail.outbox] == sent
     assert ProcessedEvent.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_stalled_item_hands_itself_and_the_rest_to_the_retry_without_touching_the_server(monkeypatch):
+    orders = _orders_for_new_customers(4)
+    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+    stalled_event = items[1][1]["event_id"]
+    send = handlers.send_order_confirmation
+
+    def stalls_on_the_second(envelope, connection=None):
+        if envelope["event_id"] == stalled_event:
+            raise SoftTimeLimitExceeded()
+        send(envelope, connection=connection)
+
+    monkeypatch.setitem(handlers.HANDLERS[events.ORDER_CREATED], "order_confirmation_email", stalls_on_the_second)
+    closed = []
+    monkeypatch.setattr(handlers, "_close_quietly", closed.append)
+
+    failed, error = handlers.events_handle(items=items)
+
+    assert failed == items[1:]
+    assert isinstance(error, SoftTimeLimitExceeded)
+    assert [message.to for message in mail.outbox] == [[orders[0].customer["email"]]]
+    assert ProcessedEvent.objects.count() == 1
+    assert closed == []  # the stalled server is not asked to QUIT before the hard limit
+
+
+def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypatch):
+    queued = []
+    monkeypatch.setattr(handle_order_events, "delay", lambda items: queued.append(items))
+    envelope = {"event_id": str(uuid.uuid4()), "event_type": events.ORDER_CREATED}
+    handle_order_event.run("order_confirmation_email", envelope)
+    assert queued == [[["order_confirmation_email", envelope]]]
 
 
 @pytest.mark.django_db
