@@ -53,6 +53,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token authentication (same header, same errors) with the lookup done by one raw query."""
 
     def authenticate_credentials(self, key: str):
+        if "\x00" in key:  # PostgreSQL refuses NUL in text: a 401, not a DataError
+            raise AuthenticationFailed(_("Invalid token."))
         user = user_for_token(key)
         if user is None:
             raise AuthenticationFailed(_("Invalid token."))

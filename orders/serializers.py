@@ -173,7 +173,7 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, order: Order) -> dict:
-        # Reads come with their items already rendered by the database (selectors.with_items).
+        # A read comes with its items already rendered by the database (selectors.order_get).
         items = getattr(order, "item_representations", None)
         if items is None:
             item_serializer = OrderItemSerializer()

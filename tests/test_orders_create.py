@@ -614,6 +614,13 @@ def test_a_bad_token_gets_401(anon_client):
     assert_nothing_created()
 
 
+def test_a_token_with_a_nul_byte_gets_401_not_500(anon_client):
+    anon_client.credentials(HTTP_AUTHORIZATION="Token abc\x00def")
+    response = anon_client.post(URL, order_body([line(VariantFactory())]))
+    assert response.status_code == 401
+    assert error_pairs(response) == [("authentication_failed", None)]
+
+
 def test_a_deactivated_user_cannot_order(customer, customer_client, staff_client):
     variant = VariantFactory(stock_quantity=5)
     assert staff_client.post(f"/api/v1/users/{customer.pk}/deactivate/").status_code == 200
