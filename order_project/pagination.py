@@ -43,7 +43,9 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         self.limit = self.get_limit(request)
-        self.count = self.get_count(queryset)
+        # The first keyset page counts; later ones answer count null: the client has the total from
+        # the first page, and on a big list counting cost more than the page itself.
+        self.count = None if self.cursor else self.get_count(queryset)
         if self.cursor:
             created_at, pk = self._decode(self.cursor)
             # A row comparison, not (a < x OR a = x AND b < y): PostgreSQL reads it as one range of the
@@ -67,6 +69,16 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
     def get_previous_link(self):
         # Keyset pages go forward only; the first page is `?cursor=`.
         return None if self.cursor is not None else super().get_previous_link()
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"] = {
+            **response["properties"]["count"],
+            "nullable": True,
+            "description": "Orders matching the filters: exact up to 10,000, PostgreSQL's estimate beyond; "
+            "null on keyset pages after the first (`?cursor=<cursor>`).",
+        }
+        return response
 
     def get_schema_operation_parameters(self, view):
         return [
