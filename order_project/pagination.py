@@ -1,9 +1,12 @@
 import base64
 import binascii
+import hashlib
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 
+from django.core.cache import cache
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from rest_framework.exceptions import ValidationError
@@ -13,21 +16,49 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 # Counting every row of a big filtered list costs more than the page itself (105 ms for 843k
 # orders of one status); past this many the count is PostgreSQL's estimate.
 EXACT_COUNT_LIMIT = 10_000
+# An estimate is kept this long for the same list (path, who asks, filters), so the pages of a big
+# list do not each pay the capped count and the EXPLAIN again (~6 ms of SQL at 843k orders).
+ESTIMATE_TTL_SECONDS = 60
+
+logger = logging.getLogger(__name__)
 
 
 class BoundedLimitOffsetPagination(LimitOffsetPagination):
     """`limit` defaults to 20 and is capped at 100, so no client can ask for an unbounded page.
-    `count` is exact up to EXACT_COUNT_LIMIT and the planner's estimate beyond."""
+    `count` is exact up to EXACT_COUNT_LIMIT and the planner's estimate beyond (kept for a minute)."""
 
     default_limit = 20
     max_limit = 100
 
     def get_count(self, queryset) -> int:
+        key = self._estimate_key()
+        estimate = _cached(lambda: cache.get(key))
+        if estimate is not None:
+            return estimate
         counted = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if counted <= EXACT_COUNT_LIMIT:
             return counted
         plan = json.loads(queryset.order_by().explain(format="json"))
-        return max(int(plan[0]["Plan"]["Plan Rows"]), counted)
+        estimate = max(int(plan[0]["Plan"]["Plan Rows"]), counted)
+        _cached(lambda: cache.set(key, estimate, ESTIMATE_TTL_SECONDS))
+        return estimate
+
+    def _estimate_key(self) -> str:
+        request = self.request
+        paging = {self.limit_query_param, self.offset_query_param, "cursor"}
+        filters = sorted((name, values) for name, values in request.query_params.lists() if name not in paging)
+        who = "staff" if request.user.is_staff else str(request.user.pk)
+        list_id = json.dumps([request.path, who, filters, EXACT_COUNT_LIMIT])
+        return "list-count-estimate:" + hashlib.sha256(list_id.encode()).hexdigest()
+
+
+def _cached(operation):
+    """A cache call that cannot fail the request: without Redis the list is counted every time."""
+    try:
+        return operation()
+    except Exception:
+        logger.warning("Cache unavailable for a list count estimate", exc_info=True)
+        return None
 
 
 class NewestFirstPagination(BoundedLimitOffsetPagination):

@@ -81,6 +81,20 @@ def test_past_the_exact_limit_the_count_is_an_estimate(customer_client, orders, 
 
 
 @pytest.mark.django_db
+def test_an_estimate_is_kept_for_the_next_pages_of_the_same_list(
+    customer_client, orders, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
+    first = customer_client.get("/api/v1/orders/?limit=2").json()
+    with django_assert_num_queries(3):  # token, page, representations: no count, no EXPLAIN
+        second = customer_client.get(first["next"]).json()
+    assert second["count"] == first["count"] >= 4
+    # Another list (a filter) is counted on its own.
+    with django_assert_num_queries(5):  # token, capped count, EXPLAIN, page, representations
+        customer_client.get("/api/v1/orders/?limit=2&status=pending")
+
+
+@pytest.mark.django_db
 def test_a_cursor_with_a_far_utc_offset_is_read_in_utc(customer_client, orders):
     import base64
     import json
