@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name='order',
-            index=models.Index(django.db.models.functions.text.Upper(django.db.models.fields.json.KeyTextTransform('email', 'customer')), models.OrderBy(models.F('created_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='order_email_newest'),
+            index=models.Index(django.db.models.functions.text.Upper(django.db.models.fields.json.KeyTextTransform('email', 'customer')), models.OrderBy(models.F('created_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='order_email_newest', include=('customer',)),
         ),
         RemoveIndexConcurrently(
             model_name='order',
