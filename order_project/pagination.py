@@ -45,7 +45,7 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
 
     def _estimate_key(self) -> str:
         request = self.request
-        paging = {self.limit_query_param, self.offset_query_param, "cursor"}
+        paging = {self.limit_query_param, self.offset_query_param, getattr(self, "cursor_query_param", None)}
         filters = sorted((name, values) for name, values in request.query_params.lists() if name not in paging)
         who = "staff" if request.user.is_staff else str(request.user.pk)
         list_id = json.dumps([request.path, who, filters, EXACT_COUNT_LIMIT])
@@ -106,8 +106,8 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
         response["properties"]["count"] = {
             **response["properties"]["count"],
             "nullable": True,
-            "description": "Orders matching the filters: exact up to 10,000, PostgreSQL's estimate beyond; "
-            "null on keyset pages after the first (`?cursor=<cursor>`).",
+            "description": f"Orders matching the filters: exact up to {EXACT_COUNT_LIMIT:,}, PostgreSQL's "
+            "estimate beyond; null on keyset pages after the first (`?cursor=<cursor>`).",
         }
         return response
 

@@ -46,6 +46,13 @@ _ITEM_REPRESENTATION_SQL = f"""
 """
 
 
+# The items of the order aliased `o`, as a JSON array in line order.
+_ITEMS_OF_ORDER_O_SQL = (
+    f"SELECT coalesce(json_agg({_ITEM_REPRESENTATION_SQL}), '[]') FROM {OrderItem._meta.db_table} i"
+    " WHERE i.order_id = o.id"
+)
+
+
 # A page of orders exactly as OrderSerializer shows them, built by PostgreSQL for the page's rows only:
 # no model instances, no JSON decoding and re-encoding of every snapshot in Python, no second query for
 # the items. tests/test_order_representations.py holds it to the serializer.
@@ -54,8 +61,7 @@ _ORDER_REPRESENTATIONS_SQL = f"""
                'id', o.id, 'order_number', o.order_number, 'status', o.status,
                'payment_status', o.payment_status, 'payment_method', o.payment_method, 'currency', o.currency,
                'customer', o.customer, 'shipping_address', o.shipping_address,
-               'items', (SELECT coalesce(json_agg({_ITEM_REPRESENTATION_SQL}), '[]')
-                           FROM {OrderItem._meta.db_table} i WHERE i.order_id = o.id),
+               'items', ({_ITEMS_OF_ORDER_O_SQL}),
                'item_count', o.item_count, 'subtotal_cents', o.subtotal_cents,
                'shipping_cents', o.shipping_cents, 'tax_cents', o.tax_cents, 'total_cents', o.total_cents,
                'notes', o.notes, 'cancellation', o.cancellation,
@@ -79,8 +85,8 @@ def order_representations(*, order_ids: list[uuid.UUID]) -> list[dict]:
 # PostgreSQL spends running it, on the most frequent read there is.
 _ORDER_GET_SQL = (
     f"SELECT {', '.join(f'o.{field.column}' for field in Order._meta.concrete_fields)},"
-    f" (SELECT coalesce(json_agg({_ITEM_REPRESENTATION_SQL}), '[]') FROM {OrderItem._meta.db_table} i"
-    "   WHERE i.order_id = o.id) AS item_representations"
+    f" ({_ITEMS_OF_ORDER_O_SQL}) AS item_representations"
+    # orders_visible_to's rule: staff see every order, a customer their own.
     f" FROM {Order._meta.db_table} o WHERE o.{{column}} = %s AND (%s OR o.user_id = %s)"
 )
 
