@@ -4,6 +4,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
@@ -393,6 +394,18 @@ def test_a_stalled_item_hands_itself_and_the_rest_to_the_retry_without_touching_
     assert closed == []  # the stalled server is not asked to QUIT before the hard limit
 
 
+@pytest.mark.django_db
+def test_items_not_started_by_the_deadline_go_to_the_retry_untouched():
+    _orders_for_new_customers(3)
+    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+
+    failed, error = handlers.events_handle(items=items, deadline=time.monotonic() - 1)
+
+    assert failed == items
+    assert isinstance(error, TimeoutError)
+    assert mail.outbox == [] and ProcessedEvent.objects.count() == 0
+
+
 def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypatch):
     queued = []
     monkeypatch.setattr(handle_order_events, "delay", lambda items: queued.append(items))
@@ -436,6 +449,31 @@ def test_commits_share_one_queued_relay_until_it_starts(celery_test_queue):
     cache.delete(events.RELAY_QUEUED_KEY)
 
 
+def test_a_queued_relay_starts_the_relay_delay_after_the_commit(settings, celery_test_queue):
+    from django.core.cache import cache
+
+    from order_project.celery import app
+
+    settings.OUTBOX_RELAY_DELAY_SECONDS = 0.5
+    etas = []
+
+    def record(sender=None, headers=None, **kwargs):
+        if sender == "orders.tasks.outbox_relay":
+            etas.append(datetime.fromisoformat(headers["eta"]))
+
+    before_task_publish.connect(record, weak=False)
+    cache.delete(events.RELAY_QUEUED_KEY)
+    try:
+        committed_at = datetime.now(UTC)
+        events._relay_soon()
+    finally:
+        before_task_publish.disconnect(record)
+        app.control.purge()
+        cache.delete(events.RELAY_QUEUED_KEY)
+    [eta] = etas
+    assert 0.45 <= (eta - committed_at).total_seconds() < 1.5
+
+
 @pytest.mark.django_db
 def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_queue):
     stuck = make_order()
@@ -449,3 +487,32 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
     assert published.order_id == healthy.pk
     assert [m.payload["order_id"] for m in event_queue.drain()] == [str(healthy.pk)]
     assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_keeps_its_database_connection_between_tasks_until_django_would_drop_it():
+    from celery.signals import task_prerun
+    from django.conf import settings as django_settings
+
+    from order_project.celery import app
+    from orders.tasks import outbox_relay
+
+    connection.ensure_connection()
+    kept = connection.connection
+    task_postrun.send(sender=outbox_relay, task=outbox_relay)
+    task_prerun.send(sender=outbox_relay, task=outbox_relay)
+    assert connection.connection is kept  # a fresh connection outlives the task (the fix-up closed it)
+    assert app.conf.get("CELERY_DB_REUSE_MAX") == django_settings.CELERY_DB_REUSE_MAX
+
+    connection.close_at = time.monotonic() - 1  # past CONN_MAX_AGE
+    task_prerun.send(sender=outbox_relay, task=outbox_relay)
+    assert connection.connection is None
+
+    connection.ensure_connection()
+    connection.close_at = time.monotonic() - 1
+    outbox_relay.push_request(is_eager=True)  # run inline, in its caller's transaction: left alone
+    try:
+        task_prerun.send(sender=outbox_relay, task=outbox_relay)
+    finally:
+        outbox_relay.pop_request()
+    assert connection.connection is not None
