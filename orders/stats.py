@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum, Window
-from django.db.models.fields.json import KT
+from django.db.models import Count, Exists, F, Func, Max, OuterRef, Q, Sum, TextField, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -33,6 +32,19 @@ DELIVERED_STATUSES = (S.DELIVERED, S.REFUNDED)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP_PRODUCTS = 10
+
+
+class SnapshotText(Func):
+    """`snapshot ->> 'key'` with the key written into the SQL. Django binds a JSON key as a parameter, and with
+    server-side binding the same key is $1 in the SELECT and $5 in the ORDER BY, which PostgreSQL cannot
+    match to the GROUP BY ("must appear in the GROUP BY clause"). The keys are this module's constants."""
+
+    output_field = TextField()
+
+    def __init__(self, field: str, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a snapshot key: {key!r}")
+        super().__init__(F(field), template=f"(%(expressions)s ->> '{key}')")
 
 
 @dataclass(frozen=True)
@@ -100,9 +112,9 @@ def order_stats(*, period: Period) -> dict[str, Any]:
             order__created_at__lt=period.end,
             order__status__in=REVENUE_STATUSES,
         )
-        .values(product_id=KT("product_snapshot__product_id"), currency=F("order__currency"))
+        .values(product_id=SnapshotText("product_snapshot", "product_id"), currency=F("order__currency"))
         .annotate(
-            product_name=Max(KT("product_snapshot__product_name")),
+            product_name=Max(SnapshotText("product_snapshot", "product_name")),
             units=Sum("quantity"),
             revenue_cents=Sum("total_cents"),
         )
