@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
 from conftest import client_for
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
@@ -693,3 +694,18 @@ def test_create_costs_the_same_number_of_queries_for_1_and_20_lines(customer_cli
 
     assert len(one_line.captured_queries) == len(twenty_lines.captured_queries)
     assert len(response.json()["items"]) == 20
+
+
+def test_a_repeated_checkout_runs_prepared_statements(customer_client, settings):
+    # A statement run prepare_threshold times on a connection is prepared, so PostgreSQL neither parses
+    # nor (mostly) plans it again: the lock and the one write statement of every later checkout.
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    variants = _variants_of_distinct_products(3)
+    for _ in range(threshold + 1):
+        assert customer_client.post(URL, order_body([line(v) for v in variants])).status_code == 201
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE from_sql IS FALSE")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("FOR UPDATE OF v" in statement for statement in prepared)
+    assert any(statement.startswith("WITH stock AS") for statement in prepared)
