@@ -3,6 +3,7 @@ HTTP/1.1, one TCP connection per request as gunicorn's sync workers close each o
 not counted, then a measured window. Only requests that complete inside the window count.
 
   python -m bench.load create --url URL --seed SEED.json --out OUT.json [--orders-out ORDERS.json]
+  python -m bench.load http_floor --url URL ...   (the same requests, to bench/http_floor.py)
   python -m bench.load floor  --dsn DSN --seed SEED.json --out OUT.json
   python -m bench.load read   --url URL --seed SEED.json --orders ORDERS.json --out OUT.json
 
@@ -343,9 +344,10 @@ async def _floor_order(
     address: dict,
     rng,
     one_statement: bool,
-) -> None:
+) -> tuple[str, str]:
     """One order's transaction. The writes (stock, order, items, history, outbox) go as five statements,
-    or with `one_statement` as one (data-modifying CTEs), the way the app sends them."""
+    or with `one_statement` as one (data-modifying CTEs), the way the app sends them. Returns the order's
+    id and number."""
     ids = [v["variant_id"] for v in lines]
     cursor = conn.cursor()
     await cursor.execute(LOCK_SQL, [ids])
@@ -426,6 +428,7 @@ async def _floor_order(
     else:
         for statement, params in writes:
             await cursor.execute(statement, params)
+    return order_id, number
 
 
 # ---- read: GET by id, by number, a customer's list, staff ?status=pending --------------------------
@@ -478,7 +481,7 @@ async def phase_read(args, seed: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("phase", choices=["create", "floor", "floor_cte", "read"])
+    parser.add_argument("phase", choices=["create", "http_floor", "floor", "floor_cte", "read"])
     parser.add_argument("--url", help="base URL of the service (create, read)")
     parser.add_argument("--dsn", help="libpq connection string of the bench database (floor)")
     parser.add_argument("--seed", type=Path, required=True, help="the JSON bench/seed.py wrote")
@@ -491,7 +494,10 @@ def main() -> None:
     parser.add_argument("--random-seed", type=int, default=1)
     args = parser.parse_args()
     seed = json.loads(args.seed.read_text())
-    phase = {"create": phase_create, "floor": phase_floor, "floor_cte": phase_floor, "read": phase_read}[args.phase]
+    phase = {
+        "create": phase_create, "http_floor": phase_create, "floor": phase_floor, "floor_cte": phase_floor,
+        "read": phase_read,
+    }[args.phase]  # fmt: skip
     result = asyncio.run(phase(args, seed))
     args.out.write_text(json.dumps(result, indent=2))
 

@@ -7,7 +7,8 @@ database work done directly with psycopg, all in one run on this machine.
 3. gunicorn (`order_project.wsgi:application`, 127.0.0.1, a free port) and a Celery worker, with
    THROTTLE_ENABLED=0 DEBUG=0 LOG_LEVEL=WARNING;
 4. bench/load.py in a separate process: create (POST /api/v1/orders/, 3 lines), then waits until the
-   outbox has no pending event; floor (the same transaction with psycopg 3); reads;
+   outbox has no pending event; floor (the same transaction with psycopg 3, then as one write statement,
+   then behind a bare WSGI endpoint: bench/http_floor.py); reads;
 5. prints a table, writes bench/results/latest.json, and stops everything it started (also on Ctrl-C)."""
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def say(message: str) -> None:
 # ---- CPU accounting: who used the two cores during a measured window -------------------------------
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Each process group connects with application_name = prefix + client (libpq's PGAPPNAME), so the
+# PostgreSQL backends' CPU is split by whom they served: the web workers, the Celery worker (outbox
+# relay, event handlers) or the floor's own connections.
+APPLICATION_NAME_PREFIX = "bench-"
+CLIENTS = ("web", "worker", "floor")
+
+
+def client_env(env: dict[str, str], client: str) -> dict[str, str]:
+    return {**env, "PGAPPNAME": APPLICATION_NAME_PREFIX + client}
 
 
 def _proc_table() -> dict[int, tuple[int, str, int]]:
@@ -83,12 +93,15 @@ def _machine_busy() -> tuple[int, int]:
 class CpuSampler:
     """Snapshots at the edges of a window; the delta per group of processes, in cores."""
 
-    def __init__(self, roots: dict[str, int], bench_db_pids) -> None:
+    def __init__(self, roots: dict[str, int], bench_db_backends) -> None:
         self.roots = roots  # group name -> pid whose descendants (itself included) form the group
-        self.bench_db_pids = bench_db_pids  # callable: PostgreSQL backend pids serving the bench database
+        # callable: {backend pid: application_name} of the PostgreSQL backends serving the bench database
+        self.bench_db_backends = bench_db_backends
 
     def snapshot(self) -> dict:
-        return {"t": time.monotonic(), "procs": _proc_table(), "machine": _machine_busy(), "db": self.bench_db_pids()}
+        return {
+            "t": time.monotonic(), "procs": _proc_table(), "machine": _machine_busy(), "db": self.bench_db_backends()
+        }  # fmt: skip
 
     def _group_of(self, pid: int, procs, db_pids) -> str:
         seen = pid
@@ -102,14 +115,18 @@ class CpuSampler:
             seen = parent
         comm = procs[pid][1]
         if comm == "postgres" or comm.startswith("postgres"):
-            return "postgres (bench db)" if pid in db_pids else "postgres (other)"
+            if pid not in db_pids:
+                return "postgres (other)"
+            # Which client a backend serves, from the application_name each process group connects with.
+            client = db_pids[pid].removeprefix(APPLICATION_NAME_PREFIX) if db_pids[pid] else ""
+            return f"postgres (bench db: {client})" if client in CLIENTS else "postgres (bench db)"
         if comm.startswith("beam"):
             return "rabbitmq"
         return "other processes"
 
     def delta(self, before: dict, after: dict) -> dict:
         seconds = after["t"] - before["t"]
-        db_pids = before["db"] | after["db"]
+        db_pids = {**before["db"], **after["db"]}
         used: dict[str, float] = {}
         for pid, (_, _, ticks) in after["procs"].items():
             earlier = before["procs"].get(pid)
@@ -258,11 +275,37 @@ def wait_task_queue_empty(broker: str, timeout: float) -> dict:
             "empty": depth == 0}  # fmt: skip
 
 
+def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
+    return [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--graceful-timeout", "10", "--no-control-socket", "--log-level", "warning"]  # fmt: skip
+
+
+def run_http_floor(args, env: dict, load_argv: list[str], sampler: CpuSampler, cpu: dict, logs: Path) -> dict:
+    """The create load against bench/http_floor.py (the floor's SQL behind a bare WSGI endpoint) under a
+    gunicorn of the same worker count, started for this phase only."""
+    port = free_port()
+    server = ProcessGroup()
+    name = "gunicorn (HTTP floor)"
+    try:
+        process = server.start(name, gunicorn_argv("bench.http_floor:application", port, args.workers),
+                               env=client_env(env, "floor"), log=logs / "http_floor.log")  # fmt: skip
+        wait_http_ok(f"http://127.0.0.1:{port}/", server, timeout=60)
+        sampler.roots[name] = process.pid
+        out = RESULTS_DIR / "phase-http_floor.json"
+        run_load("http_floor", [*load_argv, "--url", f"http://127.0.0.1:{port}", "--out", str(out)],
+                 sampler, cpu, timeout=args.floor_warmup + (args.floor_duration or args.duration) + 120)  # fmt: skip
+        return json.loads(out.read_text())
+    finally:
+        sampler.roots.pop(name, None)
+        server.stop_all()
+
+
 def run_load(phase: str, argv: list[str], sampler: CpuSampler, cpu: dict, timeout: float) -> None:
     """Run bench/load.py and sample CPU at its MEASURE_START / MEASURE_END markers."""
     proc = subprocess.Popen(
         [PYTHON, "-m", "bench.load", phase, *argv],
         cwd=ROOT,
+        env=client_env(dict(os.environ), "floor"),
         stdout=subprocess.PIPE,
         text=True,
         bufsize=1,
@@ -301,6 +344,13 @@ def cpu_line(cpu: dict | None) -> str:
     return f"machine {cpu['machine_busy_pct']}% busy of {cpu['cores']} cores; cores used: " + ", ".join(parts)
 
 
+def per_op_line(phase: dict, cpu: dict | None) -> str:
+    if not cpu or not phase["ok"]:
+        return "-"
+    per_op = {name: cores * cpu["window_s"] * 1000 / phase["ok"] for name, cores in cpu["cores_used"].items()}
+    return ", ".join(f"{name} {ms:.2f}" for name, ms in per_op.items() if ms >= 0.01 and name not in NOT_OURS)
+
+
 READS = [
     ("get_by_id", "GET /orders/{id}/"),
     ("get_by_number", "GET /orders/{order_number}/"),
@@ -330,7 +380,7 @@ def row(label: str, phase: dict, ok_label: str) -> list:
 
 def report(result: dict) -> str:
     create, floor, outbox, reads = result["create"], result["floor"], result["outbox"], result["read"]
-    floor_cte = result.get("floor_cte")
+    floor_cte, http_floor = result.get("floor_cte"), result.get("http_floor")
     c = result["config"]
     rows = []
     if create:
@@ -339,6 +389,8 @@ def report(result: dict) -> str:
         rows.append(row("floor   same transaction, psycopg 3", floor, "committed"))
     if floor_cte:
         rows.append(row("floor   the same, writes in one statement", floor_cte, "committed"))
+    if http_floor:
+        rows.append(row("floor   the same behind bare WSGI (HTTP floor)", http_floor, "201"))
     for key, label in READS if reads else []:
         rows.append(row(f"read    {label}", reads[key], "200"))
     lines = [
@@ -361,6 +413,12 @@ def report(result: dict) -> str:
         lines.append(
             f"ratio create / floor with one write statement = {fmt(create['per_second'])} / "
             f"{fmt(floor_cte['per_second'])} = {result['ratio_to_floor_cte']:.3f}"
+        )
+    if result.get("ratio_to_http_floor") is not None:
+        lines.append(
+            f"ratio create / HTTP floor = {fmt(create['per_second'])} / {fmt(http_floor['per_second'])} = "
+            f"{result['ratio_to_http_floor']:.3f}   (HTTP floor / floor = "
+            f"{http_floor['per_second'] / floor['per_second']:.3f}: what HTTP and gunicorn alone cost)"
         )
     if result.get("cpu_ratio") is not None:
         lines.append(
@@ -390,6 +448,13 @@ def report(result: dict) -> str:
         "",
         "CPU during the measured windows:",
         *[f"  {name:<20} {cpu_line(result['cpu'].get(name))}" for name in result["cpu"]],
+        "",
+        "CPU ms per order, by process group:",
+        *[
+            f"  {name:<20} {per_op_line(phase, result['cpu'].get(name))}"
+            for name, phase in (("create", create), ("floor", floor), ("http_floor", http_floor))
+            if phase
+        ],
         "",
         f"JSON: {RESULTS_DIR / 'latest.json'}   logs: {RESULTS_DIR / 'logs'}/",
     ]
@@ -446,6 +511,8 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "order_project.settings",
         "PYTHONUNBUFFERED": "1",
+        "BENCH_SEED_FILE": str(RESULTS_DIR / "seed.json"),  # for bench/http_floor.py
+        "BENCH_DSN": dsn,
     }
     procs = ProcessGroup()
     started_at = datetime.now(UTC)
@@ -458,7 +525,7 @@ def main() -> None:
         ensure_vhost(broker, args.vhost)
 
         say(f"seed: {args.variants} variants, {args.customers} customers with tokens, 1 staff")
-        seed_file = RESULTS_DIR / "seed.json"
+        seed_file = Path(env["BENCH_SEED_FILE"])
         subprocess.run(
             [PYTHON, "-m", "bench.seed", "--variants", str(args.variants), "--customers", str(args.customers),
              "--out", str(seed_file)],
@@ -468,16 +535,14 @@ def main() -> None:
         say(f"start gunicorn ({args.workers} workers, {base_url}) and a Celery worker ({node})")
         gunicorn = procs.start(
             "gunicorn",
-            [str(VENV_BIN / "gunicorn"), "order_project.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(args.workers), "--graceful-timeout", "10", "--no-control-socket",
-             "--log-level", "warning"],
-            env=env, log=logs / "gunicorn.log",
+            gunicorn_argv("order_project.wsgi:application", port, args.workers),
+            env=client_env(env, "web"), log=logs / "gunicorn.log",
         )  # fmt: skip
         celery = procs.start(
             "celery worker",
             [str(VENV_BIN / "celery"), "-A", "order_project", "worker", "-l", "warning", "--concurrency",
              str(args.celery_concurrency), "--hostname", node, "--without-gossip", "--without-mingle"],
-            env=env, log=logs / "celery.log",
+            env=client_env(env, "worker"), log=logs / "celery.log",
         )  # fmt: skip
         health = wait_http_ok(f"{base_url}/health/", procs, timeout=60)
         wait_celery(env, node, procs, timeout=60)
@@ -485,21 +550,23 @@ def main() -> None:
 
         import psycopg
 
-        def bench_db_pids() -> set[int]:
+        def bench_db_backends() -> dict[int, str]:
             try:
                 with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
-                    rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [args.db])
-                    return {pid for (pid,) in rows}
+                    rows = conn.execute(
+                        "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s", [args.db]
+                    )
+                    return dict(rows.fetchall())
             except psycopg.Error:
-                return set()
+                return {}
 
-        sampler = CpuSampler({"gunicorn": gunicorn.pid, "celery worker": celery.pid}, bench_db_pids)
+        sampler = CpuSampler({"gunicorn": gunicorn.pid, "celery worker": celery.pid}, bench_db_backends)
         cpu: dict[str, dict] = {}
         out = RESULTS_DIR / "phase"
         orders_file = RESULTS_DIR / "created_orders.json"
         common = ["--seed", str(seed_file), "--concurrency", str(args.concurrency)]
 
-        create = floor = floor_cte = reads = outbox = rows_before_reads = None
+        create = floor = floor_cte = http_floor = reads = outbox = rows_before_reads = None
         if "create" in phases:
             say(f"create: POST /api/v1/orders/, {args.concurrency} clients, {args.warmup:g} s warm-up + "
                 f"{args.duration:g} s measured")  # fmt: skip
@@ -524,6 +591,16 @@ def main() -> None:
                      str(floor_duration), "--out", f"{out}-floor_cte.json"],
                      sampler, cpu, timeout=args.floor_warmup + floor_duration + 120)  # fmt: skip
             floor_cte = json.loads(Path(f"{out}-floor_cte.json").read_text())
+            say(f"HTTP floor: the floor's transaction behind a bare WSGI endpoint (bench/http_floor.py), "
+                f"gunicorn {args.workers} workers, the create load")  # fmt: skip
+            http_floor = run_http_floor(
+                args,
+                env,
+                [*common, "--warmup", str(args.floor_warmup), "--duration", str(floor_duration)],
+                sampler,
+                cpu,
+                logs,
+            )
 
         if "read" in phases:
             with psycopg.connect(dsn, autocommit=True) as conn:
@@ -548,7 +625,7 @@ def main() -> None:
             procs.stop_all()
 
     ratio = create["per_second"] / floor["per_second"] if create and floor and floor["per_second"] else None
-    measured = [("create", create), ("floor", floor), ("floor_cte", floor_cte)]
+    measured = [("create", create), ("floor", floor), ("floor_cte", floor_cte), ("http_floor", http_floor)]
     for name, phase in [*measured, *((key, reads[key]) for key, _ in READS if reads)]:
         if phase is not None:
             phase["cpu_ms_per_op"] = cpu_ms_per_op(phase, cpu.get(name))
@@ -585,6 +662,10 @@ def main() -> None:
         "ratio": None if ratio is None else round(ratio, 3),
         "ratio_to_floor_cte": round(create["per_second"] / floor_cte["per_second"], 3)
         if create and floor_cte and floor_cte["per_second"]
+        else None,
+        "http_floor": http_floor,
+        "ratio_to_http_floor": round(create["per_second"] / http_floor["per_second"], 3)
+        if create and http_floor and http_floor["per_second"]
         else None,
         "cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 3),
         "rows_before_reads": rows_before_reads,

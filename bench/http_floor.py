@@ -1,0 +1,56 @@
+"""The floor's transaction behind a bare WSGI endpoint, for `make bench`'s "HTTP floor" row: what the same
+HTTP load gets from gunicorn when a request costs nothing but the HTTP round trip, a JSON body and the
+floor's SQL (bench/load.py `_floor_order`, unchanged). No Django, DRF, authentication query, validation,
+response serialization or events: the gap between this row and create is what those cost; the gap
+between this row and the floor is what HTTP in Python costs on this machine.
+
+    gunicorn bench.http_floor:application   with BENCH_SEED_FILE and BENCH_DSN set (bench/run.py does it)
+
+Not part of the service: a measuring instrument, started and stopped by bench/run.py."""
+
+import asyncio
+import json
+import os
+import random
+
+import psycopg
+
+from bench.load import _floor_order, floor_statements
+
+_SEED = json.loads(open(os.environ["BENCH_SEED_FILE"]).read())  # noqa: SIM115 - read once at import
+_CUSTOMERS = {customer["token"]: customer for customer in _SEED["customers"]}
+_VARIANTS = {variant["variant_id"]: variant for variant in _SEED["variants"]}
+_worker: dict = {}  # per gunicorn worker process: its event loop, connection and statements
+
+
+def _worker_state() -> dict:
+    if not _worker:
+        loop = asyncio.new_event_loop()
+        connection = loop.run_until_complete(psycopg.AsyncConnection.connect(os.environ["BENCH_DSN"], autocommit=True))
+        _worker.update(loop=loop, connection=connection, statements=floor_statements(), rng=random.Random())
+    return _worker
+
+
+async def _create(state: dict, customer: dict, lines: list[dict], quantities: list[int], address: dict) -> tuple:
+    async with state["connection"].transaction():
+        return await _floor_order(
+            state["connection"], state["statements"], customer, lines, quantities, address, state["rng"], False
+        )
+
+
+def application(environ, start_response):
+    if environ["REQUEST_METHOD"] != "POST":  # bench/run.py's readiness check
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
+    state = _worker_state()
+    body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+    customer = _CUSTOMERS[environ["HTTP_AUTHORIZATION"].removeprefix("Token ")]
+    # Locked in id order, as the floor (and the app) lock them.
+    lines = sorted(((_VARIANTS[item["variant_id"]], item["quantity"]) for item in body["items"]),
+                   key=lambda line: line[0]["variant_id"])  # fmt: skip
+    order_id, order_number = state["loop"].run_until_complete(
+        _create(state, customer, [v for v, _ in lines], [q for _, q in lines], body["shipping_address"])
+    )
+    payload = json.dumps({"id": order_id, "order_number": order_number}).encode()
+    start_response("201 Created", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
