@@ -1,6 +1,6 @@
 """The floor's transaction behind a bare WSGI endpoint, for `make bench`'s "HTTP floor" row: what the same
 HTTP load gets from gunicorn when a request costs nothing but the HTTP round trip, a JSON body and the
-floor's SQL (bench/load.py `_floor_order`, unchanged). No Django, DRF, authentication query, validation,
+floor's SQL (bench/load.py `floor_transaction`, unchanged). No Django, DRF, authentication query, validation,
 response serialization or events: the gap between this row and create is what those cost; the gap
 between this row and the floor is what HTTP in Python costs on this machine.
 
@@ -12,10 +12,11 @@ import asyncio
 import json
 import os
 import random
+from collections import Counter
 
 import psycopg
 
-from bench.load import _floor_order, floor_statements
+from bench.load import floor_statements, floor_transaction
 
 _SEED = json.loads(open(os.environ["BENCH_SEED_FILE"]).read())  # noqa: SIM115 - read once at import
 _CUSTOMERS = {customer["token"]: customer for customer in _SEED["customers"]}
@@ -32,10 +33,9 @@ def _worker_state() -> dict:
 
 
 async def _create(state: dict, customer: dict, lines: list[dict], quantities: list[int], address: dict) -> tuple:
-    async with state["connection"].transaction():
-        return await _floor_order(
-            state["connection"], state["statements"], customer, lines, quantities, address, state["rng"], False
-        )
+    return await floor_transaction(
+        state["connection"], state["statements"], customer, lines, quantities, address, state["rng"], False, Counter()
+    )
 
 
 def application(environ, start_response):
