@@ -16,7 +16,7 @@ from collections import Counter
 
 import psycopg
 
-from bench.load import floor_statements, floor_transaction
+from bench.load import FloorOrder, floor_statements, floor_transaction
 
 _SEED = json.loads(open(os.environ["BENCH_SEED_FILE"]).read())  # noqa: SIM115 - read once at import
 _CUSTOMERS = {customer["token"]: customer for customer in _SEED["customers"]}
@@ -32,10 +32,8 @@ def _worker_state() -> dict:
     return _worker
 
 
-async def _create(state: dict, customer: dict, lines: list[dict], quantities: list[int], address: dict) -> tuple:
-    return await floor_transaction(
-        state["connection"], state["statements"], customer, lines, quantities, address, state["rng"], False, Counter()
-    )
+async def _create(state: dict, order: FloorOrder) -> tuple[str, str]:
+    return await floor_transaction(state["connection"], state["statements"], order, state["rng"], False, Counter())
 
 
 def application(environ, start_response):
@@ -48,9 +46,8 @@ def application(environ, start_response):
     # Locked in id order, as the floor (and the app) lock them.
     lines = sorted(((_VARIANTS[item["variant_id"]], item["quantity"]) for item in body["items"]),
                    key=lambda line: line[0]["variant_id"])  # fmt: skip
-    order_id, order_number = state["loop"].run_until_complete(
-        _create(state, customer, [v for v, _ in lines], [q for _, q in lines], body["shipping_address"])
-    )
+    order = FloorOrder(customer, [v for v, _ in lines], [q for _, q in lines], body["shipping_address"])
+    order_id, order_number = state["loop"].run_until_complete(_create(state, order))
     payload = json.dumps({"id": order_id, "order_number": order_number}).encode()
     start_response("201 Created", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
     return [payload]

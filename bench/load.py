@@ -23,6 +23,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -312,11 +313,10 @@ async def phase_floor(args, seed: dict) -> dict:
     async def one(index: int) -> tuple[bool, str]:
         customer = customers[rng.randrange(len(customers))]
         lines = sorted(rng.sample(variants, 3), key=lambda v: v["variant_id"])
-        quantities = [rng.randint(1, 3) for _ in lines]
-        address = shipping_address(rng, customer["display_name"])
-        await floor_transaction(
-            connections[index], statements, customer, lines, quantities, address, rng, one_statement, retries
+        order = FloorOrder(
+            customer, lines, [rng.randint(1, 3) for _ in lines], shipping_address(rng, customer["display_name"])
         )
+        await floor_transaction(connections[index], statements, order, rng, one_statement, retries)
         return True, "committed"
 
     try:
@@ -328,16 +328,19 @@ async def phase_floor(args, seed: dict) -> dict:
     return result
 
 
+@dataclass(frozen=True)
+class FloorOrder:
+    """What one floor order is made of: the customer (from the seed), the variants (sorted by id, the
+    order every stock writer locks in), a quantity per variant and the shipping address."""
+
+    customer: dict
+    lines: list[dict]
+    quantities: list[int]
+    address: dict
+
+
 async def floor_transaction(
-    conn,
-    statements: dict[str, Insert],
-    customer: dict,
-    lines: list[dict],
-    quantities: list[int],
-    address: dict,
-    rng,
-    one_statement: bool,
-    retries: Counter,
+    conn, statements: dict[str, Insert], order: FloorOrder, rng, one_statement: bool, retries: Counter
 ) -> tuple[str, str]:
     """One order in a transaction of its own; on an order number clash a new number is drawn, as the app
     does (about once in 10,000 orders here: every bench order is placed on the same day)."""
@@ -346,7 +349,7 @@ async def floor_transaction(
     for attempt in range(5):
         try:
             async with conn.transaction():
-                return await _floor_order(conn, statements, customer, lines, quantities, address, rng, one_statement)
+                return await _floor_order(conn, statements, order, rng, one_statement)
         except psycopg.errors.UniqueViolation:
             retries["order_number_clash"] += 1
             if attempt == 4:
@@ -354,19 +357,11 @@ async def floor_transaction(
     raise AssertionError("unreachable")
 
 
-async def _floor_order(
-    conn,
-    sql: dict[str, Insert],
-    customer: dict,
-    lines: list[dict],
-    quantities: list[int],
-    address: dict,
-    rng,
-    one_statement: bool,
-) -> tuple[str, str]:
+async def _floor_order(conn, sql: dict[str, Insert], order: FloorOrder, rng, one_statement: bool) -> tuple[str, str]:
     """One order's transaction. The writes (stock, order, items, history, outbox) go as five statements,
     or with `one_statement` as one (data-modifying CTEs), the way the app sends them. Returns the order's
     id and number."""
+    customer, lines, quantities, address = order.customer, order.lines, order.quantities, order.address
     ids = [v["variant_id"] for v in lines]
     cursor = conn.cursor()
     await cursor.execute(LOCK_SQL, [ids])
