@@ -92,10 +92,10 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
 # Parameters bound by PostgreSQL, and a statement run DB_PREPARE_THRESHOLD times on a connection prepared:
-# PostgreSQL then skips parsing it, and planning it wherever its generic plan costs no more than a plan for
-# the actual values (plan_cache_mode auto). That was ~40 % of PostgreSQL's CPU per created order
-# (docs/PERFORMANCE.md). 0 turns preparing off, e.g. behind a pooler in transaction mode that does not
-# track prepared statements (PgBouncer before 1.21).
+# PostgreSQL then stops parsing it, and, after five more runs, planning it wherever its generic plan costs
+# no more than a plan for the actual values (plan_cache_mode auto). That was ~40 % of PostgreSQL's CPU per
+# created order (docs/PERFORMANCE.md). Client-side binding (DB_SERVER_SIDE_BINDING=0) never prepares.
+# 0 turns preparing off, e.g. behind PgBouncer before 1.22 or with max_prepared_statements = 0.
 DATABASES["default"]["OPTIONS"]["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5) or None
 # One test database per checkout, so a fresh clone's test run never drops another checkout's database.
