@@ -33,6 +33,7 @@ def _worker_state() -> dict:
 
 
 async def _create(state: dict, order: FloorOrder) -> tuple[str, str]:
+    # Clashes are retried as the floor retries them; their count has no report to go to here.
     return await floor_transaction(state["connection"], state["statements"], order, state["rng"], False, Counter())
 
 
