@@ -2,8 +2,9 @@
 
 import pytest
 
+from conftest import client_for
 from order_project import pagination
-from tests.factories import VariantFactory, make_order
+from tests.factories import UserFactory, VariantFactory, make_order
 
 
 @pytest.fixture
@@ -92,6 +93,31 @@ def test_an_estimate_is_kept_for_the_next_pages_of_the_same_list(
     # Another list (a filter) is counted on its own.
     with django_assert_num_queries(5):  # token, capped count, EXPLAIN, page, representations
         customer_client.get("/api/v1/orders/?limit=2&status=pending")
+
+
+@pytest.mark.django_db
+def test_a_kept_estimate_is_never_another_customers(customer_client, orders, monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
+    assert customer_client.get("/api/v1/orders/").json()["count"] >= 4  # estimated and kept
+    newcomer = client_for(UserFactory())
+    assert newcomer.get("/api/v1/orders/").json()["count"] == 0
+
+
+class _CacheDown:
+    def get(self, *args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    set = get
+
+
+@pytest.mark.django_db
+def test_without_the_cache_a_big_list_is_counted_every_time(customer_client, orders, monkeypatch):
+    monkeypatch.setattr(pagination, "cache", _CacheDown())
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
+    body = customer_client.get("/api/v1/orders/?limit=2").json()
+    assert body["count"] >= 4 and len(body["results"]) == 2
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 10_000)
+    assert customer_client.get("/api/v1/orders/?limit=2").json()["count"] == 7
 
 
 @pytest.mark.django_db
