@@ -5,6 +5,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import StaffFactory, TokenFactory, UserFactory
 
+TEST_RUN = uuid.uuid4().hex[:12]
+
 
 @pytest.fixture(autouse=True)
 def _quiet_side_channels(settings):
@@ -14,8 +16,9 @@ def _quiet_side_channels(settings):
     settings.THROTTLE_ENABLED = False
     # PBKDF2's many rounds cost most of a second per user; no test depends on the hasher's strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The real Redis, under keys of the tests' own.
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": "tests"}}
+    # The real Redis, under keys of this test run's own: another checkout's run (CI next to a developer's)
+    # never sees this one's rate-limit counters or kept list counts.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"tests-{TEST_RUN}"}}
 
 
 @pytest.fixture(scope="session", autouse=True)
