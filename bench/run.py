@@ -118,7 +118,7 @@ class CpuSampler:
             if pid not in db_pids:
                 return "postgres (other)"
             # Which client a backend serves, from the application_name each process group connects with.
-            client = db_pids[pid].removeprefix(APPLICATION_NAME_PREFIX) if db_pids[pid] else ""
+            client = (db_pids[pid] or "").removeprefix(APPLICATION_NAME_PREFIX)
             return f"postgres (bench db: {client})" if client in CLIENTS else "postgres (bench db)"
         if comm.startswith("beam"):
             return "rabbitmq"
