@@ -22,4 +22,4 @@ RUN python manage.py collectstatic --noinput --verbosity 0 \
 USER app
 EXPOSE 8000
 
-CMD ["sh", "-c", "exec gunicorn order_project.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --access-logfile - --no-control-socket"]
+CMD ["sh", "-c", "exec gunicorn order_project.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --access-logfile - --no-control-socket"]

@@ -122,6 +122,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Bounded request bodies: 1 MiB is far above the largest valid order (100 lines).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is the number of proxies in front of the service: 0 or more.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "order_project.authentication.GatewayAuthentication",
@@ -147,8 +151,9 @@ REST_FRAMEWORK = {
         "signup": os.environ.get("THROTTLE_RATE_SIGNUP", "20/hour"),
         "token": os.environ.get("THROTTLE_RATE_TOKEN", "30/min"),
     },
-    # How many reverse proxies in front of us append to X-Forwarded-For (0: use the peer address).
-    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0) or None,
+    # How many reverse proxies in front of us append to X-Forwarded-For. 0: the client is the peer address
+    # and X-Forwarded-For is ignored (None would make DRF trust the whole header, which anyone can send).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 THROTTLE_ENABLED = env_bool("THROTTLE_ENABLED", True)
 GATEWAY_AUTH_SECRET = os.environ.get("GATEWAY_AUTH_SECRET", "")

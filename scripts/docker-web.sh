@@ -6,6 +6,7 @@ if [ "${SEED_DEMO:-0}" = "1" ]; then
     python manage.py seed_demo
 fi
 exec gunicorn order_project.wsgi:application \
+    --config gunicorn.conf.py \
     --bind "0.0.0.0:${PORT:-8000}" \
     --workers "${WEB_CONCURRENCY:-3}" \
     --access-logfile - \

@@ -87,6 +87,7 @@ trap 'stop_all' EXIT
 node="orders-$PORT@$("$PY" -c 'import socket; print(socket.gethostname())')"
 set -m
 start web "$VENV/bin/gunicorn" order_project.wsgi:application \
+    --config gunicorn.conf.py \
     --bind "0.0.0.0:$PORT" \
     --workers "$WORKERS" \
     --access-logfile - \

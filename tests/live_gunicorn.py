@@ -1,0 +1,71 @@
+"""A real gunicorn serving the project, started the way scripts/run.sh starts it (gunicorn.conf.py) on a free
+127.0.0.1 port, for what only the HTTP server decides: chunked bodies, over-long request lines and headers,
+which peers may say a request came over HTTPS."""
+
+import contextlib
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+START_TIMEOUT = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url() -> str:
+    """The database the tests use (the test database inside a test that has one)."""
+    database = connection.settings_dict
+    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+@contextlib.contextmanager
+def live_gunicorn(**env: str):
+    """Yield a function that opens an http.client connection to a gunicorn started with `env` added."""
+    port = _free_port()
+    environ = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CACHE_KEY_PREFIX": f"tests-gunicorn-{uuid.uuid4().hex[:12]}",
+        "THROTTLE_ENABLED": "0",
+        **env,
+    }
+    argv = [str(GUNICORN), "order_project.wsgi:application", "--config", "gunicorn.conf.py"]
+    argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket"]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_listening(server, port, log)
+            yield lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _wait_until_listening(server: subprocess.Popen, port: int, log) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"gunicorn exited with {server.returncode}:\n{log.read().decode()[-3000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise AssertionError("gunicorn did not listen in time")
