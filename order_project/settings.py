@@ -24,13 +24,25 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# DJANGO_ENV=production turns on the HTTPS-only settings below and refuses to start without a real
-# SECRET_KEY; development (make run, tests) works with no configuration at all.
-PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+# DJANGO_ENV=production turns on the HTTPS-only settings below and refuses to start with DEBUG or without a
+# strong SECRET_KEY; development (make run, tests) works with no configuration at all. A misspelt value
+# is an error: read as development it would quietly drop every production safeguard.
+DJANGO_ENVIRONMENTS = ("development", "production")
+DJANGO_ENV = os.environ.get("DJANGO_ENV") or "development"
+if DJANGO_ENV not in DJANGO_ENVIRONMENTS:
+    raise ImproperlyConfigured(f"DJANGO_ENV={DJANGO_ENV!r}: use one of {', '.join(DJANGO_ENVIRONMENTS)}.")
+PRODUCTION = DJANGO_ENV == "production"
 _DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+# As long as Django's `check --deploy` asks for (security.W009).
+SECRET_KEY_MIN_LENGTH = 50
 SECRET_KEY = os.environ.get("SECRET_KEY") or ("" if PRODUCTION else _DEV_SECRET_KEY)
-if PRODUCTION and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY):
-    raise ImproperlyConfigured("Set SECRET_KEY in the environment: production never uses the development key.")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG is on with DJANGO_ENV=production: debug pages would show settings and code.")
+if PRODUCTION and (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY == _DEV_SECRET_KEY):
+    raise ImproperlyConfigured(
+        f"Set a random SECRET_KEY of at least {SECRET_KEY_MIN_LENGTH} characters in the environment: "
+        "production never uses a short key or the development one."
+    )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
