@@ -1,7 +1,10 @@
 """gunicorn's settings wherever the service runs (scripts/run.sh, scripts/docker-web.sh, the Dockerfile pass
 `--config gunicorn.conf.py`); the command lines add bind address and worker count."""
 
+import json
 import os
+
+from gunicorn import util
 
 
 def _env_flag(name: str) -> bool:
@@ -17,3 +20,23 @@ forwarded_allow_ips = ""
 if _env_flag("TRUST_X_FORWARDED_PROTO"):
     forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+
+def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own answers (414 request line too long, 431 headers too large, 400 malformed request),
+    written before Django sees the request, in the contract's error shape instead of an HTML page."""
+    body = {
+        "type": "client_error" if status_int < 500 else "server_error",
+        "errors": [{"code": reason.lower().replace(" ", "_"), "detail": mesg or reason, "attr": None}],
+    }
+    payload = json.dumps(body).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + payload)
+
+
+def on_starting(server) -> None:
+    # gunicorn has no setting for its error page: its workers call util.write_error, so that is replaced
+    # in the master, before the workers are forked.
+    util.write_error = write_json_error

@@ -1,5 +1,8 @@
 """Bounded request bodies: oversized bodies and absurdly nested JSON are client errors in the
-contract's shape, never a 500 (see also order_project/error_handler.py)."""
+contract's shape, never a 500 (see also order_project/error_handler.py); chunked bodies are read."""
+
+import io
+import json
 
 from django.conf import settings
 from rest_framework import status
@@ -46,3 +49,33 @@ class BoundedJSONParser(JSONParser):
             if json_depth(data) <= MAX_JSON_DEPTH:
                 return data
         raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+
+
+class ChunkedBodyMiddleware:
+    """WSGI middleware for bodies sent with `Transfer-Encoding: chunked`: they come without a Content-Length,
+    and Django reads Content-Length bytes of a body, so it would see none and answer "required" for every
+    field. Where the server ends wsgi.input at the end of the body (gunicorn says so with
+    `wsgi.input_terminated`) the body is read here, bounded like any other; elsewhere it is a 411."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if not chunked or environ.get("CONTENT_LENGTH"):
+            return self.application(environ, start_response)
+        if not environ.get("wsgi.input_terminated"):
+            return _length_required(start_response)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        # One byte past the limit is enough for Django's 413 (RequestDataTooBig); the rest is never read.
+        body = environ["wsgi.input"].read(-1 if limit is None else limit + 1)
+        return self.application(
+            {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}, start_response
+        )
+
+
+def _length_required(start_response) -> list[bytes]:
+    error = {"code": "length_required", "detail": "Send a Content-Length with the body.", "attr": None}
+    payload = json.dumps({"type": "client_error", "errors": [error]}).encode()
+    start_response("411 Length Required", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]

@@ -4,6 +4,7 @@ which peers may say a request came over HTTPS."""
 
 import contextlib
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -69,3 +70,28 @@ def _wait_until_listening(server: subprocess.Popen, port: int, log) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("gunicorn did not listen in time")
+
+
+class LiveResponse:
+    """An http.client response, read, with the test client's accessors (status_code, [header], json())."""
+
+    def __init__(self, response: http.client.HTTPResponse):
+        self.status_code = response.status
+        self.headers = response.headers
+        self.content = response.read()
+
+    def __getitem__(self, header: str) -> str:
+        return self.headers[header]
+
+    def json(self):
+        return json.loads(self.content)
+
+
+def send(connect, method: str, url: str, body=None, headers: dict | None = None) -> LiveResponse:
+    """One request on a fresh connection; an iterable body goes out with Transfer-Encoding: chunked."""
+    connection = connect()
+    try:
+        connection.request(method, url, body=body, headers=headers or {})
+        return LiveResponse(connection.getresponse())
+    finally:
+        connection.close()

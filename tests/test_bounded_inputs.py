@@ -15,6 +15,7 @@ from tests.factories import (
     VariantFactory,
     make_order,
 )
+from tests.live_gunicorn import live_gunicorn, send
 
 pytestmark = pytest.mark.django_db
 
@@ -334,3 +335,74 @@ def test_pages_are_capped_at_100_and_nonsense_paging_falls_back_to_defaults(staf
         assert page(limit=5, offset=offset)["results"] == first
     beyond = page(offset=10**40)
     assert beyond["results"] == [] and beyond["next"] is None
+
+
+# ---- what the HTTP server sees first (a real gunicorn) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gunicorn(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), live_gunicorn() as connect:
+        yield connect
+
+
+def chunks(body: bytes, size: int = 7):
+    return (body[start : start + size] for start in range(0, len(body), size))
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def test_a_chunked_body_is_read(gunicorn):
+    body = json.dumps({"username": "nobody", "password": "wrong"}).encode()
+
+    response = send(gunicorn, "POST", "/api/v1/auth/token/", chunks(body), JSON)
+
+    # The credentials were read (and are wrong), rather than "required" for every field of an empty body.
+    assert_error(response, 400, "authorization", None)
+    assert len(response.json()["errors"]) == 1
+
+
+def test_a_chunked_body_over_1_mib_is_a_413(gunicorn):
+    body = json.dumps({"username": "x" * (MIB + 1), "password": "wrong"}).encode()
+
+    response = send(gunicorn, "POST", "/api/v1/auth/token/", chunks(body, 64 * 1024), JSON)
+
+    assert_error(response, 413, "request_too_large")
+
+
+def test_a_chunked_body_where_the_server_does_not_end_the_input_is_a_411(rf):
+    """Under a server that does not promise `wsgi.input_terminated` (runserver), reading a chunked body to its
+    end could wait forever: the answer is 411, in the error shape."""
+    from order_project.wsgi import application
+
+    environ = rf.post("/api/v1/auth/token/", b'{"username": "a"}', content_type="application/json").environ
+    del environ["CONTENT_LENGTH"]
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+    started = {}
+
+    body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
+
+    assert started["status"] == "411 Length Required"
+    assert dict(started["headers"])["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "type": "client_error",
+        "errors": [{"code": "length_required", "detail": "Send a Content-Length with the body.", "attr": None}],
+    }
+
+
+def test_a_request_line_too_long_for_gunicorn_is_a_414_in_the_error_shape(gunicorn):
+    response = send(gunicorn, "GET", "/api/v1/products/?search=" + "x" * 5000)
+
+    assert_error(response, 414, "uri_too_long")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Padding": "x" * 9000}, {f"X-Padding-{n}": "x" for n in range(150)}],
+    ids=["one header too long", "too many headers"],
+)
+def test_headers_too_large_for_gunicorn_are_a_431_in_the_error_shape(gunicorn, headers):
+    response = send(gunicorn, "GET", "/api/v1/products/", headers=headers)
+
+    assert_error(response, 431, "request_header_fields_too_large")

@@ -1,14 +1,13 @@
 """Who the client is, for the per-IP rate limits and for HTTPS: only what the trusted proxies say counts.
 With no proxy in front, X-Forwarded-For is anyone's to write, so a forged one must not buy a fresh budget."""
 
-import http.client
 import uuid
 
 import pytest
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from tests.live_gunicorn import ROOT, live_gunicorn
+from tests.live_gunicorn import ROOT, LiveResponse, live_gunicorn, send
 
 TOKEN = "/api/v1/auth/token/"
 CREDENTIALS = {"username": "nobody", "password": "wrong-password"}
@@ -51,14 +50,11 @@ def test_behind_one_proxy_the_address_it_appended_is_the_client(settings, token_
     assert token_statuses(proxy, ["1.1.1.1, 192.0.2.11"]) == [400]
 
 
-
 # ---- HTTPS as gunicorn sees it ---------------------------------------------------------------------------
 
 
-def get_orders_as_if_over_https(server) -> http.client.HTTPResponse:
-    connection = server()
-    connection.request("GET", "/api/v1/orders/", headers={"X-Forwarded-Proto": "https"})
-    return connection.getresponse()
+def get_orders_as_if_over_https(server) -> LiveResponse:
+    return send(server, "GET", "/api/v1/orders/", headers={"X-Forwarded-Proto": "https"})
 
 
 def test_gunicorn_takes_no_x_forwarded_proto_from_127_0_0_1_by_default():
@@ -67,15 +63,15 @@ def test_gunicorn_takes_no_x_forwarded_proto_from_127_0_0_1_by_default():
     with live_gunicorn(SECURE_SSL_REDIRECT="1") as server:
         response = get_orders_as_if_over_https(server)
 
-    assert response.status == 301
-    assert response.getheader("Location").startswith("https://127.0.0.1:")
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://127.0.0.1:")
 
 
 def test_with_trust_x_forwarded_proto_the_local_proxy_is_believed():
     with live_gunicorn(SECURE_SSL_REDIRECT="1", TRUST_X_FORWARDED_PROTO="1") as server:
         response = get_orders_as_if_over_https(server)
 
-    assert response.status == 401  # served as HTTPS: no redirect, on to authentication
+    assert response.status_code == 401  # served as HTTPS: no redirect, on to authentication
 
 
 @pytest.mark.parametrize("launcher", ["scripts/run.sh", "scripts/docker-web.sh", "Dockerfile"])
