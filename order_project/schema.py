@@ -1,6 +1,7 @@
 """The OpenAPI schema class: drf-standardized-errors' error documentation, with `attr` named the way
 order_project.error_format.ContractExceptionFormatter sends it (no `non_field_errors` bucket), the
-413 of order_project.request_limits, and list indices in `attr` that real responses can match."""
+413 of order_project.request_limits, the 400 for bad paging of order_project.pagination, and list indices
+in `attr` that real responses can match."""
 
 import re
 from collections import defaultdict
@@ -10,6 +11,8 @@ from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
 from rest_framework.settings import api_settings
+
+from .pagination import BoundedLimitOffsetPagination
 
 
 def contract_attr(attr: str | None) -> str | None:
@@ -38,6 +41,14 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         for attr, codes in super()._get_validation_error_codes_by_field(*args, **kwargs).items():
             by_field[contract_attr(attr)].update(codes)
         return by_field
+
+    # A paged list answers 400 for a `limit` or `offset` that is not a whole number in range.
+    def _get_extra_validation_errors(self):
+        extra = super()._get_extra_validation_errors()
+        paginator = self._get_paginator()
+        if self.method == "GET" and self._is_list_view() and isinstance(paginator, BoundedLimitOffsetPagination):
+            extra = {paginator.limit_query_param: {"invalid"}, paginator.offset_query_param: {"invalid"}, **extra}
+        return extra
 
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 wherever a body is read.
     def _get_allowed_error_status_codes(self) -> list[str]:

@@ -316,8 +316,11 @@ def _make_105(url, customer):
         ProductFactory.create_batch(105)  # one supplier each
 
 
-@pytest.mark.parametrize("url", [ORDERS, "/api/v1/products/", "/api/v1/users/", "/api/v1/suppliers/"])
-def test_pages_are_capped_at_100_and_nonsense_paging_falls_back_to_defaults(staff_client, customer, url):
+PAGED_LISTS = [ORDERS, "/api/v1/products/", "/api/v1/users/", "/api/v1/suppliers/", "/api/v1/returns/"]
+
+
+@pytest.mark.parametrize("url", PAGED_LISTS[:4])
+def test_pages_are_capped_at_100(staff_client, customer, url):
     _make_105(url, customer)
 
     def page(**params):
@@ -325,16 +328,38 @@ def test_pages_are_capped_at_100_and_nonsense_paging_falls_back_to_defaults(staf
         assert response.status_code == 200, response.content[:300]
         return response.json()
 
+    assert len(page()["results"]) == 20
     assert len(page(limit=10_000)["results"]) == 100
-    assert len(page(limit=10**40)["results"]) == 100
-    # Nonsense limits are ignored (the default page of 20), nonsense offsets read as 0.
-    for limit in ("-1", "0", "abc", "1e3", ""):
-        assert len(page(limit=limit)["results"]) == 20
-    first = page(limit=5)["results"]
-    for offset in ("-5", "abc", ""):
-        assert page(limit=5, offset=offset)["results"] == first
-    beyond = page(offset=10**40)
+    assert len(page(limit=1, offset=104)["results"]) == 1
+    beyond = page(offset=2**63 - 1)
     assert beyond["results"] == [] and beyond["next"] is None
+
+
+NOT_WHOLE_NUMBERS = ["abc", "1.5", "1e3", "", " 5", "+5", "5_0", "\u0665", str(2**63)]
+
+
+@pytest.mark.parametrize("url", PAGED_LISTS)
+def test_a_limit_or_offset_that_is_not_a_whole_number_in_range_is_a_400(staff_client, url):
+    for limit in ["-1", "0", *NOT_WHOLE_NUMBERS]:
+        assert_error(staff_client.get(url, {"limit": limit}), 400, "invalid", "limit")
+    for offset in ["-5", *NOT_WHOLE_NUMBERS]:
+        assert_error(staff_client.get(url, {"offset": offset}), 400, "invalid", "offset")
+
+
+def test_keyset_pages_take_only_a_valid_limit_too(customer_client):
+    assert_error(customer_client.get(ORDERS, {"cursor": "", "limit": "-1"}), 400, "invalid", "limit")
+
+
+def test_the_schema_documents_the_paging_bounds_and_their_400(staff_client):
+    schema = staff_client.get("/api/schema/", {"format": "json"}).json()
+    for url in PAGED_LISTS:
+        operation = schema["paths"][url]["get"]
+        bounds = {p["name"]: p["schema"] for p in operation["parameters"] if p["name"] in ("limit", "offset")}
+        assert bounds == {
+            "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            "offset": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+        }
+        assert "400" in operation["responses"]
 
 
 # ---- what the HTTP server sees first (a real gunicorn) ----------------------------------------------------
