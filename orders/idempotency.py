@@ -8,6 +8,7 @@ the first committed gets the replay. Failed requests roll back and store nothing
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from functools import wraps
 
@@ -25,13 +26,16 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# Printable ASCII, space to tilde: what an HTTP header carries as text (a UUID is the usual key).
+KEY_PATTERN = "[ -~]+"
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER,
-    str,
+    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": f"^{KEY_PATTERN}$"},
     location=OpenApiParameter.HEADER,
     required=False,
-    description="1-255 characters. A retry with the same key and body replays the first response.",
+    description=f"1-{MAX_KEY_LENGTH} printable ASCII characters. A retry with the same key and body replays "
+    "the first response.",
 )
 
 
@@ -54,8 +58,8 @@ def idempotent(view_method):
         key = request.headers.get(HEADER)
         if key is None:
             return view_method(view, request, *args, **kwargs)
-        if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-            raise ValidationError({HEADER: [f"Use 1-{MAX_KEY_LENGTH} printable characters."]}, code="invalid")
+        if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
+            raise ValidationError({HEADER: [f"Use 1-{MAX_KEY_LENGTH} printable ASCII characters."]}, code="invalid")
         fingerprint = request_fingerprint(request.method, request.path, request.data)
         with transaction.atomic():
             if not _lock_key(request.user.pk, key):

@@ -271,12 +271,24 @@ def test_a_product_has_at_most_100_variants_and_bounded_fields(staff_client):
     assert_error(staff_client.post("/api/v1/products/", long_sku), 400, "max_length", "variants.0.sku")
 
 
-def test_an_idempotency_key_is_at_most_255_printable_characters(customer_client):
+def test_an_idempotency_key_is_1_to_255_printable_ascii_characters(customer_client):
     variant = VariantFactory()
-    for key in ("k" * 256, "tab\tkey"):
+    for key in ("k" * 256, "tab\tkey", "", "cl\u00e9", "\u00a0"):
         response = customer_client.post(ORDERS, order_body(variant), HTTP_IDEMPOTENCY_KEY=key)
         assert_error(response, 400, "invalid", "Idempotency-Key")
     assert Order.objects.count() == 0
+
+    longest = "".join(chr(code) for code in range(ord(" "), ord("~") + 1)) * 3
+    accepted = customer_client.post(ORDERS, order_body(variant), HTTP_IDEMPOTENCY_KEY=longest[:255])
+    assert accepted.status_code == 201, accepted.content[:300]
+
+
+def test_the_schema_documents_the_idempotency_key_length_and_characters(customer_client):
+    schema = customer_client.get("/api/schema/", {"format": "json"}).json()
+    create = schema["paths"][ORDERS]["post"]
+    (header,) = [p for p in create["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header"
+    assert header["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 
 
 def test_search_terms_are_bounded(customer_client, staff_client):
