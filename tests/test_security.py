@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -16,11 +17,13 @@ from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory
 
 @pytest.fixture
 def throttled(settings):
+    """Throttles on, counting under a key prefix of this test's own: no counter of an earlier test (or of
+    another checkout's run) is seen, and nothing needs clearing. cache.clear() would flush the whole shared
+    Redis database, every other checkout's keys included."""
     settings.THROTTLE_ENABLED = True
-    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_PREFIX": "test-throttle"}}
-    cache.clear()
-    yield settings
-    cache.clear()
+    prefix = f"tests-throttle-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    return settings
 
 
 def _rates(settings, **rates):
@@ -60,7 +63,8 @@ def test_order_creation_is_throttled_per_user(throttled, restore_rates, customer
     # Another user has their own budget; reads are not limited.
     assert client_for(UserFactory()).post("/api/v1/orders/", body, format="json").status_code == 201
     assert customer_client.get("/api/v1/orders/").status_code == 200
-    assert any(key.startswith(b"test-throttle") for key in cache._cache.get_client().keys("*"))  # real Redis
+    prefix = throttled.CACHES["default"]["KEY_PREFIX"]
+    assert cache._cache.get_client().keys(f"{prefix}:*")  # the counters are in the real Redis
 
 
 @pytest.mark.django_db
