@@ -2,6 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from order_project.fields import StrictIntegerField
+
 from .events import utc_iso
 from .models import (
     FulfillmentStatus,
@@ -26,7 +28,7 @@ MAX_REFUND_CENTS = 10**15
 class OrderLineInputSerializer(serializers.Serializer):
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(required=False, allow_null=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
     expected_unit_price_cents = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
 
@@ -62,7 +64,7 @@ class OrderTransitionSerializer(serializers.Serializer):
 
 class ItemFulfillmentSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED])
-    quantity = serializers.IntegerField(
+    quantity = StrictIntegerField(
         min_value=1, max_value=MAX_QUANTITY, required=False, help_text="Units to ship; defaults to all remaining"
     )
     carrier = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -222,7 +224,7 @@ class ReturnLineInputSerializer(serializers.Serializer):
     item_id = serializers.RegexField(
         r"^item_\d{1,4}$", max_length=9, error_messages={"invalid": "Use an item_id of the order, such as item_1."}
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class ReturnCreateSerializer(serializers.Serializer):

@@ -461,6 +461,22 @@ def test_quantity_must_be_between_1_and_1000(customer_client, quantity, code):
     assert_nothing_created()
 
 
+@pytest.mark.parametrize("quantity", ["1", 1.0, 2.5, True, None, [1], {"n": 1}])
+def test_quantity_must_be_a_json_integer(customer_client, quantity):
+    variant = VariantFactory(stock_quantity=5)
+    response = customer_client.post(URL, order_body([line(VariantFactory()), line(variant, quantity)]))
+    assert response.status_code == 400
+    assert error_pairs(response) == [("null" if quantity is None else "invalid", "items.1.quantity")]
+    assert stock_of(variant) == 5
+    assert_nothing_created()
+
+
+def test_the_schema_documents_every_quantity_input_as_an_integer(customer_client):
+    components = customer_client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    for component in ("OrderLineInputRequest", "ReturnLineInputRequest", "ItemFulfillmentRequest"):
+        assert components[component]["properties"]["quantity"]["type"] == "integer", component
+
+
 def test_quantity_of_1000_is_accepted(customer_client):
     variant = VariantFactory(stock_quantity=1000, price_cents=1)
     response = customer_client.post(URL, order_body([line(variant, 1000)]))

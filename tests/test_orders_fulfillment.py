@@ -342,6 +342,9 @@ def test_unknown_order_is_404(staff_client):
         ({}, "status"),
         ({"status": "shipped", "quantity": 0}, "quantity"),
         ({"status": "shipped", "quantity": -1}, "quantity"),
+        ({"status": "shipped", "quantity": "1"}, "quantity"),
+        ({"status": "shipped", "quantity": 1.0}, "quantity"),
+        ({"status": "shipped", "quantity": True}, "quantity"),
         ({"status": "shipped", "carrier": "x" * 51}, "carrier"),
     ],
 )

@@ -284,6 +284,9 @@ def test_every_line_problem_is_reported_at_once(customer, customer_client):
         ({"items": [{"item_id": "item_1", "quantity": 1}] * 101}, [("items", "max_length")]),
         ({"items": [{"item_id": "line-1", "quantity": 1}]}, [("items.0.item_id", "invalid")]),
         ({"items": [{"item_id": "item_1", "quantity": 0}]}, [("items.0.quantity", "min_value")]),
+        ({"items": [{"item_id": "item_1", "quantity": "1"}]}, [("items.0.quantity", "invalid")]),
+        ({"items": [{"item_id": "item_1", "quantity": 1.0}]}, [("items.0.quantity", "invalid")]),
+        ({"items": [{"item_id": "item_1", "quantity": True}]}, [("items.0.quantity", "invalid")]),
     ],
 )
 def test_request_body_is_validated(customer, customer_client, change, expected):
