@@ -321,26 +321,35 @@ def _transition(
     if not can_transition(from_status, to_status):
         raise InvalidTransition(f"An order that is {from_status} cannot become {to_status}.")
 
+    if to_status == OrderStatus.REFUNDED and order.refunded_cents < order.total_cents and not note.strip():
+        raise ValidationError({"note": [ErrorDetail("A refund needs a reason: say why in the note.", code="required")]})
+
     now = timezone.now()
     actor_id = str(actor.pk) if actor is not None else None
     items = list(order.items.all())
+    changed_items: list[OrderItem] = []
     if to_status in STOCK_RELEASING:
         # Only units still in the warehouse go back; the status move happens once, so this runs once.
         stock_release({item.variant_id: item.quantity - item.shipped_quantity for item in items if item.variant_id})
-        _set_items(items, FulfillmentStatus.CANCELLED, when=lambda item: item.shipped_quantity == 0)
+        changed_items = _set_items(items, FulfillmentStatus.CANCELLED, when=lambda item: item.shipped_quantity == 0)
     elif to_status == OrderStatus.SHIPPED:
         # A staff move to shipped ships whatever was still waiting, so items agree with the order.
-        _set_items(items, FulfillmentStatus.SHIPPED, when=_is_waiting, shipped_quantity=_all_units, shipped_at=now)
+        changed_items = _set_items(
+            items, FulfillmentStatus.SHIPPED, when=_is_waiting, shipped_quantity=_all_units, shipped_at=now
+        )
     elif to_status == OrderStatus.DELIVERED:
-        _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
+        changed_items = _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
+    items_fulfillment_recorded(order=order, items=changed_items)
+    if to_status == OrderStatus.REFUNDED:
+        from .returns import order_refund_remaining  # returns.py builds on this module
+
+        # The money goes back through the refund service (Refund row, order.refunded event), capped by
+        # what is left of the total after the refunds of returns.
+        order_refund_remaining(order=order, actor=actor, reason=note)
 
     order.status = to_status
     order.payment_status = payment_status_after(to_status, order.payment_status)
     changed = ["status", "payment_status", "last_event_sequence", "updated_at"]
-    if to_status == OrderStatus.REFUNDED:
-        # A refunded order has given back everything it took: later return reviews find nothing left.
-        order.refunded_cents = order.total_cents
-        changed.append("refunded_cents")
     OrderStatusHistory.objects.create(
         order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note
     )
@@ -375,14 +384,16 @@ def _all_units(item: OrderItem) -> int:
     return item.quantity
 
 
-def _set_items(items: list[OrderItem], status: str, *, when, **values) -> None:
-    """Move the items `when` selects to `status`; a callable value is computed per item."""
+def _set_items(items: list[OrderItem], status: str, *, when, **values) -> list[OrderItem]:
+    """Move the items `when` selects to `status` (a callable value is computed per item); returns them."""
     chosen = [item for item in items if when(item)]
     for item in chosen:
         item.fulfillment_status = status
         for field, value in values.items():
             setattr(item, field, value(item) if callable(value) else value)
-    OrderItem.objects.bulk_update(chosen, ["fulfillment_status", *values])
+    if chosen:
+        OrderItem.objects.bulk_update(chosen, ["fulfillment_status", *values])
+    return chosen
 
 
 @transaction.atomic
@@ -428,7 +439,7 @@ def item_fulfill(
             )
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
         item.save(update_fields=["fulfillment_status", "delivered_at"])
-    item_fulfillment_recorded(order=order, item=item)
+    items_fulfillment_recorded(order=order, items=[item])
     live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
     if order.status == OrderStatus.PROCESSING and all(
         i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
@@ -441,19 +452,31 @@ def item_fulfill(
     return order
 
 
-def item_fulfillment_recorded(*, order: Order, item: OrderItem) -> None:
-    """The order.item_fulfillment_changed event for `item`, in the caller's transaction."""
-    events.event_record(
-        order=order,
-        event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
-        data={
+def items_fulfillment_recorded(*, order: Order, items: Sequence[OrderItem]) -> None:
+    """An order.item_fulfillment_changed event per item, in line order, in the caller's transaction:
+    numbered on from the order's last event and inserted in one statement, however many items moved."""
+    if not items:
+        return
+    recorded = []
+    for item in sorted(items, key=lambda item: item.line_number):
+        order.last_event_sequence += 1
+        data = {
             "item_id": item.item_id,
             "fulfillment_status": item.fulfillment_status,
             "shipped_quantity": item.shipped_quantity,
             "carrier": item.carrier,
             "tracking_number": item.tracking_number,
-        },
-    )
+        }
+        recorded.append(
+            events.event_build(
+                order=order,
+                event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
+                data=data,
+                sequence=order.last_event_sequence,
+            )
+        )
+    OutboxEvent.objects.bulk_create(recorded)
+    events.relay_after_commit()
 
 
 def _ship(
