@@ -119,6 +119,7 @@ def test_create_returns_the_full_order_representation(customer, customer_client)
         "shipping_cents": 599,
         "tax_cents": 320,
         "total_cents": 4917,
+        "refunded_cents": 0,
         "notes": "Leave at the door",
         "cancellation": None,
         "created_at": body["created_at"],
