@@ -52,6 +52,27 @@ class OrderCreateSerializer(serializers.Serializer):
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
+    def valid_lines(self) -> dict[int, dict]:
+        """After is_valid() refused the body: the lines whose own fields are valid, validated, by index
+        (none when `items` itself is refused, e.g. too long), for their catalogue checks."""
+        item_errors = self.errors.get("items", {})
+        lines = self.initial_data.get("items") if isinstance(self.initial_data, dict) else None
+        if not isinstance(lines, list) or not isinstance(item_errors, dict):
+            return {}
+        valid = {}
+        for index, line in enumerate(lines):
+            parsed = OrderLineInputSerializer(data=line)
+            if index not in item_errors and parsed.is_valid():
+                valid[index] = parsed.validated_data
+        return valid
+
+    def errors_with(self, line_problems: dict[int, dict]) -> dict:
+        """The field errors plus problems found on other lines, at `items.<index>.<field>`."""
+        errors = dict(self.errors)
+        if line_problems:
+            errors["items"] = {**errors.get("items", {}), **line_problems}
+        return errors
+
 
 class OrderCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(min_length=3, max_length=500)

@@ -367,6 +367,45 @@ def test_all_catalogue_problems_of_one_request_are_reported_at_once(customer_cli
     assert_nothing_created()
 
 
+def test_field_errors_and_catalogue_problems_of_other_lines_come_in_one_400(customer_client):
+    good = VariantFactory(stock_quantity=5)
+    items = [line(good, 0), {"product_id": str(uuid.uuid4()), "quantity": 1}]
+
+    response = customer_client.post(URL, order_body(items))
+
+    assert response.status_code == 400
+    assert error_pairs(response) == [("min_value", "items.0.quantity"), ("product_not_found", "items.1.product_id")]
+    assert stock_of(good) == 5
+    assert_nothing_created()
+
+
+def test_a_refused_address_does_not_hide_the_catalogue_problems_of_the_lines(customer_client):
+    good, draft, pricey = VariantFactory(), VariantFactory(product__status=ProductStatus.DRAFT), VariantFactory()
+    address = {**SHIPPING_ADDRESS}
+    del address["city"]
+    items = [line(good), line(draft), line(pricey, expected_unit_price_cents=1), line(good, "2")]
+
+    response = customer_client.post(URL, order_body(items, shipping_address=address, payment_method="bitcoin"))
+
+    assert response.status_code == 400
+    assert error_pairs(response) == sorted(
+        [
+            ("required", "shipping_address.city"),
+            ("invalid_choice", "payment_method"),
+            ("product_unavailable", "items.1.product_id"),
+            ("price_changed", "items.2.expected_unit_price_cents"),
+            ("invalid", "items.3.quantity"),  # its catalogue side is not checked: a repeat of line 0 otherwise
+        ]
+    )
+    assert_nothing_created()
+
+
+def test_a_line_with_invalid_fields_gets_only_its_field_errors(customer_client):
+    items = [line(VariantFactory()), {"product_id": str(uuid.uuid4()), "quantity": 0}]
+    response = customer_client.post(URL, order_body(items, payment_method="bitcoin"))
+    assert error_pairs(response) == [("invalid_choice", "payment_method"), ("min_value", "items.1.quantity")]
+
+
 def test_error_body_has_the_contract_shape(customer_client):
     variant = VariantFactory(price_cents=2100, sku="SKU-123")
 
