@@ -114,6 +114,11 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
+        description=(
+            "Staff: move the order along the lifecycle. A move to `refunded` refunds what is left of the total "
+            "(after refunds of returns) as a refund with the `note` as its reason, so it needs a note (400 "
+            "`required`)."
+        ),
         request=OrderTransitionSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],

@@ -859,3 +859,4 @@ def test_the_admin_change_status_to_refunded_refunds_like_the_api(client, custom
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.refunded_cents) == ("refunded", "refunded", order.total_cents)
     assert [e.event_type for e in events_of(order)][-2:] == ["order.refunded", "order.status_changed"]
+    assert b"Refunded at the customer&#x27;s request" in client.get(f"/admin/orders/refund/{refund.pk}/change/").content
