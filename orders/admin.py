@@ -220,7 +220,11 @@ class CancelForm(forms.Form):
 class TransitionForm(forms.Form):
     status = forms.ChoiceField(label="New status")
     note = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), label="Note"
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        label="Note",
+        help_text="Required for refunded: the reason of the refund of what is left of the total.",
     )
 
     def __init__(self, *args, orders: list[Order], **kwargs):

@@ -272,7 +272,7 @@ class RefundAdmin(NoDirectWrites, admin.ModelAdmin):
     search_fields = ["=order__order_number", "=return_request__return_number"]
     search_help_text = "Exact order number or return number."
     sortable_by = ["created_at"]
-    readonly_fields = ["order", "return_request", "amount", "currency", "created_at", "created_by"]
+    readonly_fields = ["order", "return_request", "amount", "currency", "reason", "created_at", "created_by"]
     fields = readonly_fields
 
     @admin.display(description="amount")

@@ -374,6 +374,8 @@ class Refund(models.Model):
     )
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3)
+    # Why the money went back: the review notes of a return, the note of a staff move to refunded.
+    reason = models.CharField(max_length=1000, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -22,7 +22,10 @@ cents the per-line rounding left behind, so returning everything can refund exac
 On top of that, and whatever the unit cap says, a refund is never more than the order's total minus
 the refunds already made. The database enforces the same rule: Order.refunded_cents is increased
 with an atomic `UPDATE ... SET refunded_cents = refunded_cents + n`, and the CHECK constraint
-`order_refunded_within_total` (0 <= refunded_cents <= total_cents) refuses any sum above the total."""
+`order_refunded_within_total` (0 <= refunded_cents <= total_cents) refuses any sum above the total.
+
+A staff move of a delivered order to `refunded` refunds the rest of the total the same way
+(order_refund_remaining): a Refund row with the move's note as its reason, and an order.refunded event."""
 
 import secrets
 import uuid
@@ -60,7 +63,7 @@ from .models import (
     ReturnRequest,
     ReturnStatus,
 )
-from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition, item_fulfillment_recorded
+from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition, items_fulfillment_recorded
 
 RETURN_NUMBER_ATTEMPTS = 5
 # Pending and approved returns hold their units: nobody can ask to return them again.
@@ -252,7 +255,7 @@ def return_review(
         if restock:
             stock_release(_restock_quantities(return_items))
         if refund_cents:
-            refund = _refund(order, request, refund_cents, actor)
+            refund = _refund(order, refund_cents, actor, reason=notes, return_request=request)
         request.status, request.refund_cents, request.restock = ReturnStatus.APPROVED, refund_cents, restock
     else:
         if refund_cents is not None or restock:
@@ -263,24 +266,9 @@ def return_review(
 
     _attach(request, order, return_items)
     events.event_record(order=order, event_type=events.ORDER_RETURN_REVIEWED, data=_representation(request))
-    for item in changed_items:
-        item_fulfillment_recorded(order=order, item=item)
+    items_fulfillment_recorded(order=order, items=changed_items)
     if refund is not None:
-        events.event_record(
-            order=order,
-            event_type=events.ORDER_REFUNDED,
-            data={
-                "refund_id": str(refund.pk),
-                "return_id": str(request.pk),
-                "return_number": request.return_number,
-                "amount_cents": refund.amount_cents,
-                "currency": refund.currency,
-                "refunded_cents": order.refunded_cents,
-                "total_cents": order.total_cents,
-                "payment_status": order.payment_status,
-                "refunded_by": str(actor.pk),
-            },
-        )
+        _refund_recorded(order, refund)
         if order.refunded_cents == order.total_cents and order.status == OrderStatus.DELIVERED:
             _transition(order, OrderStatus.REFUNDED, actor, note=f"Fully refunded ({request.return_number})")
     order.save(update_fields=["payment_status", "last_event_sequence", "updated_at"])
@@ -376,7 +364,42 @@ def _restock_quantities(return_items: list[ReturnItem]) -> dict[Any, int]:
     return dict(quantities)
 
 
-def _refund(order: Order, request: ReturnRequest, amount: int, actor: User) -> Refund:
+def order_refund_remaining(*, order: Order, actor: User | None, reason: str) -> Refund | None:
+    """Refund what is left of a locked order's total (the total minus the refunds already made), with
+    its Refund row and order.refunded event: what a staff move to `refunded` gives back. None when
+    nothing is left (the last return's approval refunded the rest)."""
+    remaining = order.total_cents - order.refunded_cents
+    if remaining <= 0:
+        return None
+    refund = _refund(order, remaining, actor, reason=reason)
+    _refund_recorded(order, refund)
+    return refund
+
+
+def _refund_recorded(order: Order, refund: Refund) -> None:
+    """The order.refunded event of `refund`, in the caller's transaction."""
+    request = refund.return_request
+    events.event_record(
+        order=order,
+        event_type=events.ORDER_REFUNDED,
+        data={
+            "refund_id": str(refund.pk),
+            "return_id": None if request is None else str(request.pk),
+            "return_number": None if request is None else request.return_number,
+            "amount_cents": refund.amount_cents,
+            "currency": refund.currency,
+            "reason": refund.reason,
+            "refunded_cents": order.refunded_cents,
+            "total_cents": order.total_cents,
+            "payment_status": order.payment_status,
+            "refunded_by": None if refund.created_by_id is None else str(refund.created_by_id),
+        },
+    )
+
+
+def _refund(
+    order: Order, amount: int, actor: User | None, *, reason: str, return_request: ReturnRequest | None = None
+) -> Refund:
     """Record the refund and add it to Order.refunded_cents in one atomic UPDATE; the CHECK constraint
     turns any sum above the total into a 409, even if a caller skipped refund_cap()."""
     try:
@@ -391,7 +414,14 @@ def _refund(order: Order, request: ReturnRequest, amount: int, actor: User) -> R
     order.payment_status = (
         PaymentStatus.REFUNDED if order.refunded_cents >= order.total_cents else PaymentStatus.PARTIALLY_REFUNDED
     )
-    refund = Refund(order=order, return_request=request, amount_cents=amount, currency=order.currency, created_by=actor)
+    refund = Refund(
+        order=order,
+        return_request=return_request,
+        amount_cents=amount,
+        currency=order.currency,
+        reason=reason,
+        created_by=actor,
+    )
     refund.save(force_insert=True)
     return refund
 

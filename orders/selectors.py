@@ -64,7 +64,7 @@ _ORDER_REPRESENTATIONS_SQL = f"""
                'items', ({_ITEMS_OF_ORDER_O_SQL}),
                'item_count', o.item_count, 'subtotal_cents', o.subtotal_cents,
                'shipping_cents', o.shipping_cents, 'tax_cents', o.tax_cents, 'total_cents', o.total_cents,
-               'notes', o.notes, 'cancellation', o.cancellation,
+               'refunded_cents', o.refunded_cents, 'notes', o.notes, 'cancellation', o.cancellation,
                'created_at', {_utc_iso_sql("o.created_at")}, 'updated_at', {_utc_iso_sql("o.updated_at")})
       FROM unnest(%s::uuid[]) WITH ORDINALITY AS page(id, position)
       JOIN {Order._meta.db_table} o ON o.id = page.id

@@ -2,6 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from order_project.fields import StrictIntegerField
+
 from .events import utc_iso
 from .models import (
     FulfillmentStatus,
@@ -26,7 +28,7 @@ MAX_REFUND_CENTS = 10**15
 class OrderLineInputSerializer(serializers.Serializer):
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(required=False, allow_null=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
     expected_unit_price_cents = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
 
@@ -50,6 +52,27 @@ class OrderCreateSerializer(serializers.Serializer):
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
     notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
+    def valid_lines(self) -> dict[int, dict]:
+        """After is_valid() refused the body: the lines whose own fields are valid, validated, by index
+        (none when `items` itself is refused, e.g. too long), for their catalogue checks."""
+        item_errors = self.errors.get("items", {})
+        lines = self.initial_data.get("items") if isinstance(self.initial_data, dict) else None
+        if not isinstance(lines, list) or not isinstance(item_errors, dict):
+            return {}
+        valid = {}
+        for index, line in enumerate(lines):
+            parsed = OrderLineInputSerializer(data=line)
+            if index not in item_errors and parsed.is_valid():
+                valid[index] = parsed.validated_data
+        return valid
+
+    def errors_with(self, line_problems: dict[int, dict]) -> dict:
+        """The field errors plus problems found on other lines, at `items.<index>.<field>`."""
+        errors = dict(self.errors)
+        if line_problems:
+            errors["items"] = {**errors.get("items", {}), **line_problems}
+        return errors
+
 
 class OrderCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(min_length=3, max_length=500)
@@ -62,7 +85,7 @@ class OrderTransitionSerializer(serializers.Serializer):
 
 class ItemFulfillmentSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED])
-    quantity = serializers.IntegerField(
+    quantity = StrictIntegerField(
         min_value=1, max_value=MAX_QUANTITY, required=False, help_text="Units to ship; defaults to all remaining"
     )
     carrier = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -165,6 +188,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_cents",
             "tax_cents",
             "total_cents",
+            "refunded_cents",
             "notes",
             "cancellation",
             "created_at",
@@ -193,6 +217,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "shipping_cents": order.shipping_cents,
             "tax_cents": order.tax_cents,
             "total_cents": order.total_cents,
+            "refunded_cents": order.refunded_cents,
             "notes": order.notes,
             "cancellation": order.cancellation,
             "created_at": _timestamp(order.created_at),
@@ -222,7 +247,7 @@ class ReturnLineInputSerializer(serializers.Serializer):
     item_id = serializers.RegexField(
         r"^item_\d{1,4}$", max_length=9, error_messages={"invalid": "Use an item_id of the order, such as item_1."}
     )
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class ReturnCreateSerializer(serializers.Serializer):

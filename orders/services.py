@@ -31,6 +31,7 @@ from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, 
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ORDER_NUMBER_ATTEMPTS = 5
+INACTIVE_USER_MESSAGE = "Inactive users cannot order."
 # Items in these statuses take no further fulfillment step.
 CLOSED_ITEM_STATUSES = frozenset({FulfillmentStatus.DELIVERED, FulfillmentStatus.CANCELLED, FulfillmentStatus.RETURNED})
 
@@ -98,7 +99,7 @@ def order_create(
     order, all in one transaction. Problems with the request are all reported in one 400; lines that
     lack stock in one 409."""
     if not user.is_active:
-        raise PermissionDenied("Inactive users cannot order.")
+        raise PermissionDenied(INACTIVE_USER_MESSAGE)
     lines = [line if isinstance(line, OrderLine) else OrderLine(**line) for line in items]
     for attempt in range(ORDER_NUMBER_ATTEMPTS):
         try:
@@ -117,7 +118,7 @@ def _is_order_number_clash(exc: IntegrityError) -> bool:
 
 
 def _order_create(user: User, lines: list[OrderLine], shipping_address: dict, payment_method: str, notes: str) -> Order:
-    variants = _lock_line_variants(lines)
+    variants = _lock_line_variants(user, lines)
     _check_stock(lines, variants)
     order_items = [
         OrderItem(
@@ -192,31 +193,80 @@ def _attach_items(order: Order, order_items: list[OrderItem]) -> None:
     order._prefetched_objects_cache = {"items": order_items}
 
 
-_LOCK_VARIANTS_SQL = f"""
-    SELECT v.id, v.product_id, v.name, v.sku, v.attributes, v.price_cents, v.stock_quantity,
-           p.name, p.status, p.currency, p.image_url, p.supplier_id, s.name
+_VARIANT_COLUMNS = (
+    "v.id, v.product_id, v.name, v.sku, v.attributes, v.price_cents, v.stock_quantity,"
+    " p.name, p.status, p.currency, p.image_url, p.supplier_id, s.name"
+)
+_VARIANTS_OF_LINES = f"""
       FROM {ProductVariant._meta.db_table} v
       JOIN {Product._meta.db_table} p ON p.id = v.product_id
       JOIN {Supplier._meta.db_table} s ON s.id = p.supplier_id
-     WHERE v.id = ANY(%s) OR v.product_id = ANY(%s)
+"""
+_LINES_FILTER = "(v.id = ANY(%s) OR v.product_id = ANY(%s))"
+
+# The user's row comes FOR SHARE in the same statement (no extra round trip): user_deactivate takes it FOR
+# UPDATE, so a deactivation either waits for this order to commit or has committed and is read here.
+_LOCK_VARIANTS_SQL = f"""
+    SELECT {_VARIANT_COLUMNS}, u.is_active
+    {_VARIANTS_OF_LINES}
+      JOIN {User._meta.db_table} u ON u.id = %s
+     WHERE {_LINES_FILTER}
      ORDER BY v.id
-       FOR UPDATE OF v
+       FOR UPDATE OF v FOR SHARE OF u
 """
 
+_READ_VARIANTS_SQL = f"SELECT {_VARIANT_COLUMNS} {_VARIANTS_OF_LINES} WHERE {_LINES_FILTER}"
 
-def _lock_line_variants(lines: list[OrderLine]) -> list[LockedVariant]:
+
+def _line_keys(lines: Sequence[OrderLine]) -> list[list[uuid.UUID]]:
+    """The parameters of _LINES_FILTER: the variants named, and the products of lines naming none."""
+    return [
+        list({line.variant_id for line in lines if line.variant_id}),
+        list({line.product_id for line in lines if not line.variant_id}),
+    ]
+
+
+def _variant_of_row(row: Sequence[Any]) -> LockedVariant:
+    # Django has psycopg return jsonb as text (JSONField parses it); so does this raw query.
+    return LockedVariant(*row[:4], json.loads(row[4]), *row[5:])
+
+
+def _lock_line_variants(user: User, lines: list[OrderLine]) -> list[LockedVariant]:
     """Resolve each line to its variant, locking the variant rows in primary-key order (the order every
-    stock writer uses, so concurrent checkouts queue instead of deadlocking). Raises one 400 with every
-    problem of the request."""
-    variant_ids = list({line.variant_id for line in lines if line.variant_id})
-    bare_product_ids = list({line.product_id for line in lines if not line.variant_id})
+    stock writer uses, so concurrent checkouts queue instead of deadlocking) and the user's row FOR SHARE.
+    Raises 403 for a user deactivated meanwhile, else one 400 with every problem of the request."""
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_VARIANTS_SQL, [variant_ids, bare_product_ids])
-        # Django has psycopg return jsonb as text (JSONField parses it); so does this raw query.
-        locked = [LockedVariant(*row[:4], json.loads(row[4]), *row[5:]) for row in cursor.fetchall()]
-    by_id = {variant.id: variant for variant in locked}
+        cursor.execute(_LOCK_VARIANTS_SQL, [user.pk, *_line_keys(lines)])
+        rows = cursor.fetchall()
+    if rows and not rows[0][-1]:  # u.is_active, read under the lock
+        raise PermissionDenied(INACTIVE_USER_MESSAGE)
+    errors, resolved = _line_problems(lines, [_variant_of_row(row[:-1]) for row in rows])
+    if any(errors):
+        raise ValidationError({"items": errors})
+    return resolved  # type: ignore[return-value]  # no None left once there are no errors
+
+
+def order_lines_problems(*, lines: Mapping[int, OrderLine]) -> dict[int, dict[str, list[ErrorDetail]]]:
+    """The catalogue problems of some lines of a request, by their index in it, read without locks: a
+    request refused for other fields reports these in the same 400 (all problems at once)."""
+    if not lines:
+        return {}
+    chosen = list(lines.values())
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_VARIANTS_SQL, _line_keys(chosen))
+        variants = [_variant_of_row(row) for row in cursor.fetchall()]
+    errors, _ = _line_problems(chosen, variants)
+    return {index: problems for index, problems in zip(lines, errors, strict=True) if problems}
+
+
+def _line_problems(
+    lines: Sequence[OrderLine], found: list[LockedVariant]
+) -> tuple[list[dict[str, list[ErrorDetail]]], list[LockedVariant | None]]:
+    """Per line: its problems with the catalogue (unknown, unavailable, other currency, repeated, price
+    changed) and the variant it resolves to (None for a line with problems)."""
+    by_id = {variant.id: variant for variant in found}
     by_product: dict[uuid.UUID, list[LockedVariant]] = {}
-    for variant in locked:
+    for variant in found:
         by_product.setdefault(variant.product_id, []).append(variant)
 
     errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in lines]
@@ -280,9 +330,7 @@ def _lock_line_variants(lines: list[OrderLine]) -> list[LockedVariant]:
                     f"The price of {variant.sku} is now {variant.price_cents}, not {expected}.", code="price_changed"
                 )
             ]
-    if any(errors):
-        raise ValidationError({"items": errors})
-    return resolved  # type: ignore[return-value]  # no None left once there are no errors
+    return errors, resolved
 
 
 def _check_stock(lines: list[OrderLine], variants: list[LockedVariant]) -> None:
@@ -321,26 +369,35 @@ def _transition(
     if not can_transition(from_status, to_status):
         raise InvalidTransition(f"An order that is {from_status} cannot become {to_status}.")
 
+    if to_status == OrderStatus.REFUNDED and order.refunded_cents < order.total_cents and not note.strip():
+        raise ValidationError({"note": [ErrorDetail("A refund needs a reason: say why in the note.", code="required")]})
+
     now = timezone.now()
     actor_id = str(actor.pk) if actor is not None else None
     items = list(order.items.all())
+    changed_items: list[OrderItem] = []
     if to_status in STOCK_RELEASING:
         # Only units still in the warehouse go back; the status move happens once, so this runs once.
         stock_release({item.variant_id: item.quantity - item.shipped_quantity for item in items if item.variant_id})
-        _set_items(items, FulfillmentStatus.CANCELLED, when=lambda item: item.shipped_quantity == 0)
+        changed_items = _set_items(items, FulfillmentStatus.CANCELLED, when=lambda item: item.shipped_quantity == 0)
     elif to_status == OrderStatus.SHIPPED:
         # A staff move to shipped ships whatever was still waiting, so items agree with the order.
-        _set_items(items, FulfillmentStatus.SHIPPED, when=_is_waiting, shipped_quantity=_all_units, shipped_at=now)
+        changed_items = _set_items(
+            items, FulfillmentStatus.SHIPPED, when=_is_waiting, shipped_quantity=_all_units, shipped_at=now
+        )
     elif to_status == OrderStatus.DELIVERED:
-        _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
+        changed_items = _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
+    items_fulfillment_recorded(order=order, items=changed_items)
+    if to_status == OrderStatus.REFUNDED:
+        from .returns import order_refund_remaining  # returns.py builds on this module
+
+        # The money goes back through the refund service (Refund row, order.refunded event), capped by
+        # what is left of the total after the refunds of returns.
+        order_refund_remaining(order=order, actor=actor, reason=note)
 
     order.status = to_status
     order.payment_status = payment_status_after(to_status, order.payment_status)
     changed = ["status", "payment_status", "last_event_sequence", "updated_at"]
-    if to_status == OrderStatus.REFUNDED:
-        # A refunded order has given back everything it took: later return reviews find nothing left.
-        order.refunded_cents = order.total_cents
-        changed.append("refunded_cents")
     OrderStatusHistory.objects.create(
         order=order, from_status=from_status, to_status=to_status, changed_by=actor, note=note
     )
@@ -375,14 +432,16 @@ def _all_units(item: OrderItem) -> int:
     return item.quantity
 
 
-def _set_items(items: list[OrderItem], status: str, *, when, **values) -> None:
-    """Move the items `when` selects to `status`; a callable value is computed per item."""
+def _set_items(items: list[OrderItem], status: str, *, when, **values) -> list[OrderItem]:
+    """Move the items `when` selects to `status` (a callable value is computed per item); returns them."""
     chosen = [item for item in items if when(item)]
     for item in chosen:
         item.fulfillment_status = status
         for field, value in values.items():
             setattr(item, field, value(item) if callable(value) else value)
-    OrderItem.objects.bulk_update(chosen, ["fulfillment_status", *values])
+    if chosen:
+        OrderItem.objects.bulk_update(chosen, ["fulfillment_status", *values])
+    return chosen
 
 
 @transaction.atomic
@@ -428,7 +487,7 @@ def item_fulfill(
             )
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
         item.save(update_fields=["fulfillment_status", "delivered_at"])
-    item_fulfillment_recorded(order=order, item=item)
+    items_fulfillment_recorded(order=order, items=[item])
     live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
     if order.status == OrderStatus.PROCESSING and all(
         i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
@@ -441,19 +500,31 @@ def item_fulfill(
     return order
 
 
-def item_fulfillment_recorded(*, order: Order, item: OrderItem) -> None:
-    """The order.item_fulfillment_changed event for `item`, in the caller's transaction."""
-    events.event_record(
-        order=order,
-        event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
-        data={
+def items_fulfillment_recorded(*, order: Order, items: Sequence[OrderItem]) -> None:
+    """An order.item_fulfillment_changed event per item, in line order, in the caller's transaction:
+    numbered on from the order's last event and inserted in one statement, however many items moved."""
+    if not items:
+        return
+    recorded = []
+    for item in sorted(items, key=lambda item: item.line_number):
+        order.last_event_sequence += 1
+        data = {
             "item_id": item.item_id,
             "fulfillment_status": item.fulfillment_status,
             "shipped_quantity": item.shipped_quantity,
             "carrier": item.carrier,
             "tracking_number": item.tracking_number,
-        },
-    )
+        }
+        recorded.append(
+            events.event_build(
+                order=order,
+                event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
+                data=data,
+                sequence=order.last_event_sequence,
+            )
+        )
+    OutboxEvent.objects.bulk_create(recorded)
+    events.relay_after_commit()
 
 
 def _ship(

@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN
@@ -86,7 +87,10 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @idempotent
     def create(self, request):
         data = OrderCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # All problems at once: the catalogue's word on the lines whose fields are valid joins the field errors.
+            lines = {index: services.OrderLine(**line) for index, line in data.valid_lines().items()}
+            raise ValidationError(data.errors_with(services.order_lines_problems(lines=lines)))
         order = services.order_create(user=request.user, **data.validated_data)
         body = OrderSerializer(order).data
         location = request.build_absolute_uri(f"{request.path}{order.pk}/")
@@ -110,6 +114,11 @@ class OrderViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
+        description=(
+            "Staff: move the order along the lifecycle. A move to `refunded` refunds what is left of the total "
+            "(after refunds of returns) as a refund with the `note` as its reason, so it needs a note (400 "
+            "`required`)."
+        ),
         request=OrderTransitionSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],

@@ -500,6 +500,7 @@ def test_cancel_from_the_order_page(admin_client, superuser):
     )
     assert list(order.events.order_by("sequence").values_list("event_type", flat=True)) == [
         "order.created",
+        "order.item_fulfillment_changed",
         "order.status_changed",
         "order.cancelled",
     ]

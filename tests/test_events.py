@@ -74,11 +74,11 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     cancelled = customer_client.post(f"/api/v1/orders/{order_id}/cancel/", {"reason": "changed my mind"})
     assert cancelled.status_code == 200
 
-    assert outbox.outbox_publish_pending() == 3
+    assert outbox.outbox_publish_pending() == 4
 
     messages = [m for m in event_queue.drain() if m.payload["order_id"] == order_id]
     types = [m.payload["event_type"] for m in messages]
-    assert types == ["order.created", "order.status_changed", "order.cancelled"]
+    assert types == ["order.created", "order.item_fulfillment_changed", "order.status_changed", "order.cancelled"]
     first = messages[0]
     assert set(first.payload) == {
         "event_id", "event_type", "schema_version", "occurred_at", "order_id", "order_number", "data",
@@ -89,12 +89,12 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     assert first.properties["message_id"] == first.payload["event_id"]
     assert first.properties["delivery_mode"] == 2  # persistent
     assert first.headers["request_id"] == "req-42"  # traceable to the request that placed the order
-    assert messages[2].payload["data"] == {
+    assert messages[3].payload["data"] == {
         "order_number": created.json()["order_number"],
         "reason": "changed my mind",
         "cancelled_by": str(customer.pk),
     }
-    assert len({m.payload["event_id"] for m in messages}) == 3
+    assert len({m.payload["event_id"] for m in messages}) == 4
     assert not OutboxEvent.objects.filter(order_id=order_id).exclude(status=OutboxStatus.PUBLISHED).exists()
 
 
@@ -149,8 +149,8 @@ def test_two_relays_at_once_publish_each_of_200_events_exactly_once(event_queue)
     variants = VariantFactory.create_batch(4, stock_quantity=1000)
     orders = [make_order(user=customer, variants=[variants[i % 4]]) for i in range(100)]
     for order in orders:
-        order_cancel(order_id=order.pk, actor=customer, reason="duplicate order")  # 2 more events each
-    assert OutboxEvent.objects.count() == 300
+        order_cancel(order_id=order.pk, actor=customer, reason="duplicate order")  # 3 more events each
+    assert OutboxEvent.objects.count() == 400
 
     barrier = threading.Barrier(2)
 
@@ -170,12 +170,13 @@ def test_two_relays_at_once_publish_each_of_200_events_exactly_once(event_queue)
 
     messages = event_queue.drain()
     counts = Counter(m.payload["event_id"] for m in messages)
-    assert len(counts) == 300
+    assert len(counts) == 400
     assert set(counts.values()) == {1}
     sequences = defaultdict(list)
     for message in messages:
         sequences[message.payload["order_id"]].append(message.payload["event_type"])
-    assert all(types == ["order.created", "order.status_changed", "order.cancelled"] for types in sequences.values())
+    in_order = ["order.created", "order.item_fulfillment_changed", "order.status_changed", "order.cancelled"]
+    assert all(types == in_order for types in sequences.values())
 
 
 @pytest.mark.django_db
@@ -251,7 +252,7 @@ def test_a_worker_emails_the_customer_once_per_event_even_when_it_is_relayed_twi
     OutboxEvent.objects.update(status=OutboxStatus.PENDING, published_at=None)
     assert outbox.outbox_publish_pending() == 1
     order_cancel(order_id=order.pk, actor=customer, reason="ordered twice")
-    assert outbox.outbox_publish_pending() == 2
+    assert outbox.outbox_publish_pending() == 3
     assert _wait_for(lambda: ProcessedEvent.objects.count() == 2)
     assert [message.subject for message in mail.outbox] == [
         f"Your order {order.order_number}",
@@ -351,7 +352,7 @@ def test_a_failing_item_is_retried_alone_and_the_others_are_emailed_once(celery_
 def test_a_redelivered_handler_batch_sends_nothing_twice(celery_worker, handler_batches):
     orders = _orders_for_new_customers(3)
     order_cancel(order_id=orders[0].pk, actor=orders[0].user, reason="ordered twice")
-    assert outbox.outbox_publish_pending() == 5  # 3 created, 1 status_changed, 1 cancelled
+    assert outbox.outbox_publish_pending() == 6  # 3 created, 1 item_fulfillment_changed, 1 status_changed, 1 cancelled
     assert _wait_for(lambda: len(handler_batches.runs) == 1)
     [(_, items)] = handler_batches.queued
     assert sorted(name for name, _ in items) == ["order_cancellation_email"] + ["order_confirmation_email"] * 3
@@ -361,7 +362,7 @@ def test_a_redelivered_handler_batch_sends_nothing_twice(celery_worker, handler_
     # The broker redelivers the task (a worker died before its ack), and the relay publishes the batch again.
     handle_order_events.apply_async(args=[items])
     OutboxEvent.objects.update(status=OutboxStatus.PENDING, published_at=None)
-    assert outbox.outbox_publish_pending() == 5
+    assert outbox.outbox_publish_pending() == 6
 
     assert _wait_for(lambda: len(handler_batches.runs) == 3)
     assert [state for state, _ in handler_batches.runs] == ["SUCCESS"] * 3
@@ -486,7 +487,7 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
     published = OutboxEvent.objects.get(status=OutboxStatus.PUBLISHED)
     assert published.order_id == healthy.pk
     assert [m.payload["order_id"] for m in event_queue.drain()] == [str(healthy.pk)]
-    assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 2
+    assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 3
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ its items can be in."""
 
 import pytest
 
-from orders import selectors, services
+from orders import returns, selectors, services
 from orders.models import Order
 from orders.serializers import OrderSerializer
 
@@ -32,7 +32,23 @@ def _orders_in_every_state() -> list[Order]:
     delivered = make_order()
     for status in ("confirmed", "processing", "shipped", "delivered"):
         services.order_transition(order_id=delivered.pk, to_status=status, actor=staff)
-    return [pending, cancelled, shipping, delivered]
+    partly_refunded = make_order(quantity=2)
+    for status in ("confirmed", "processing", "shipped", "delivered"):
+        services.order_transition(order_id=partly_refunded.pk, to_status=status, actor=staff)
+    asked = returns.return_request(
+        order_id=partly_refunded.pk,
+        actor=staff,
+        reason="One of the two arrived broken.",
+        reason_category="defective",
+        items=[{"item_id": "item_1", "quantity": 1}],
+    )
+    returns.return_review(
+        return_id=asked.pk, actor=staff, decision="approved", notes="Broken, as shown.", refund_cents=700
+    )
+    refunded = make_order()
+    for status in ("confirmed", "processing", "shipped", "delivered", "refunded"):
+        services.order_transition(order_id=refunded.pk, to_status=status, actor=staff, note="Lost in transit")
+    return [pending, cancelled, shipping, delivered, partly_refunded, refunded]
 
 
 def test_a_page_built_by_postgresql_equals_the_serializer_in_every_state():
@@ -41,9 +57,10 @@ def test_a_page_built_by_postgresql_equals_the_serializer_in_every_state():
     built = selectors.order_representations(order_ids=[order.pk for order in reversed(orders)])
 
     assert built == [_serialized(order) for order in reversed(orders)]
-    assert built[2]["cancellation"]["reason"] == 'Changed my mind, "quoted" ünïcode'
-    assert built[1]["items"][0]["carrier"] == "UPS" and built[1]["items"][0]["shipped_at"] is not None
-    assert built[0]["items"][0]["delivered_at"] is not None
+    assert built[4]["cancellation"]["reason"] == 'Changed my mind, "quoted" ünïcode'
+    assert built[3]["items"][0]["carrier"] == "UPS" and built[3]["items"][0]["shipped_at"] is not None
+    assert built[2]["items"][0]["delivered_at"] is not None
+    assert [order["refunded_cents"] for order in built[:2]] == [built[0]["total_cents"], 700]
 
 
 def test_one_order_read_by_get_equals_the_serializer():
@@ -55,3 +72,9 @@ def test_one_order_read_by_get_equals_the_serializer():
 def test_no_ids_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert selectors.order_representations(order_ids=[]) == []
+
+
+def test_the_schema_documents_refunded_cents_as_an_integer_the_api_always_sends(client):
+    order_schema = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]["Order"]
+    assert order_schema["properties"]["refunded_cents"]["type"] == "integer"
+    assert "refunded_cents" in order_schema["required"]

@@ -28,7 +28,7 @@ def stocks(*variants):
 
 def move(order, *statuses, actor):
     for status in statuses:
-        order_transition(order_id=order.pk, to_status=status, actor=actor)
+        order_transition(order_id=order.pk, to_status=status, actor=actor, note=f"to {status}")
 
 
 @pytest.fixture
@@ -70,16 +70,22 @@ def test_the_owner_cancels_a_pending_order(customer, customer_client, order, var
     )
 
 
-def test_a_cancellation_writes_status_changed_and_cancelled_events_in_sequence(customer, customer_client, order):
+def test_a_cancellation_writes_item_status_changed_and_cancelled_events_in_sequence(customer, customer_client, order):
     customer_client.post(cancel_url(order), {"reason": REASON})
 
     events = list(OutboxEvent.objects.filter(order=order).order_by("sequence"))
     assert [(event.sequence, event.event_type) for event in events] == [
         (1, "order.created"),
-        (2, "order.status_changed"),
-        (3, "order.cancelled"),
+        (2, "order.item_fulfillment_changed"),
+        (3, "order.item_fulfillment_changed"),
+        (4, "order.status_changed"),
+        (5, "order.cancelled"),
     ]
-    status_changed, cancelled = events[1].payload, events[2].payload
+    assert [(e.payload["data"]["item_id"], e.payload["data"]["fulfillment_status"]) for e in events[1:3]] == [
+        ("item_1", "cancelled"),
+        ("item_2", "cancelled"),
+    ]
+    status_changed, cancelled = events[3].payload, events[4].payload
     assert status_changed["data"] == {
         "from_status": "pending",
         "to_status": "cancelled",
@@ -93,7 +99,7 @@ def test_a_cancellation_writes_status_changed_and_cancelled_events_in_sequence(c
         assert event.payload["schema_version"] == 1
         assert (event.payload["order_id"], event.payload["order_number"]) == (str(order.pk), order.order_number)
     order.refresh_from_db()
-    assert order.last_event_sequence == 3
+    assert order.last_event_sequence == 5
 
 
 def test_the_owner_cancels_a_confirmed_order(customer_client, order, variants, staff):

@@ -160,7 +160,7 @@ def test_two_concurrent_cancels_release_stock_once():
     assert OutboxEvent.objects.filter(order=order, event_type="order.cancelled").count() == 1
     order.refresh_from_db()
     assert order.status == "cancelled"
-    assert order.last_event_sequence == 3
+    assert order.last_event_sequence == 5  # created, two items cancelled, status_changed, cancelled
 
 
 def test_a_double_clicked_cancel_releases_stock_once():
@@ -200,3 +200,32 @@ def test_cancels_and_checkouts_racing_on_the_same_variants_conserve_stock():
     bought = sum(status == 201 for status, _ in results[2:])
     assert [stock_of(v) for v in variants] == [4 - bought, 4 - bought]
     assert Order.objects.filter(status="pending").count() == bought
+
+
+DEACTIVATION_ROUNDS = 20
+
+
+def test_a_deactivation_racing_a_checkout_never_lets_an_order_in_after_it():
+    """The checkout reads the user row FOR SHARE with its variant locks: a deactivation (FOR UPDATE) that
+    commits first refuses the checkout, one that comes second waits for it. No order of a deactivated user
+    is ever placed after its deleted_at; a refused checkout is the contract's 401 (token gone) or 403."""
+    staff_client = client_for(StaffFactory())
+    variants = [VariantFactory(stock_quantity=1000) for _ in range(20)]  # a long checkout widens the race
+    for round_ in range(DEACTIVATION_ROUNDS):
+        customer = UserFactory()
+        checkout = (client_for(customer), "post", URL, order_body([(variant, 1) for variant in variants]))
+        deactivation = (staff_client, "post", f"/api/v1/users/{customer.pk}/deactivate/", {})
+        first_checkout = round_ % 2  # either request starts first
+
+        results = run_together([checkout, deactivation] if first_checkout else [deactivation, checkout])
+
+        (status, body), deactivated = results if first_checkout else results[::-1]
+        assert deactivated[0] == 200
+        assert status in (201, 401, 403), body
+        if status != 201:
+            code = "authentication_failed" if status == 401 else "permission_denied"
+            assert [error["code"] for error in body["errors"]] == [code]
+        customer.refresh_from_db()
+        late = Order.objects.filter(user=customer, created_at__gte=customer.deleted_at)
+        assert not late.exists(), (round_, status, customer.deleted_at, list(late.values_list("created_at")))
+        assert Order.objects.filter(user=customer).count() == (status == 201)

@@ -119,6 +119,7 @@ def test_create_returns_the_full_order_representation(customer, customer_client)
         "shipping_cents": 599,
         "tax_cents": 320,
         "total_cents": 4917,
+        "refunded_cents": 0,
         "notes": "Leave at the door",
         "cancellation": None,
         "created_at": body["created_at"],
@@ -366,6 +367,45 @@ def test_all_catalogue_problems_of_one_request_are_reported_at_once(customer_cli
     assert_nothing_created()
 
 
+def test_field_errors_and_catalogue_problems_of_other_lines_come_in_one_400(customer_client):
+    good = VariantFactory(stock_quantity=5)
+    items = [line(good, 0), {"product_id": str(uuid.uuid4()), "quantity": 1}]
+
+    response = customer_client.post(URL, order_body(items))
+
+    assert response.status_code == 400
+    assert error_pairs(response) == [("min_value", "items.0.quantity"), ("product_not_found", "items.1.product_id")]
+    assert stock_of(good) == 5
+    assert_nothing_created()
+
+
+def test_a_refused_address_does_not_hide_the_catalogue_problems_of_the_lines(customer_client):
+    good, draft, pricey = VariantFactory(), VariantFactory(product__status=ProductStatus.DRAFT), VariantFactory()
+    address = {**SHIPPING_ADDRESS}
+    del address["city"]
+    items = [line(good), line(draft), line(pricey, expected_unit_price_cents=1), line(good, "2")]
+
+    response = customer_client.post(URL, order_body(items, shipping_address=address, payment_method="bitcoin"))
+
+    assert response.status_code == 400
+    assert error_pairs(response) == sorted(
+        [
+            ("required", "shipping_address.city"),
+            ("invalid_choice", "payment_method"),
+            ("product_unavailable", "items.1.product_id"),
+            ("price_changed", "items.2.expected_unit_price_cents"),
+            ("invalid", "items.3.quantity"),  # its catalogue side is not checked: a repeat of line 0 otherwise
+        ]
+    )
+    assert_nothing_created()
+
+
+def test_a_line_with_invalid_fields_gets_only_its_field_errors(customer_client):
+    items = [line(VariantFactory()), {"product_id": str(uuid.uuid4()), "quantity": 0}]
+    response = customer_client.post(URL, order_body(items, payment_method="bitcoin"))
+    assert error_pairs(response) == [("invalid_choice", "payment_method"), ("min_value", "items.1.quantity")]
+
+
 def test_error_body_has_the_contract_shape(customer_client):
     variant = VariantFactory(price_cents=2100, sku="SKU-123")
 
@@ -459,6 +499,22 @@ def test_quantity_must_be_between_1_and_1000(customer_client, quantity, code):
     assert response.status_code == 400
     assert error_pairs(response) == [(code, "items.2.quantity")]
     assert_nothing_created()
+
+
+@pytest.mark.parametrize("quantity", ["1", 1.0, 2.5, True, None, [1], {"n": 1}])
+def test_quantity_must_be_a_json_integer(customer_client, quantity):
+    variant = VariantFactory(stock_quantity=5)
+    response = customer_client.post(URL, order_body([line(VariantFactory()), line(variant, quantity)]))
+    assert response.status_code == 400
+    assert error_pairs(response) == [("null" if quantity is None else "invalid", "items.1.quantity")]
+    assert stock_of(variant) == 5
+    assert_nothing_created()
+
+
+def test_the_schema_documents_every_quantity_input_as_an_integer(customer_client):
+    components = customer_client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    for component in ("OrderLineInputRequest", "ReturnLineInputRequest", "ItemFulfillmentRequest"):
+        assert components[component]["properties"]["quantity"]["type"] == "integer", component
 
 
 def test_quantity_of_1000_is_accepted(customer_client):

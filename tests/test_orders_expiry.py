@@ -73,8 +73,8 @@ def assert_expired(order, variant):
         "note": last.note,
     }
     sequences = list(OutboxEvent.objects.filter(order=order).order_by("sequence").values_list("sequence", flat=True))
-    assert sequences == [1, 2]
-    assert order.last_event_sequence == 2
+    assert sequences == [1, 2, 3]  # created, the item's fulfillment_changed (cancelled), status_changed
+    assert order.last_event_sequence == 3
     assert list(OrderItem.objects.filter(order=order).values_list("fulfillment_status", flat=True)) == ["cancelled"]
     assert stock_of(variant) == STOCK
 

@@ -342,6 +342,9 @@ def test_unknown_order_is_404(staff_client):
         ({}, "status"),
         ({"status": "shipped", "quantity": 0}, "quantity"),
         ({"status": "shipped", "quantity": -1}, "quantity"),
+        ({"status": "shipped", "quantity": "1"}, "quantity"),
+        ({"status": "shipped", "quantity": 1.0}, "quantity"),
+        ({"status": "shipped", "quantity": True}, "quantity"),
         ({"status": "shipped", "carrier": "x" * 51}, "carrier"),
     ],
 )
@@ -403,6 +406,62 @@ def test_staff_move_to_shipped_ships_what_was_left(staff, staff_client):
         ("shipped", 1),
     ]
     assert all(i["shipped_at"] for i in response.json()["items"])
+
+
+def fulfillment_events_after(order, sequence):
+    return [
+        (e.payload["data"]["item_id"], e.payload["data"]["fulfillment_status"], e.payload["data"]["shipped_quantity"])
+        for e in OutboxEvent.objects.filter(order=order, sequence__gt=sequence).order_by("sequence")
+        if e.event_type == "order.item_fulfillment_changed"
+    ]
+
+
+def test_staff_moves_to_shipped_and_delivered_publish_an_event_per_item_they_change(staff_client):
+    order, _ = three_line_order()
+    to_status(order, "confirmed", "processing")
+    assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
+    assert staff_client.post(fulfill_url(order, "item_3"), {"status": "shipped"}).status_code == 200
+    assert staff_client.post(fulfill_url(order, "item_3"), {"status": "delivered"}).status_code == 200
+    before_shipped = Order.objects.get(pk=order.pk).last_event_sequence
+
+    assert staff_client.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "shipped"}).status_code == 200
+    before_delivered = Order.objects.get(pk=order.pk).last_event_sequence
+    assert staff_client.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "delivered"}).status_code == 200
+
+    # item_3 was delivered already: neither move changes it, so no event names it.
+    assert fulfillment_events_after(order, before_shipped)[:2] == [("item_1", "shipped", 3), ("item_2", "shipped", 2)]
+    assert fulfillment_events_after(order, before_delivered) == [("item_1", "delivered", 3), ("item_2", "delivered", 2)]
+    sequences = list(OutboxEvent.objects.filter(order=order).order_by("sequence").values_list("sequence", flat=True))
+    assert sequences == list(range(1, Order.objects.get(pk=order.pk).last_event_sequence + 1))
+
+
+def test_cancelling_publishes_an_event_per_item_it_cancels(staff_client):
+    order, _ = three_line_order()
+    to_status(order, "confirmed", "processing")
+    assert staff_client.post(fulfill_url(order, "item_2"), {"status": "shipped", "quantity": 1}).status_code == 200
+    before = Order.objects.get(pk=order.pk).last_event_sequence
+
+    assert staff_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "out of business"}).status_code == 200
+
+    assert fulfillment_events_after(order, before) == [("item_1", "cancelled", 0), ("item_3", "cancelled", 0)]
+    assert [e.event_type for e in OutboxEvent.objects.filter(order=order, sequence__gt=before).order_by("sequence")][
+        -2:
+    ] == ["order.status_changed", "order.cancelled"]
+
+
+def test_a_staff_move_to_shipped_costs_one_write_for_all_item_events(staff_client, django_assert_max_num_queries):
+    small, _ = three_line_order(quantities=(1,))
+    big, _ = three_line_order(quantities=(1,) * 20)
+    to_status(small, "confirmed", "processing")
+    to_status(big, "confirmed", "processing")
+
+    with django_assert_max_num_queries(20) as one_item:
+        assert staff_client.post(f"/api/v1/orders/{small.pk}/transition/", {"status": "shipped"}).status_code == 200
+    with django_assert_max_num_queries(20) as twenty_items:
+        assert staff_client.post(f"/api/v1/orders/{big.pk}/transition/", {"status": "shipped"}).status_code == 200
+
+    assert len(twenty_items.captured_queries) == len(one_item.captured_queries)
+    assert OutboxEvent.objects.filter(order=big, event_type="order.item_fulfillment_changed").count() == 20
 
 
 def test_a_delivered_item_stays_delivered_when_the_last_one_ships(staff_client):

@@ -152,21 +152,30 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
         "note": note,
     }
 
-    # Events: order.status_changed, plus order.cancelled for a cancellation, numbered after the earlier ones.
+    # Events, numbered after the earlier ones: one order.item_fulfillment_changed per item the move changed,
+    # order.refunded for a refund, order.status_changed, and order.cancelled for a cancellation.
     new_events = list(
         OutboxEvent.objects.filter(order=order, sequence__gt=before["last_event_sequence"]).order_by("sequence")
     )
-    expected_types = ["order.status_changed"] + (["order.cancelled"] if to_status == "cancelled" else [])
+    items_moved = 2 if to_status in ("cancelled", "failed", "shipped", "delivered") else 0
+    expected_types = (
+        ["order.item_fulfillment_changed"] * items_moved
+        + (["order.refunded"] if to_status == "refunded" else [])
+        + ["order.status_changed"]
+        + (["order.cancelled"] if to_status == "cancelled" else [])
+    )
     assert [e.event_type for e in new_events] == expected_types
-    assert new_events[0].payload["data"] == {
+    assert [e.payload["data"]["item_id"] for e in new_events[:items_moved]] == ["item_1", "item_2"][:items_moved]
+    status_event = next(e for e in new_events if e.event_type == "order.status_changed")
+    assert status_event.payload["data"] == {
         "from_status": from_status,
         "to_status": to_status,
         "changed_by": str(staff.pk),
         "note": note,
     }
-    assert new_events[0].payload["order_id"] == str(order.pk)
-    assert new_events[0].payload["event_type"] == "order.status_changed"
-    assert new_events[0].payload["event_id"] == str(new_events[0].id)
+    assert status_event.payload["order_id"] == str(order.pk)
+    assert status_event.payload["event_type"] == "order.status_changed"
+    assert status_event.payload["event_id"] == str(status_event.id)
     assert_sequences_gapless(order)
 
     # Stock and items follow the move.
@@ -176,8 +185,20 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
         assert [i.fulfillment_status for i in items] == ["cancelled", "cancelled"]
     else:
         assert stocks(variants) == before["stock"] == [STOCK - QUANTITY, STOCK - QUANTITY]
+    assert [e.payload["data"] for e in new_events[:items_moved]] == [
+        {
+            "item_id": i.item_id,
+            "fulfillment_status": i.fulfillment_status,
+            "shipped_quantity": i.shipped_quantity,
+            "carrier": i.carrier,
+            "tracking_number": i.tracking_number,
+        }
+        for i in items[:items_moved]
+    ]
+    if to_status == "refunded":
+        assert body["refunded_cents"] == order.refunded_cents == order.total_cents
     if to_status == "cancelled":
-        assert new_events[1].payload["data"] == {
+        assert new_events[-1].payload["data"] == {
             "order_number": order.order_number,
             "reason": note,
             "cancelled_by": str(staff.pk),
@@ -213,9 +234,16 @@ def test_every_move_is_in_the_history_with_who_made_it(staff, staff_client):
         ("shipped", "delivered", str(staff.pk), "to delivered"),
         ("delivered", "refunded", str(staff.pk), "to refunded"),
     ]
+    item_moves = ["order.item_fulfillment_changed"] * 2
     assert [e.event_type for e in OutboxEvent.objects.filter(order=order).order_by("sequence")] == [
         "order.created",
-        *["order.status_changed"] * 5,
+        *["order.status_changed"] * 2,
+        *item_moves,
+        "order.status_changed",
+        *item_moves,
+        "order.status_changed",
+        "order.refunded",
+        "order.status_changed",
     ]
     assert_sequences_gapless(order)
 
@@ -470,6 +498,6 @@ def test_cancelling_a_processing_order_cancels_only_unshipped_items(staff_client
 def test_payment_status_follows_the_order(staff, path, payment_status):
     order = make_order()
     for status in path:
-        order = order_transition(order_id=order.pk, to_status=status, actor=staff)
+        order = order_transition(order_id=order.pk, to_status=status, actor=staff, note=f"to {status}")
     order.refresh_from_db()
     assert order.payment_status == payment_status

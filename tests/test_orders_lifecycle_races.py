@@ -77,6 +77,7 @@ def test_cancel_and_processing_race_has_exactly_one_winner():
             assert event_types(order) == [
                 "order.created",
                 "order.status_changed",
+                "order.item_fulfillment_changed",
                 "order.status_changed",
                 "order.cancelled",
             ]

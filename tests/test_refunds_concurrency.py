@@ -185,3 +185,27 @@ def test_two_requests_for_the_same_units_return_them_once():
         assert [(e["attr"], e["code"]) for e in loser["errors"]] == [("items.0.quantity", "return_quantity_exceeded")]
         assert ReturnRequest.objects.filter(order=order).count() == 1
         check_consistent(order)
+
+
+def test_a_staff_move_to_refunded_racing_an_approval_refunds_the_total_once():
+    """The move refunds what is left when it runs: after the approval, the rest; before it, everything,
+    and the approval then finds the order refunded (409). Either way the refunds add up to the total."""
+    reviewer, mover = client_for(StaffFactory()), client_for(StaffFactory())
+    for round_ in range(ROUNDS * 2):
+        customer = UserFactory()
+        order = delivered_order(customer)
+        request = ask(customer, order, 1)
+
+        approved, moved = run_together(
+            post(reviewer, review_url(request), approval(1379)),
+            post(mover, f"/api/v1/orders/{order.pk}/transition/", {"status": "refunded", "note": NOTES}),
+            start_reversed=round_ % 2,
+        )
+
+        assert moved[0] == 200, moved
+        assert approved[0] in (200, 409), approved
+        order, events = check_consistent(order)
+        assert (order.refunded_cents, order.payment_status, order.status) == (2759, "refunded", "refunded")
+        amounts = sorted(Refund.objects.filter(order=order).values_list("amount_cents", flat=True))
+        assert amounts == ([1379, 1380] if approved[0] == 200 else [2759])
+        assert events.count("order.refunded") == len(amounts)

@@ -183,7 +183,7 @@ def test_only_a_delivered_order_can_be_returned(customer, customer_client, steps
 
 def test_a_refunded_order_cannot_be_returned_again(customer, customer_client, staff):
     order, _ = delivered_order(customer)
-    order_transition(order_id=order.pk, to_status="refunded", actor=staff)
+    order_transition(order_id=order.pk, to_status="refunded", actor=staff, note="Refunded by phone")
 
     response = ask(customer_client, order, ("item_1", 1))
 
@@ -284,6 +284,9 @@ def test_every_line_problem_is_reported_at_once(customer, customer_client):
         ({"items": [{"item_id": "item_1", "quantity": 1}] * 101}, [("items", "max_length")]),
         ({"items": [{"item_id": "line-1", "quantity": 1}]}, [("items.0.item_id", "invalid")]),
         ({"items": [{"item_id": "item_1", "quantity": 0}]}, [("items.0.quantity", "min_value")]),
+        ({"items": [{"item_id": "item_1", "quantity": "1"}]}, [("items.0.quantity", "invalid")]),
+        ({"items": [{"item_id": "item_1", "quantity": 1.0}]}, [("items.0.quantity", "invalid")]),
+        ({"items": [{"item_id": "item_1", "quantity": True}]}, [("items.0.quantity", "invalid")]),
     ],
 )
 def test_request_body_is_validated(customer, customer_client, change, expected):
@@ -493,6 +496,7 @@ def test_partial_approval_refunds_restocks_and_marks_units(customer, customer_cl
         "return_number": made["return_number"],
         "amount_cents": 3000,
         "currency": "USD",
+        "reason": NOTES,
         "refunded_cents": 3000,
         "total_cents": 5459,
         "payment_status": "partially_refunded",
@@ -751,4 +755,108 @@ def test_an_order_refunded_by_staff_cannot_be_refunded_again_through_a_return(cu
     assert errors_of(response) == [(None, "order_not_returnable")]
     order.refresh_from_db()
     assert (order.refunded_cents, order.payment_status) == (order.total_cents, "refunded")
-    assert not Refund.objects.filter(order=order).exists()
+    # The staff move's refund only.
+    assert list(Refund.objects.filter(order=order).values_list("amount_cents", "reason")) == [
+        (order.total_cents, "refunded by phone")
+    ]
+
+
+# ---- a staff move to refunded goes through the refund service -----------------------------------------
+
+
+def transition(client, order, status, note=""):
+    return client.post(f"/api/v1/orders/{order.pk}/transition/", {"status": status, "note": note})
+
+
+def test_a_staff_move_to_refunded_refunds_the_total_with_a_refund_row_and_event(customer, staff, staff_client):
+    order, _ = delivered_order(customer, prices=(1000,), quantities=[2])  # total 2759
+    before = len(events_of(order))
+
+    response = transition(staff_client, order, "refunded", note="Parcel lost by the carrier")
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["status"], response.json()["payment_status"]) == ("refunded", "refunded")
+    assert response.json()["refunded_cents"] == 2759
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount_cents, refund.currency, refund.reason, refund.created_by, refund.return_request) == (
+        2759,
+        "USD",
+        "Parcel lost by the carrier",
+        staff,
+        None,
+    )
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.refunded_cents) == ("refunded", "refunded", 2759)
+    new = events_of(order)[before:]
+    assert [e.event_type for e in new] == ["order.refunded", "order.status_changed"]
+    assert new[0].payload["data"] == {
+        "refund_id": str(refund.pk),
+        "return_id": None,
+        "return_number": None,
+        "amount_cents": 2759,
+        "currency": "USD",
+        "reason": "Parcel lost by the carrier",
+        "refunded_cents": 2759,
+        "total_cents": 2759,
+        "payment_status": "refunded",
+        "refunded_by": str(staff.pk),
+    }
+    assert client_for(customer).get(f"/api/v1/orders/{order.pk}/").json()["refunded_cents"] == 2759
+
+
+def test_a_staff_move_to_refunded_after_a_partial_return_refunds_only_the_rest(
+    customer, customer_client, staff, staff_client
+):
+    order, _ = delivered_order(customer, prices=(1000, 2500), quantities=[2, 1])  # total 5459
+    made = ask(customer_client, order, ("item_1", 1)).json()
+    assert approve(staff_client, made["id"], 1000).status_code == 200
+
+    response = transition(staff_client, order, "refunded", note="Goodwill: refund the rest")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["refunded_cents"] == 5459
+    assert sorted(Refund.objects.filter(order=order).values_list("amount_cents", "reason")) == [
+        (1000, NOTES),
+        (4459, "Goodwill: refund the rest"),
+    ]
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.refunded_cents) == ("refunded", "refunded", 5459)
+    refunded_events = [e.payload["data"] for e in events_of(order) if e.event_type == "order.refunded"]
+    assert [(d["amount_cents"], d["refunded_cents"]) for d in refunded_events] == [(1000, 1000), (4459, 5459)]
+
+
+def test_a_staff_move_to_refunded_needs_a_reason_in_the_note(customer, staff_client):
+    order, _ = delivered_order(customer)
+    before = len(events_of(order))
+
+    for note in ("", "   "):
+        response = transition(staff_client, order, "refunded", note=note)
+        assert response.status_code == 400
+        assert errors_of(response) == [("note", "required")]
+
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "paid", 0)
+    assert not Refund.objects.exists()
+    assert len(events_of(order)) == before
+
+
+def test_the_admin_change_status_to_refunded_refunds_like_the_api(client, customer):
+    order, _ = delivered_order(customer)
+    admin = StaffFactory(is_superuser=True)
+    client.force_login(admin)
+    url = f"/admin/orders/order/{order.pk}/transition/"
+
+    refused = client.post(url, {"status": "refunded", "note": "", "apply": "1"})
+    done = client.post(url, {"status": "refunded", "note": "Refunded at the customer's request", "apply": "1"})
+
+    assert refused.status_code == done.status_code == 302
+    refund = Refund.objects.get(order=order)
+    assert (refund.amount_cents, refund.reason, refund.created_by) == (
+        order.total_cents,
+        "Refunded at the customer's request",
+        admin,
+    )
+    order.refresh_from_db()
+    assert (order.status, order.payment_status, order.refunded_cents) == ("refunded", "refunded", order.total_cents)
+    assert [e.event_type for e in events_of(order)][-2:] == ["order.refunded", "order.status_changed"]
+    assert b"Refunded at the customer&#x27;s request" in client.get(f"/admin/orders/refund/{refund.pk}/change/").content
