@@ -3,13 +3,23 @@
 import uuid
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from conftest import client_for
 from tests.assertions import assert_client_error, errors_by_attr
-from tests.factories import StaffFactory, UserFactory, make_order
+from tests.factories import (
+    StaffFactory,
+    StaffWithoutPermissionsFactory,
+    SupportFactory,
+    TokenFactory,
+    UserFactory,
+    make_order,
+)
 from users import services
 from users.models import User
 
@@ -545,3 +555,94 @@ def test_staff_user_cannot_deactivate_via_get(staff_client):
     assert response.status_code == 405
     other.refresh_from_db()
     assert other.is_active
+
+
+# ---- one permission model (issue #13, item 2): the API asks the admin's Django permissions
+
+
+def superuser() -> User:
+    return StaffWithoutPermissionsFactory(is_superuser=True)
+
+
+@pytest.mark.parametrize("actor_factory", [StaffFactory, SupportFactory, StaffWithoutPermissionsFactory])
+def test_only_a_superuser_deactivates_a_superuser(actor_factory):
+    """Not even staff who may change users (StaffFactory holds users.change_user) can lock the owners out."""
+    root = superuser()
+    root_token = TokenFactory(user=root).key
+
+    response = client_for(actor_factory()).post(deactivate_url(root.pk))
+
+    assert_client_error(response, 403, "permission_denied")
+    root.refresh_from_db()
+    assert root.is_active and root.deleted_at is None
+    assert Token.objects.filter(key=root_token).exists()
+
+
+def test_a_superuser_deactivates_another_superuser():
+    other_root = superuser()
+
+    response = client_for(superuser()).post(deactivate_url(other_root.pk))
+
+    assert response.status_code == 200, response.content
+    other_root.refresh_from_db()
+    assert other_root.is_active is False
+
+
+def test_the_service_refuses_a_superuser_to_a_non_superuser_actor():
+    root = superuser()
+    with pytest.raises(PermissionDenied):
+        services.user_deactivate(user=root, actor=StaffFactory())
+    assert services.user_deactivate(user=root, actor=superuser()).is_active is False
+
+
+@pytest.mark.parametrize(("actor_factory", "allowed"), [(StaffFactory, True), (SupportFactory, False)])
+def test_deactivation_needs_the_change_user_permission(actor_factory, allowed):
+    """Support may view users in the admin but not change them: the API says the same."""
+    user = UserFactory()
+
+    response = client_for(actor_factory()).post(deactivate_url(user.pk))
+
+    assert response.status_code == (200 if allowed else 403), response.content
+    user.refresh_from_db()
+    assert user.is_active is not allowed
+
+
+def test_staff_without_permissions_run_no_staff_endpoint():
+    client = client_for(StaffWithoutPermissionsFactory())
+    user = UserFactory()
+
+    assert_client_error(client.get(USERS_URL), 403, "permission_denied")
+    assert_client_error(client.post(deactivate_url(user.pk)), 403, "permission_denied")
+    assert_client_error(client.get(f"{USERS_URL}{user.pk}/order-summary/"), 403, "permission_denied")
+    user.refresh_from_db()
+    assert user.is_active
+
+
+def test_admin_deactivate_action_refuses_a_superuser_to_a_non_superuser(client):
+    root, user = superuser(), UserFactory()
+    client.force_login(StaffFactory())
+
+    response = client.post(
+        "/admin/users/user/", {"action": "deactivate_users", ACTION_CHECKBOX_NAME: [root.pk, user.pk], "index": 0}
+    )
+
+    assert response.status_code == 302
+    messages = [str(message) for message in get_messages(response.wsgi_request)]
+    assert f"{root.username}: Only a superuser can deactivate a superuser." in messages
+    assert "1 user(s) deactivated." in messages
+    root.refresh_from_db()
+    user.refresh_from_db()
+    assert root.is_active is True and user.is_active is False
+
+
+def test_admin_non_superusers_cannot_change_a_superuser(client):
+    """Whoever may change users could otherwise set a superuser's password or email and take it over."""
+    root = superuser()
+    client.force_login(StaffFactory())
+
+    assert client.get(f"/admin/users/user/{root.pk}/password/").status_code == 403
+    page = client.get(f"/admin/users/user/{root.pk}/change/")
+    assert page.status_code == 200  # read-only: StaffFactory may view users
+    assert page.context["has_change_permission"] is False
+    customer = UserFactory()
+    assert client.get(f"/admin/users/user/{customer.pk}/password/").status_code == 200

@@ -87,10 +87,13 @@ def user_update(
 @transaction.atomic
 def user_deactivate(*, user: User, actor: User | None = None) -> User:
     """Soft-delete: the user can no longer log in or order; their orders keep their frozen snapshots.
-    Staff cannot deactivate themselves (`actor`), so an account can never lock out its own admin."""
+    Staff cannot deactivate themselves (`actor`), so an account can never lock out its own admin, and only
+    a superuser may deactivate a superuser (else staff allowed to manage users could lock out the owners)."""
     if actor is not None and actor.pk == user.pk:
         raise PermissionDenied("You cannot deactivate your own account.")
     user = User.objects.select_for_update().get(pk=user.pk)
+    if actor is not None and user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser can deactivate a superuser.")
     if user.is_active:
         user.is_active = False
         user.deleted_at = timezone.now()

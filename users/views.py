@@ -8,11 +8,11 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN, search_param
-from order_project.permissions import IsStaff
+from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
 from order_project.request_limits import BoundedJSONParser
 from order_project.throttling import SignUpThrottle, TokenThrottle
 from orders.serializers import CustomerOrderSummarySerializer
@@ -32,7 +32,12 @@ from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSeriali
     actions=["create"],
 )
 @extend_validation_errors(["null_characters_not_allowed"], field_name="search", actions=["list"])
-class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    staff_permissions = {
+        "list": ("users.view_user",),
+        "deactivate": ("users.change_user",),  # the admin's "Deactivate selected users" action
+        "order_summary": ("users.view_user", VIEW_ORDERS),
+    }
     serializer_class = UserSerializer
     queryset = User.objects.none()
     # Ids are UUIDs: anything else is a 404 from the router, never a 500 from the ORM.
@@ -44,9 +49,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_permissions(self):
         if self.action == "create":
             return [AllowAny()]
-        if self.action == "me":
-            return [IsAuthenticated()]
-        return [IsStaff()]
+        return super().get_permissions()
 
     def get_queryset(self):
         return selectors.user_list(search=search_param(self.request.query_params))
