@@ -244,21 +244,51 @@ def test_token_for_existing_user_authenticates_as_that_user(anon_client):
     assert anon_client.get(ME_URL).json()["id"] == str(user.pk)
 
 
+def assert_authentication_failed(response) -> None:
+    """The contract's 401 for bad credentials, with the challenge DRF gives every 401."""
+    assert_client_error(response, 401, "authentication_failed")
+    assert response["WWW-Authenticate"] == "Token"
+
+
 @pytest.mark.parametrize(
     "credentials",
     [
         {"username": "alice", "password": "wrong-password"},
         {"username": "nobody", "password": "s3cret-Passw0rd"},
+        {"username": "ALICE", "password": "s3cret-Passw0rd"},
     ],
 )
-def test_token_with_bad_credentials_is_rejected(anon_client, credentials):
+def test_token_with_bad_credentials_is_401_authentication_failed(anon_client, credentials):
     UserFactory(username="alice")
 
     response = anon_client.post(TOKEN_URL, credentials)
 
-    assert response.status_code == 400
-    errors_by_attr(response, 400)
+    assert_authentication_failed(response)
     assert not Token.objects.exists()
+
+
+def test_token_for_an_inactive_user_is_401(anon_client):
+    UserFactory(username="idle", is_active=False)
+
+    assert_authentication_failed(anon_client.post(TOKEN_URL, {"username": "idle", "password": "s3cret-Passw0rd"}))
+    assert not Token.objects.exists()
+
+
+def test_schema_documents_the_token_endpoints_401(anon_client):
+    operation = anon_client.get("/api/schema/", {"format": "json"}).json()["paths"][TOKEN_URL]["post"]
+    assert {"200", "400", "401"} <= set(operation["responses"])
+    assert operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse401")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"username": "alice"}, {"password": {"required"}}),
+        ({"username": "", "password": "x"}, {"username": {"blank"}}),
+    ],
+)
+def test_token_with_an_incomplete_body_stays_400(anon_client, body, expected):
+    assert errors_by_attr(anon_client.post(TOKEN_URL, body), 400) == expected
 
 
 def test_token_with_missing_credentials_lists_both_fields(anon_client):
@@ -465,7 +495,7 @@ def test_staff_deactivates_user_who_then_cannot_authenticate(staff_client):
     assert victim_client.get(ME_URL).status_code == 401
     # ... and they cannot get a new one.
     relogin = APIClient().post(TOKEN_URL, {"username": "leaving", "password": "s3cret-Passw0rd"})
-    errors_by_attr(relogin, 400)
+    assert_authentication_failed(relogin)
     assert not Token.objects.filter(user=user).exists()
 
 
@@ -477,7 +507,7 @@ def test_user_soft_deleted_outside_the_api_cannot_authenticate(anon_client):
     user.save(update_fields=["deleted_at"])
 
     assert victim_client.get(ME_URL).status_code == 401
-    errors_by_attr(anon_client.post(TOKEN_URL, {"username": "gone", "password": "s3cret-Passw0rd"}), 400)
+    assert_authentication_failed(anon_client.post(TOKEN_URL, {"username": "gone", "password": "s3cret-Passw0rd"}))
     user.refresh_from_db()
     assert user.is_active is False
 

@@ -36,6 +36,14 @@ class UserSignUpSerializer(serializers.Serializer):
         return _raise_if(services.password_problems(value, user=candidate), value)
 
 
+class AuthTokenSerializer(serializers.Serializer):
+    """{username, password} in, {token} out (the schema's AuthTokenRequest and AuthToken, as DRF's own)."""
+
+    username = serializers.CharField(write_only=True)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    token = serializers.CharField(read_only=True)
+
+
 class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

@@ -1,11 +1,12 @@
 """Writes on users: sign-up, profile edits and deactivation (soft delete)."""
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail, PermissionDenied, ValidationError
 
 from .models import User
 
@@ -58,6 +59,16 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
         attr = "email" if "email" in constraint else "username"
         raise ValidationError({attr: [f"A user with this {attr} already exists."]}, code="unique")
     return user
+
+
+def token_for_credentials(*, username: str, password: str, request=None) -> Token:
+    """The API token of the user these credentials belong to, made on first use. Wrong credentials and an
+    inactive or deleted user are the same 401: which of them was wrong is not told."""
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:  # Django's ModelBackend refuses inactive users too
+        raise AuthenticationFailed("Unable to log in with provided credentials.")
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
 
 
 def user_update(

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
+from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer, ErrorResponse403Serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -20,7 +20,12 @@ from orders.stats import customer_order_summary
 
 from . import selectors, services
 from .models import User
-from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSerializer
+from .serializers import (
+    AuthTokenSerializer,
+    UserSerializer,
+    UserSignUpSerializer,
+    UserUpdateSerializer,
+)
 
 
 # Codes raised by the services (uniqueness, Django's password validators), not by serializer fields.
@@ -91,10 +96,18 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
         return Response(CustomerOrderSummarySerializer(customer_order_summary(user_id=user.pk)).data)
 
 
-@extend_validation_errors(["authorization"], field_name="non_field_errors", methods=["post"])
 class TokenView(ObtainAuthToken):
-    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; throttled per client IP.
-    JSON (or a form, for curl -d); not multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
+    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; 401 `authentication_failed` for
+    wrong credentials or an inactive user; throttled per client IP. JSON (or a form, for curl -d); not
+    multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
 
     throttle_classes = (TokenThrottle,)
     parser_classes = (BoundedJSONParser, FormParser)
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: AuthTokenSerializer, 401: ErrorResponse401Serializer})
+    def post(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = services.token_for_credentials(request=request, **data.validated_data)
+        return Response(AuthTokenSerializer({"token": token.key}).data)
