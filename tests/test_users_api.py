@@ -1,10 +1,13 @@
 """Users through the public API: sign-up, tokens, the caller's profile and staff user management."""
 
+import importlib
 import uuid
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import PermissionDenied
@@ -12,6 +15,7 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from tests.assertions import assert_client_error, errors_by_attr
+from tests.concurrency import post, run_together
 from tests.factories import (
     StaffFactory,
     StaffWithoutPermissionsFactory,
@@ -146,6 +150,98 @@ def test_sign_up_with_username_differing_only_in_case_is_rejected(anon_client):
 
     assert errors_by_attr(response, 400) == {"username": {"unique"}}
     assert not User.objects.filter(username="JDoe").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_racing_another_case_of_the_same_username_makes_one_user():
+    """`raced` and `RACED` at the same moment: both pass the check, the lower(username) index decides."""
+    for round_ in range(4):
+        names = [f"raced{round_}", f"RACED{round_}"]
+        calls = [
+            post(APIClient(), USERS_URL, signup_payload(username=name, email=f"{name}.{index}@example.com"))
+            for index, name in enumerate(names)
+        ]
+
+        results = run_together(*calls, start_reversed=bool(round_ % 2))
+
+        assert sorted(status for status, _ in results) == [201, 400], results
+        refused = next(body for status, body in results if status == 400)
+        assert refused["errors"] == [{"code": "unique", "detail": refused["errors"][0]["detail"], "attr": "username"}]
+        assert User.objects.filter(username__iexact=names[0]).count() == 1
+
+
+# The database's rule, whatever the path in: createsuperuser, a shell, a migration.
+def test_usernames_differing_only_in_case_are_refused_by_the_database():
+    UserFactory(username="Twin")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="tWIN")
+
+
+def test_the_migration_refuses_existing_usernames_differing_only_in_case():
+    """Renaming someone's login behind their back would be worse than stopping: the migration names them."""
+    migration = importlib.import_module("users.migrations.0002_username_case_insensitive_unique")
+    constraint = next(c for c in User._meta.constraints if c.name == "users_user_username_ci_unique")
+    with connection.schema_editor() as editor:  # rolled back with the test's transaction
+        editor.remove_constraint(User, constraint)
+    UserFactory(username="Twin", email="")
+    UserFactory(username="tWIN", email="")
+    UserFactory(username="single")
+
+    with pytest.raises(RuntimeError, match="renamed") as refused:
+        migration.refuse_case_duplicates(django_apps, None)
+    assert "Twin, tWIN" in str(refused.value) and "single" not in str(refused.value)
+
+
+@pytest.mark.parametrize("look_alike", ["\uff41\uff44\uff4d\uff49\uff4e", "\uff21\uff24\uff2d\uff29\uff2e", "ADMIN"])
+def test_sign_up_with_a_full_width_or_case_look_alike_of_a_taken_name_is_refused(anon_client, look_alike):
+    UserFactory(username="admin")
+
+    response = anon_client.post(USERS_URL, signup_payload(username=look_alike, email="imp@example.com"))
+
+    assert errors_by_attr(response, 400) == {"username": {"unique"}}
+    assert User.objects.count() == 1
+
+
+def test_sign_up_stores_the_normalised_username(anon_client):
+    # Full-width "bob" and the "fi" ligature: NFKC makes them the plain letters.
+    response = anon_client.post(USERS_URL, signup_payload(username="\uff42\uff4f\uff42_\ufb01", email="b@example.com"))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["username"] == "bob_fi"
+    assert User.objects.filter(username="bob_fi").exists()
+
+
+def test_sign_up_with_a_name_normalisation_makes_too_long_is_400(anon_client):
+    response = anon_client.post(USERS_URL, signup_payload(username="\ufdfa" * 10))  # 180 letters after NFKC
+
+    assert errors_by_attr(response, 400) == {"username": {"max_length"}}
+    assert not User.objects.exists()
+
+
+def test_admin_user_forms_refuse_a_look_alike_of_a_taken_name(client):
+    UserFactory(username="alice")
+    target = UserFactory(username="target")
+    client.force_login(StaffWithoutPermissionsFactory(is_superuser=True))
+    url = f"/admin/users/user/{target.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: v for k, v in data.items() if k not in ("groups", "user_permissions", "password")}
+    data.update({"date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
+
+    for look_alike in ("ALICE", "\uff41\uff4c\uff49\uff43\uff45"):
+        response = client.post(url, {**data, "username": look_alike})
+
+        assert response.status_code == 200  # the form again, with the error
+        assert "already exists" in str(response.context["adminform"].form.errors), look_alike
+    target.refresh_from_db()
+    assert target.username == "target"
+
+    added = client.post(
+        "/admin/users/user/add/",
+        {"username": "\uff21lice", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "usable_password": "true"},
+    )
+    assert added.status_code == 200
+    assert User.objects.filter(username__iexact="alice").count() == 1
 
 
 def test_sign_up_with_taken_email_in_another_case_is_rejected(anon_client):

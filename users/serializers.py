@@ -24,6 +24,7 @@ class UserSignUpSerializer(serializers.Serializer):
     # The service re-checks all of this; checking here too lets one 400 report every problem at once
     # (a taken username alongside a missing password, say) instead of one round trip per problem.
     def validate_username(self, value):
+        value = services.username_normalize(value)
         return _raise_if(services.username_problems(value), value)
 
     def validate_email(self, value):

@@ -21,8 +21,19 @@ def email_problems(email: str, *, exclude: User | None = None) -> list[ErrorDeta
     return [ErrorDetail("A user with this email already exists.", code="unique")] if taken.exists() else []
 
 
+def username_normalize(username: str) -> str:
+    """NFKC, as Django's UserManager and admin forms do: compatibility look-alikes (full-width "admin",
+    the "fi" ligature, the Kelvin sign) become the plain letters, so they meet the uniqueness rule."""
+    return User.normalize_username(username)
+
+
 def username_problems(username: str) -> list[ErrorDetail]:
-    """Usernames are unique regardless of case, so "Alice" cannot impersonate "alice"."""
+    """Usernames (normalised) are unique regardless of case, so "Alice" cannot impersonate "alice". The
+    users_user_username_ci_unique index on lower(username) decides between concurrent sign-ups."""
+    username = username_normalize(username)
+    max_length = User._meta.get_field("username").max_length
+    if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
+        return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code="max_length")]
     if User.objects.filter(username__iexact=username).exists():
         return [ErrorDetail("A user with that username already exists.", code="unique")]
     return []
@@ -40,6 +51,7 @@ def password_problems(password: str, *, user: User | None = None) -> list[ErrorD
 
 
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "", phone: str = "") -> User:
+    username = username_normalize(username)
     user = User(username=username, email=email, display_name=display_name, phone=phone)
     problems = {
         "username": username_problems(username),
