@@ -240,6 +240,11 @@ def load(dbname: str, orders: int, customer_count: int, seed: int) -> dict:
         rows.append((staff_id, "!unusable", None, False, "scale_staff", "", "", "scale.staff@example.com", True,
                      True, catalogue.created, "Support", "", None))  # fmt: skip
         copy_rows(conn, "users_user", user_cols, rows)
+        # Staff read all orders by the Support group's orders.view_order (order_project/permissions.py).
+        conn.execute(
+            "INSERT INTO users_user_groups (user_id, group_id) SELECT %s, id FROM auth_group WHERE name = 'Support'",
+            [staff_id],
+        )
         tokens = [(f"{rng.getrandbits(160):040x}", catalogue.created, row[0]) for row in rows]
         copy_rows(conn, "authtoken_token", ["key", "created", "user_id"], tokens)
         copy_rows(conn, "products_supplier", ["id", "name", "created_at"],

@@ -21,6 +21,7 @@ import django
 django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.db import transaction  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
@@ -88,6 +89,8 @@ def seed(variant_count: int, customer_count: int, rng: random.Random) -> dict:
     staff = User.objects.create(
         username="bench_staff", email="bench.staff@example.com", is_staff=True, password=unusable
     )
+    # Staff read all orders by the Support group's orders.view_order (order_project/permissions.py).
+    staff.groups.add(*Group.objects.filter(name="Support"))
     tokens = Token.objects.bulk_create([Token(key=secrets.token_hex(20), user=user) for user in [*customers, staff]])
     return {
         "variants": [

@@ -1,8 +1,55 @@
-from rest_framework.permissions import BasePermission
+"""One permission model for the API and the admin: a staff action needs the Django permission the admin
+needs for the same thing (the Support group, orders/migrations/0006 and 0007, holds what support may do;
+superusers hold every permission). `is_staff` alone lets a user into the admin and nothing more: without
+`orders.view_order` they are a customer to the orders API (their own orders; anyone else's is a 404)."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+VIEW_ORDERS = "orders.view_order"
 
 
-class IsStaff(BasePermission):
-    """Staff-only endpoints: authenticated non-staff get 403, anonymous callers 401."""
+def has_staff_permission(user, *permissions: str) -> bool:
+    """Whether `user` is an active staff account holding every one of `permissions`, as the admin asks."""
+    return bool(
+        user is not None and user.is_authenticated and user.is_active and user.is_staff and user.has_perms(permissions)
+    )
+
+
+def sees_all_orders(user) -> bool:
+    return has_staff_permission(user, VIEW_ORDERS)
+
+
+class StaffPermission(BasePermission):
+    """A staff endpoint: 403 `permission_denied` without the view's Django permissions for this action
+    (`staff_permissions[action]`), 401 for anonymous callers."""
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        return has_staff_permission(request.user, *view.staff_permissions[view.action])
+
+
+class OwnerOrStaffPermission(BasePermission):
+    """A write on a user's own object, or, with the view's Django permissions for this action
+    (`staff_permissions_on_others[action]`), on anyone's: 403 `permission_denied` otherwise. Reads are
+    left to who may see the object at all (a selector's 404)."""
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in SAFE_METHODS or obj.user_id == request.user.pk:
+            return True
+        return has_staff_permission(request.user, *view.staff_permissions_on_others[view.action])
+
+
+class StaffActionsMixin:
+    """A viewset whose actions listed in `staff_permissions` are staff endpoints, and whose actions listed
+    in `staff_permissions_on_others` act on the caller's own objects or, with those permissions, on
+    anyone's (the viewset's get_object calls check_object_permissions). Other actions keep the viewset's
+    own permissions."""
+
+    staff_permissions: dict[str, tuple[str, ...]] = {}
+    staff_permissions_on_others: dict[str, tuple[str, ...]] = {}
+
+    def get_permissions(self):
+        if self.action in self.staff_permissions:
+            return [StaffPermission()]
+        if self.action in self.staff_permissions_on_others:
+            return [*super().get_permissions(), OwnerOrStaffPermission()]
+        return super().get_permissions()

@@ -47,6 +47,7 @@ from order_project.exceptions import (
     ReturnAlreadyReviewed,
     ReturnWindowClosed,
 )
+from order_project.permissions import sees_all_orders
 from products.services import stock_release
 from users.models import User
 
@@ -147,7 +148,7 @@ def _return_request(
     order_id: uuid.UUID, actor: User, reason: str, reason_category: str, lines: list[ReturnLine], description: str
 ) -> ReturnRequest:
     order = _lock_order(order_id)
-    if not actor.is_staff and order.user_id != actor.pk:
+    if not sees_all_orders(actor) and order.user_id != actor.pk:
         raise NotFound()
     if order.status != OrderStatus.DELIVERED:
         raise OrderNotReturnable(f"Only a delivered order can be returned; this one is {order.status}.")

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework.exceptions import NotFound
 
 from order_project.filters import FilterSet, UtcIsoDateTimeFilter
+from order_project.permissions import sees_all_orders
 from users.models import User
 
 from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
@@ -17,9 +18,9 @@ ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
 
 
 def orders_visible_to(user: User) -> QuerySet[Order]:
-    """Staff see every order; a customer only their own (anyone else's is a 404, never a 403)."""
+    """Staff with view_order see every order; anyone else only their own (anyone else's is a 404, never a 403)."""
     orders = Order.objects.all()
-    return orders if user.is_staff else orders.filter(user=user)
+    return orders if sees_all_orders(user) else orders.filter(user=user)
 
 
 def _utc_iso_sql(column: str) -> str:
@@ -92,7 +93,7 @@ _ORDER_GET_SQL = (
 
 
 def order_get(*, user: User, key: str) -> Order:
-    """One order by UUID or by order number, if `user` may see it (staff: any; a customer: their own)."""
+    """One order by UUID or by order number, if `user` may see it (staff with view_order: any; others: their own)."""
     try:
         column, value = "id", uuid.UUID(key)
     except ValueError:
@@ -100,7 +101,7 @@ def order_get(*, user: User, key: str) -> Order:
         if not ORDER_NUMBER_PATTERN.match(value):
             raise NotFound()
         column = "order_number"
-    found = list(Order.objects.raw(_ORDER_GET_SQL.format(column=column), [value, user.is_staff, user.pk]))
+    found = list(Order.objects.raw(_ORDER_GET_SQL.format(column=column), [value, sees_all_orders(user), user.pk]))
     if not found:
         raise NotFound()
     return found[0]
@@ -132,7 +133,7 @@ class OrderFilter(FilterSet):
         fields = ["status", "created_after", "created_before", "customer", "search"]
 
     def _staff(self) -> bool:
-        return bool(self.request and self.request.user.is_staff)
+        return bool(self.request and sees_all_orders(self.request.user))
 
     def filter_customer(self, orders: QuerySet[Order], name: str, value) -> QuerySet[Order]:
         # A customer's list is already their own; the staff filter is ignored for them.

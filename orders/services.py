@@ -19,6 +19,7 @@ from rest_framework.exceptions import (
 )
 
 from order_project.exceptions import InsufficientStock, InvalidTransition
+from order_project.permissions import has_staff_permission
 from order_project.sql import insert_rows, insert_sql
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from products.services import stock_release, stock_take_statement
@@ -446,10 +447,11 @@ def _set_items(items: list[OrderItem], status: str, *, when, **values) -> list[O
 
 @transaction.atomic
 def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
-    """Customers cancel their own orders while pending or confirmed; staff also while processing.
-    The order row lock in order_transition makes a second, concurrent cancel a 409."""
+    """Customers cancel their own orders while pending or confirmed; staff with cancel_order also while
+    processing. The order row lock in order_transition makes a second, concurrent cancel a 409."""
     order = _lock_order(order_id)
-    if not actor.is_staff and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
+    staff_may_cancel = has_staff_permission(actor, "orders.cancel_order")
+    if not staff_may_cancel and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
         raise InvalidTransition(f"An order that is {order.status} can no longer be cancelled by the customer.")
     return _transition(order, OrderStatus.CANCELLED, actor, note=reason, cancel_reason=reason)
 

@@ -4,11 +4,10 @@ from drf_standardized_errors.openapi_validation_errors import extend_validation_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN, search_param
-from order_project.permissions import IsStaff
+from order_project.permissions import StaffActionsMixin, has_staff_permission
 
 from . import selectors, services
 from .models import Product, ProductStatus, ProductVariant, Supplier
@@ -25,15 +24,21 @@ from .serializers import (
 
 @extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
 class SupplierViewSet(
+    StaffActionsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    staff_permissions = {
+        "list": ("products.view_supplier",),
+        "retrieve": ("products.view_supplier",),
+        "create": ("products.add_supplier",),
+        "partial_update": ("products.change_supplier",),
+    }
     serializer_class = SupplierSerializer
     queryset = Supplier.objects.order_by("name")
-    permission_classes = [IsStaff]
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -53,15 +58,19 @@ class SupplierViewSet(
 @extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="variants.INDEX.attributes", actions=["create"])
 @extend_validation_errors(["unique"], field_name="sku", actions=["variants", "variant_detail"])
 @extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="attributes", actions=["variants", "variant_detail"])
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
+    # Reads are for every customer (staff with view_product also see products that are not active).
+    # The delete is soft (status `deleted`), a change like the admin's "mark as deleted" action.
+    staff_permissions = {
+        "create": ("products.add_product", "products.add_productvariant"),
+        "partial_update": ("products.change_product",),
+        "destroy": ("products.change_product",),
+        "variants": ("products.add_productvariant",),
+        "variant_detail": ("products.change_productvariant",),
+    }
     serializer_class = ProductSerializer
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_permissions(self):
-        if self.action in ("list", "retrieve"):
-            return [IsAuthenticated()]
-        return [IsStaff()]
 
     queryset = Product.objects.none()  # for the schema generator; requests use get_queryset()
 
@@ -69,7 +78,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         params = self.request.query_params
-        staff = self.request.user.is_staff
+        staff = has_staff_permission(self.request.user, "products.view_product")
         if self.action != "list":
             # ?search= and ?status= are list filters: on a detail route they must not turn a PATCH
             # into a 404 (before the write, or after it when the write moved the product out of the filter).

@@ -1,4 +1,8 @@
+import importlib
+
 import factory
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
 from orders.services import OrderLine, order_create
@@ -18,9 +22,53 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("s3cret-Passw0rd")
 
 
-class StaffFactory(UserFactory):
+STAFF_APPS = ("users", "orders", "products")
+FULL_STAFF_GROUP = "Staff (tests: every permission of the service's apps)"
+
+
+def support_group() -> Group:
+    """The Support group of the data migrations (made again by them after a transactional test's flush)."""
+    group = Group.objects.filter(name="Support").first()
+    if group is None:
+        importlib.import_module("orders.migrations.0006_support_group").create_support_group(apps, None)
+        importlib.import_module("orders.migrations.0007_returns_and_refunds").support_reads_returns(apps, None)
+        group = Group.objects.get(name="Support")
+    return group
+
+
+def full_staff_group() -> Group:
+    group, created = Group.objects.get_or_create(name=FULL_STAFF_GROUP)
+    if created:
+        group.permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
+    return group
+
+
+class StaffWithoutPermissionsFactory(UserFactory):
+    """`is_staff` and nothing else: may enter the admin, holds no permission."""
+
     is_staff = True
     username = factory.Sequence(lambda n: f"staff{n}")
+
+
+class StaffFactory(StaffWithoutPermissionsFactory):
+    """A full staff member: every permission of the service's apps, so every staff action of the API and
+    the admin (not a superuser: rules for superusers, such as not being deactivated by others, still apply)."""
+
+    @factory.post_generation
+    def permissions(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(full_staff_group())
+
+
+class SupportFactory(StaffWithoutPermissionsFactory):
+    """A member of the Support group (orders/migrations/0006_support_group.py)."""
+
+    username = factory.Sequence(lambda n: f"support{n}")
+
+    @factory.post_generation
+    def permissions(user, create, extracted, **kwargs):
+        if create:
+            user.groups.add(support_group())
 
 
 class TokenFactory(factory.django.DjangoModelFactory):

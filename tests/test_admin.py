@@ -26,6 +26,7 @@ from tests.factories import (
     SHIPPING_ADDRESS,
     ProductFactory,
     StaffFactory,
+    StaffWithoutPermissionsFactory,
     SupplierFactory,
     TokenFactory,
     UserFactory,
@@ -82,7 +83,7 @@ def admin_client(superuser):
 
 @pytest.fixture
 def support_user():
-    user = StaffFactory(username="agent")
+    user = StaffWithoutPermissionsFactory(username="agent")
     user.groups.add(support_group())
     return user
 
@@ -844,7 +845,7 @@ def test_support_cannot_delete_edit_or_manage_the_catalogue_and_users(support_cl
 
 def test_order_actions_need_their_own_permission():
     """A staff member who may only read orders gets no action button, and a 403 when trying."""
-    reader = StaffFactory()
+    reader = StaffWithoutPermissionsFactory()
     reader.user_permissions.add(Permission.objects.get(codename="view_order"))
     client = login(reader)
     order = order_in("processing")
@@ -869,7 +870,7 @@ def test_order_actions_need_their_own_permission():
 
 
 def test_staff_without_the_group_see_nothing_of_orders():
-    client = login(StaffFactory())
+    client = login(StaffWithoutPermissionsFactory())
     order = make_order()
     index = client.get("/admin/")
     assert index.status_code == 200

@@ -6,10 +6,12 @@ import pytest
 @pytest.mark.django_db
 def test_bad_credentials_point_at_no_field(anon_client):
     response = anon_client.post("/api/v1/auth/token/", {"username": "nobody", "password": "wrong"})
-    assert response.status_code == 400
+    assert response.status_code == 401
     assert response.json() == {
-        "type": "validation_error",
-        "errors": [{"code": "authorization", "detail": "Unable to log in with provided credentials.", "attr": None}],
+        "type": "client_error",
+        "errors": [
+            {"code": "authentication_failed", "detail": "Unable to log in with provided credentials.", "attr": None}
+        ],
     }
 
 

@@ -65,7 +65,7 @@ def test_a_page_built_by_postgresql_equals_the_serializer_in_every_state():
 
 def test_one_order_read_by_get_equals_the_serializer():
     for order in _orders_in_every_state():
-        found = selectors.order_get(user=StaffFactory.build(is_staff=True), key=order.order_number)
+        found = selectors.order_get(user=StaffFactory.build(is_superuser=True), key=order.order_number)
         assert OrderSerializer(found).data == _serialized(order)
 
 

@@ -21,7 +21,13 @@ from orders.models import (
 )
 from orders.services import OrderLine, order_create, order_transition
 from products.models import ProductVariant
-from tests.factories import SHIPPING_ADDRESS, StaffFactory, UserFactory, VariantFactory, make_order
+from tests.factories import (
+    SHIPPING_ADDRESS,
+    StaffWithoutPermissionsFactory,
+    UserFactory,
+    VariantFactory,
+    make_order,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -681,7 +687,7 @@ def test_refund_cap_numbers(customer):
 
 @pytest.fixture
 def reviewer(db):
-    user = StaffFactory()
+    user = StaffWithoutPermissionsFactory()
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="orders", codename__in=["view_returnrequest", "review_returnrequest", "view_order"]
@@ -731,7 +737,7 @@ def test_admin_rejects_selected_returns_from_the_changelist(client, reviewer, cu
 def test_admin_review_needs_the_review_permission(client, customer, customer_client):
     order, _ = delivered_order(customer)
     made = ask(customer_client, order, ("item_1", 1)).json()
-    viewer = StaffFactory()
+    viewer = StaffWithoutPermissionsFactory()
     viewer.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="orders", codename="view_returnrequest")
     )

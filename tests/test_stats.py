@@ -14,7 +14,7 @@ from orders import stats
 from orders.models import Order
 from orders.returns import return_request, return_review
 from orders.services import OrderLine, order_create, order_transition
-from tests.factories import SHIPPING_ADDRESS, StaffFactory, UserFactory, VariantFactory
+from tests.factories import SHIPPING_ADDRESS, StaffFactory, StaffWithoutPermissionsFactory, UserFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -298,7 +298,7 @@ def test_customer_order_summary_is_one_query(shop, django_assert_num_queries):
 
 
 def test_admin_statistics_page_draws_the_same_numbers(client, shop):
-    viewer = StaffFactory()
+    viewer = StaffWithoutPermissionsFactory()
     viewer.user_permissions.add(Permission.objects.get(content_type__app_label="orders", codename="view_order"))
     client.force_login(viewer)
 
@@ -319,7 +319,7 @@ def test_admin_statistics_page_draws_the_same_numbers(client, shop):
 
 
 def test_admin_statistics_page_reports_a_bad_period(client, shop):
-    viewer = StaffFactory()
+    viewer = StaffWithoutPermissionsFactory()
     viewer.user_permissions.add(Permission.objects.get(content_type__app_label="orders", codename="view_order"))
     client.force_login(viewer)
 
@@ -330,7 +330,7 @@ def test_admin_statistics_page_reports_a_bad_period(client, shop):
 
 
 def test_admin_statistics_page_needs_view_order(client):
-    staff = StaffFactory()
+    staff = StaffWithoutPermissionsFactory()
     client.force_login(staff)
 
     assert client.get("/admin/orders/orderstatistics/").status_code == 403

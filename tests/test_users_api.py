@@ -1,15 +1,29 @@
 """Users through the public API: sign-up, tokens, the caller's profile and staff user management."""
 
+import importlib
 import uuid
 
 import pytest
+from django.apps import apps as django_apps
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.messages import get_messages
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from conftest import client_for
 from tests.assertions import assert_client_error, errors_by_attr
-from tests.factories import StaffFactory, UserFactory, make_order
+from tests.concurrency import post, run_together
+from tests.factories import (
+    StaffFactory,
+    StaffWithoutPermissionsFactory,
+    SupportFactory,
+    TokenFactory,
+    UserFactory,
+    make_order,
+)
 from users import services
 from users.models import User
 
@@ -138,6 +152,98 @@ def test_sign_up_with_username_differing_only_in_case_is_rejected(anon_client):
     assert not User.objects.filter(username="JDoe").exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_sign_up_racing_another_case_of_the_same_username_makes_one_user():
+    """`raced` and `RACED` at the same moment: both pass the check, the lower(username) index decides."""
+    for round_ in range(4):
+        names = [f"raced{round_}", f"RACED{round_}"]
+        calls = [
+            post(APIClient(), USERS_URL, signup_payload(username=name, email=f"{name}.{index}@example.com"))
+            for index, name in enumerate(names)
+        ]
+
+        results = run_together(*calls, start_reversed=bool(round_ % 2))
+
+        assert sorted(status for status, _ in results) == [201, 400], results
+        refused = next(body for status, body in results if status == 400)
+        assert refused["errors"] == [{"code": "unique", "detail": refused["errors"][0]["detail"], "attr": "username"}]
+        assert User.objects.filter(username__iexact=names[0]).count() == 1
+
+
+# The database's rule, whatever the path in: createsuperuser, a shell, a migration.
+def test_usernames_differing_only_in_case_are_refused_by_the_database():
+    UserFactory(username="Twin")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="tWIN")
+
+
+def test_the_migration_refuses_existing_usernames_differing_only_in_case():
+    """Renaming someone's login behind their back would be worse than stopping: the migration names them."""
+    migration = importlib.import_module("users.migrations.0002_username_case_insensitive_unique")
+    constraint = next(c for c in User._meta.constraints if c.name == "users_user_username_ci_unique")
+    with connection.schema_editor() as editor:  # rolled back with the test's transaction
+        editor.remove_constraint(User, constraint)
+    UserFactory(username="Twin", email="")
+    UserFactory(username="tWIN", email="")
+    UserFactory(username="single")
+
+    with pytest.raises(RuntimeError, match="renamed") as refused:
+        migration.refuse_case_duplicates(django_apps, None)
+    assert "Twin, tWIN" in str(refused.value) and "single" not in str(refused.value)
+
+
+@pytest.mark.parametrize("look_alike", ["\uff41\uff44\uff4d\uff49\uff4e", "\uff21\uff24\uff2d\uff29\uff2e", "ADMIN"])
+def test_sign_up_with_a_full_width_or_case_look_alike_of_a_taken_name_is_refused(anon_client, look_alike):
+    UserFactory(username="admin")
+
+    response = anon_client.post(USERS_URL, signup_payload(username=look_alike, email="imp@example.com"))
+
+    assert errors_by_attr(response, 400) == {"username": {"unique"}}
+    assert User.objects.count() == 1
+
+
+def test_sign_up_stores_the_normalised_username(anon_client):
+    # Full-width "bob" and the "fi" ligature: NFKC makes them the plain letters.
+    response = anon_client.post(USERS_URL, signup_payload(username="\uff42\uff4f\uff42_\ufb01", email="b@example.com"))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["username"] == "bob_fi"
+    assert User.objects.filter(username="bob_fi").exists()
+
+
+def test_sign_up_with_a_name_normalisation_makes_too_long_is_400(anon_client):
+    response = anon_client.post(USERS_URL, signup_payload(username="\ufdfa" * 10))  # 180 letters after NFKC
+
+    assert errors_by_attr(response, 400) == {"username": {"max_length"}}
+    assert not User.objects.exists()
+
+
+def test_admin_user_forms_refuse_a_look_alike_of_a_taken_name(client):
+    UserFactory(username="alice")
+    target = UserFactory(username="target")
+    client.force_login(StaffWithoutPermissionsFactory(is_superuser=True))
+    url = f"/admin/users/user/{target.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data = {k: v for k, v in data.items() if k not in ("groups", "user_permissions", "password")}
+    data.update({"date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
+
+    for look_alike in ("ALICE", "\uff41\uff4c\uff49\uff43\uff45"):
+        response = client.post(url, {**data, "username": look_alike})
+
+        assert response.status_code == 200  # the form again, with the error
+        assert "already exists" in str(response.context["adminform"].form.errors), look_alike
+    target.refresh_from_db()
+    assert target.username == "target"
+
+    added = client.post(
+        "/admin/users/user/add/",
+        {"username": "\uff21lice", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "usable_password": "true"},
+    )
+    assert added.status_code == 200
+    assert User.objects.filter(username__iexact="alice").count() == 1
+
+
 def test_sign_up_with_taken_email_in_another_case_is_rejected(anon_client):
     UserFactory(email="john.doe@example.com")
 
@@ -234,21 +340,51 @@ def test_token_for_existing_user_authenticates_as_that_user(anon_client):
     assert anon_client.get(ME_URL).json()["id"] == str(user.pk)
 
 
+def assert_authentication_failed(response) -> None:
+    """The contract's 401 for bad credentials, with the challenge DRF gives every 401."""
+    assert_client_error(response, 401, "authentication_failed")
+    assert response["WWW-Authenticate"] == "Token"
+
+
 @pytest.mark.parametrize(
     "credentials",
     [
         {"username": "alice", "password": "wrong-password"},
         {"username": "nobody", "password": "s3cret-Passw0rd"},
+        {"username": "ALICE", "password": "s3cret-Passw0rd"},
     ],
 )
-def test_token_with_bad_credentials_is_rejected(anon_client, credentials):
+def test_token_with_bad_credentials_is_401_authentication_failed(anon_client, credentials):
     UserFactory(username="alice")
 
     response = anon_client.post(TOKEN_URL, credentials)
 
-    assert response.status_code == 400
-    errors_by_attr(response, 400)
+    assert_authentication_failed(response)
     assert not Token.objects.exists()
+
+
+def test_token_for_an_inactive_user_is_401(anon_client):
+    UserFactory(username="idle", is_active=False)
+
+    assert_authentication_failed(anon_client.post(TOKEN_URL, {"username": "idle", "password": "s3cret-Passw0rd"}))
+    assert not Token.objects.exists()
+
+
+def test_schema_documents_the_token_endpoints_401(anon_client):
+    operation = anon_client.get("/api/schema/", {"format": "json"}).json()["paths"][TOKEN_URL]["post"]
+    assert {"200", "400", "401"} <= set(operation["responses"])
+    assert operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse401")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"username": "alice"}, {"password": {"required"}}),
+        ({"username": "", "password": "x"}, {"username": {"blank"}}),
+    ],
+)
+def test_token_with_an_incomplete_body_stays_400(anon_client, body, expected):
+    assert errors_by_attr(anon_client.post(TOKEN_URL, body), 400) == expected
 
 
 def test_token_with_missing_credentials_lists_both_fields(anon_client):
@@ -455,7 +591,7 @@ def test_staff_deactivates_user_who_then_cannot_authenticate(staff_client):
     assert victim_client.get(ME_URL).status_code == 401
     # ... and they cannot get a new one.
     relogin = APIClient().post(TOKEN_URL, {"username": "leaving", "password": "s3cret-Passw0rd"})
-    errors_by_attr(relogin, 400)
+    assert_authentication_failed(relogin)
     assert not Token.objects.filter(user=user).exists()
 
 
@@ -467,7 +603,7 @@ def test_user_soft_deleted_outside_the_api_cannot_authenticate(anon_client):
     user.save(update_fields=["deleted_at"])
 
     assert victim_client.get(ME_URL).status_code == 401
-    errors_by_attr(anon_client.post(TOKEN_URL, {"username": "gone", "password": "s3cret-Passw0rd"}), 400)
+    assert_authentication_failed(anon_client.post(TOKEN_URL, {"username": "gone", "password": "s3cret-Passw0rd"}))
     user.refresh_from_db()
     assert user.is_active is False
 
@@ -545,3 +681,94 @@ def test_staff_user_cannot_deactivate_via_get(staff_client):
     assert response.status_code == 405
     other.refresh_from_db()
     assert other.is_active
+
+
+# ---- one permission model (issue #13, item 2): the API asks the admin's Django permissions
+
+
+def superuser() -> User:
+    return StaffWithoutPermissionsFactory(is_superuser=True)
+
+
+@pytest.mark.parametrize("actor_factory", [StaffFactory, SupportFactory, StaffWithoutPermissionsFactory])
+def test_only_a_superuser_deactivates_a_superuser(actor_factory):
+    """Not even staff who may change users (StaffFactory holds users.change_user) can lock the owners out."""
+    root = superuser()
+    root_token = TokenFactory(user=root).key
+
+    response = client_for(actor_factory()).post(deactivate_url(root.pk))
+
+    assert_client_error(response, 403, "permission_denied")
+    root.refresh_from_db()
+    assert root.is_active and root.deleted_at is None
+    assert Token.objects.filter(key=root_token).exists()
+
+
+def test_a_superuser_deactivates_another_superuser():
+    other_root = superuser()
+
+    response = client_for(superuser()).post(deactivate_url(other_root.pk))
+
+    assert response.status_code == 200, response.content
+    other_root.refresh_from_db()
+    assert other_root.is_active is False
+
+
+def test_the_service_refuses_a_superuser_to_a_non_superuser_actor():
+    root = superuser()
+    with pytest.raises(PermissionDenied):
+        services.user_deactivate(user=root, actor=StaffFactory())
+    assert services.user_deactivate(user=root, actor=superuser()).is_active is False
+
+
+@pytest.mark.parametrize(("actor_factory", "allowed"), [(StaffFactory, True), (SupportFactory, False)])
+def test_deactivation_needs_the_change_user_permission(actor_factory, allowed):
+    """Support may view users in the admin but not change them: the API says the same."""
+    user = UserFactory()
+
+    response = client_for(actor_factory()).post(deactivate_url(user.pk))
+
+    assert response.status_code == (200 if allowed else 403), response.content
+    user.refresh_from_db()
+    assert user.is_active is not allowed
+
+
+def test_staff_without_permissions_run_no_staff_endpoint():
+    client = client_for(StaffWithoutPermissionsFactory())
+    user = UserFactory()
+
+    assert_client_error(client.get(USERS_URL), 403, "permission_denied")
+    assert_client_error(client.post(deactivate_url(user.pk)), 403, "permission_denied")
+    assert_client_error(client.get(f"{USERS_URL}{user.pk}/order-summary/"), 403, "permission_denied")
+    user.refresh_from_db()
+    assert user.is_active
+
+
+def test_admin_deactivate_action_refuses_a_superuser_to_a_non_superuser(client):
+    root, user = superuser(), UserFactory()
+    client.force_login(StaffFactory())
+
+    response = client.post(
+        "/admin/users/user/", {"action": "deactivate_users", ACTION_CHECKBOX_NAME: [root.pk, user.pk], "index": 0}
+    )
+
+    assert response.status_code == 302
+    messages = [str(message) for message in get_messages(response.wsgi_request)]
+    assert f"{root.username}: Only a superuser can deactivate a superuser." in messages
+    assert "1 user(s) deactivated." in messages
+    root.refresh_from_db()
+    user.refresh_from_db()
+    assert root.is_active is True and user.is_active is False
+
+
+def test_admin_non_superusers_cannot_change_a_superuser(client):
+    """Whoever may change users could otherwise set a superuser's password or email and take it over."""
+    root = superuser()
+    client.force_login(StaffFactory())
+
+    assert client.get(f"/admin/users/user/{root.pk}/password/").status_code == 403
+    page = client.get(f"/admin/users/user/{root.pk}/change/")
+    assert page.status_code == 200  # read-only: StaffFactory may view users
+    assert page.context["has_change_permission"] is False
+    customer = UserFactory()
+    assert client.get(f"/admin/users/user/{customer.pk}/password/").status_code == 200

@@ -5,6 +5,7 @@ neither `is_active` nor a hard delete is offered on the page."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from rest_framework.exceptions import PermissionDenied
 
 from orders.admin import EstimatedCountPaginator
 
@@ -42,6 +43,13 @@ class UserAdmin(DjangoUserAdmin):
             readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return readonly
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # A superuser's password, email or name is theirs or another superuser's to change: whoever may
+        # change users could otherwise take the account over.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -54,7 +62,11 @@ class UserAdmin(DjangoUserAdmin):
             elif not user.is_active:
                 self.message_user(request, f"{user.username} was already inactive.", messages.WARNING)
             else:
-                user_deactivate(user=user, actor=request.user)
-                deactivated += 1
+                try:
+                    user_deactivate(user=user, actor=request.user)
+                except PermissionDenied as exc:
+                    self.message_user(request, f"{user.username}: {exc.detail}", messages.ERROR)
+                else:
+                    deactivated += 1
         if deactivated:
             self.message_user(request, f"{deactivated} user(s) deactivated.", messages.SUCCESS)

@@ -16,6 +16,12 @@ class User(AbstractUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), condition=~models.Q(email=""), name="users_user_email_ci_unique"),
+            # "Alice" cannot impersonate "alice", even when both sign up at the same moment.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="users_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
         ]
 
     def save(self, *args, **kwargs):

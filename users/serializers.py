@@ -24,6 +24,7 @@ class UserSignUpSerializer(serializers.Serializer):
     # The service re-checks all of this; checking here too lets one 400 report every problem at once
     # (a taken username alongside a missing password, say) instead of one round trip per problem.
     def validate_username(self, value):
+        value = services.username_normalize(value)
         return _raise_if(services.username_problems(value), value)
 
     def validate_email(self, value):
@@ -34,6 +35,14 @@ class UserSignUpSerializer(serializers.Serializer):
         text = {name: self.initial_data.get(name) for name in ("username", "email", "display_name")}
         candidate = User(**{name: item for name, item in text.items() if isinstance(item, str)})
         return _raise_if(services.password_problems(value, user=candidate), value)
+
+
+class AuthTokenSerializer(serializers.Serializer):
+    """{username, password} in, {token} out (the schema's AuthTokenRequest and AuthToken, as DRF's own)."""
+
+    username = serializers.CharField(write_only=True)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    token = serializers.CharField(read_only=True)
 
 
 class UserUpdateSerializer(serializers.Serializer):

@@ -1,11 +1,12 @@
 """Writes on users: sign-up, profile edits and deactivation (soft delete)."""
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ErrorDetail, PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail, PermissionDenied, ValidationError
 
 from .models import User
 
@@ -20,8 +21,19 @@ def email_problems(email: str, *, exclude: User | None = None) -> list[ErrorDeta
     return [ErrorDetail("A user with this email already exists.", code="unique")] if taken.exists() else []
 
 
+def username_normalize(username: str) -> str:
+    """NFKC, as Django's UserManager and admin forms do: compatibility look-alikes (full-width "admin",
+    the "fi" ligature, the Kelvin sign) become the plain letters, so they meet the uniqueness rule."""
+    return User.normalize_username(username)
+
+
 def username_problems(username: str) -> list[ErrorDetail]:
-    """Usernames are unique regardless of case, so "Alice" cannot impersonate "alice"."""
+    """Usernames (normalised) are unique regardless of case, so "Alice" cannot impersonate "alice". The
+    users_user_username_ci_unique index on lower(username) decides between concurrent sign-ups."""
+    username = username_normalize(username)
+    max_length = User._meta.get_field("username").max_length
+    if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
+        return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code="max_length")]
     if User.objects.filter(username__iexact=username).exists():
         return [ErrorDetail("A user with that username already exists.", code="unique")]
     return []
@@ -39,6 +51,7 @@ def password_problems(password: str, *, user: User | None = None) -> list[ErrorD
 
 
 def user_create(*, username: str, password: str, email: str = "", display_name: str = "", phone: str = "") -> User:
+    username = username_normalize(username)
     user = User(username=username, email=email, display_name=display_name, phone=phone)
     problems = {
         "username": username_problems(username),
@@ -58,6 +71,16 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
         attr = "email" if "email" in constraint else "username"
         raise ValidationError({attr: [f"A user with this {attr} already exists."]}, code="unique")
     return user
+
+
+def token_for_credentials(*, username: str, password: str, request=None) -> Token:
+    """The API token of the user these credentials belong to, made on first use. Wrong credentials and an
+    inactive or deleted user are the same 401: which of them was wrong is not told."""
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:  # Django's ModelBackend refuses inactive users too
+        raise AuthenticationFailed("Unable to log in with provided credentials.")
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
 
 
 def user_update(
@@ -87,10 +110,13 @@ def user_update(
 @transaction.atomic
 def user_deactivate(*, user: User, actor: User | None = None) -> User:
     """Soft-delete: the user can no longer log in or order; their orders keep their frozen snapshots.
-    Staff cannot deactivate themselves (`actor`), so an account can never lock out its own admin."""
+    Staff cannot deactivate themselves (`actor`), so an account can never lock out its own admin, and only
+    a superuser may deactivate a superuser (else staff allowed to manage users could lock out the owners)."""
     if actor is not None and actor.pk == user.pk:
         raise PermissionDenied("You cannot deactivate your own account.")
     user = User.objects.select_for_update().get(pk=user.pk)
+    if actor is not None and user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser can deactivate a superuser.")
     if user.is_active:
         user.is_active = False
         user.deleted_at = timezone.now()

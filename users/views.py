@@ -1,18 +1,18 @@
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
+from drf_standardized_errors.openapi_serializers import ErrorResponse401Serializer, ErrorResponse403Serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from order_project.lookups import UUID_PATTERN, search_param
-from order_project.permissions import IsStaff
+from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
 from order_project.request_limits import BoundedJSONParser
 from order_project.throttling import SignUpThrottle, TokenThrottle
 from orders.serializers import CustomerOrderSummarySerializer
@@ -20,7 +20,12 @@ from orders.stats import customer_order_summary
 
 from . import selectors, services
 from .models import User
-from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSerializer
+from .serializers import (
+    AuthTokenSerializer,
+    UserSerializer,
+    UserSignUpSerializer,
+    UserUpdateSerializer,
+)
 
 
 # Codes raised by the services (uniqueness, Django's password validators), not by serializer fields.
@@ -32,7 +37,12 @@ from .serializers import UserSerializer, UserSignUpSerializer, UserUpdateSeriali
     actions=["create"],
 )
 @extend_validation_errors(["null_characters_not_allowed"], field_name="search", actions=["list"])
-class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    staff_permissions = {
+        "list": ("users.view_user",),
+        "deactivate": ("users.change_user",),  # the admin's "Deactivate selected users" action
+        "order_summary": ("users.view_user", VIEW_ORDERS),
+    }
     serializer_class = UserSerializer
     queryset = User.objects.none()
     # Ids are UUIDs: anything else is a 404 from the router, never a 500 from the ORM.
@@ -44,9 +54,7 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_permissions(self):
         if self.action == "create":
             return [AllowAny()]
-        if self.action == "me":
-            return [IsAuthenticated()]
-        return [IsStaff()]
+        return super().get_permissions()
 
     def get_queryset(self):
         return selectors.user_list(search=search_param(self.request.query_params))
@@ -88,10 +96,18 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(CustomerOrderSummarySerializer(customer_order_summary(user_id=user.pk)).data)
 
 
-@extend_validation_errors(["authorization"], field_name="non_field_errors", methods=["post"])
 class TokenView(ObtainAuthToken):
-    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; throttled per client IP.
-    JSON (or a form, for curl -d); not multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
+    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; 401 `authentication_failed` for
+    wrong credentials or an inactive user; throttled per client IP. JSON (or a form, for curl -d); not
+    multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
 
     throttle_classes = (TokenThrottle,)
     parser_classes = (BoundedJSONParser, FormParser)
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: AuthTokenSerializer, 401: ErrorResponse401Serializer})
+    def post(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = services.token_for_credentials(request=request, **data.validated_data)
+        return Response(AuthTokenSerializer({"token": token.key}).data)
