@@ -396,7 +396,7 @@ def test_a_chunked_body_is_read(gunicorn):
     response = send(gunicorn, "POST", "/api/v1/auth/token/", chunks(body), JSON)
 
     # The credentials were read (and are wrong), rather than "required" for every field of an empty body.
-    assert_error(response, 400, "authorization", None)
+    assert_error(response, 401, "authentication_failed", None)
     assert len(response.json()["errors"]) == 1
 
 

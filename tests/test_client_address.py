@@ -33,9 +33,9 @@ def test_without_proxies_a_forged_x_forwarded_for_does_not_reset_the_limit(token
 
     statuses = token_statuses(client, [f"203.0.113.{n}" for n in range(6)])
 
-    assert statuses == [400, 400, 400, 429, 429, 429]
+    assert statuses == [401, 401, 401, 429, 429, 429]
     # Another peer address has its own budget.
-    assert token_statuses(APIClient(REMOTE_ADDR="198.51.100.8"), ["203.0.113.1"]) == [400]
+    assert token_statuses(APIClient(REMOTE_ADDR="198.51.100.8"), ["203.0.113.1"]) == [401]
 
 
 @pytest.mark.django_db
@@ -45,9 +45,9 @@ def test_behind_one_proxy_the_address_it_appended_is_the_client(settings, token_
 
     # The client forges the first hop; the proxy appends the address it saw: only that one counts.
     same_client = token_statuses(proxy, [f"{forged}, 192.0.2.10" for forged in ("1.1.1.1", "2.2.2.2", "3.3.3.3")])
-    assert same_client == [400, 400, 400]
+    assert same_client == [401, 401, 401]
     assert token_statuses(proxy, ["4.4.4.4, 192.0.2.10"]) == [429]
-    assert token_statuses(proxy, ["1.1.1.1, 192.0.2.11"]) == [400]
+    assert token_statuses(proxy, ["1.1.1.1, 192.0.2.11"]) == [401]
 
 
 # ---- HTTPS as gunicorn sees it ---------------------------------------------------------------------------

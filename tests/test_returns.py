@@ -23,6 +23,7 @@ from orders.services import OrderLine, order_create, order_transition
 from products.models import ProductVariant
 from tests.factories import (
     SHIPPING_ADDRESS,
+    StaffFactory,
     StaffWithoutPermissionsFactory,
     UserFactory,
     VariantFactory,
