@@ -21,6 +21,16 @@ def _quiet_side_channels(settings):
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"tests-{TEST_RUN}"}}
 
 
+@pytest.fixture(autouse=True)
+def _closed_circuits():
+    """A test that trips a circuit (a dependency at a closed port) must not leave the next one skipping it."""
+    from order_project.circuit import cache_circuit, relay_queue_circuit
+
+    yield
+    cache_circuit.close()
+    relay_queue_circuit.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def celery_test_queue():
     """Tasks queued by tests go to this run's own queue, deleted at the end, so they never reach a
