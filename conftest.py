@@ -36,12 +36,14 @@ def celery_test_queue():
     """Tasks queued by tests go to this run's own queue, deleted at the end, so they never reach a
     developer's worker (or pile up in RabbitMQ)."""
     from order_project.celery import app
+    from order_project.settings import celery_queue_names
 
-    name = f"tests-{uuid.uuid4().hex[:12]}"
-    app.conf.task_default_queue = name
+    name = f"tests-{TEST_RUN}"
+    app.conf.update(celery_queue_names(name))
     yield name
     with app.connection_for_write() as connection:
         connection.default_channel.queue_delete(name)
+        connection.default_channel.exchange_delete(name)
 
 
 def client_for(user) -> APIClient:

@@ -217,6 +217,25 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: RabbitMQ, JSON only, a task is acknowledged only after it finished.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def celery_queue_names(prefix: str) -> dict[str, str]:
+    """Celery's names for one deployment: its task queue, exchange and routing key, and the exchanges of its
+    remote control (`<prefix>.pidbox`) and monitoring events. Deployments sharing a RabbitMQ virtual host
+    with names of their own never take each other's tasks (nor answer each other's control commands)."""
+    return {
+        "task_default_queue": prefix,
+        "task_default_exchange": prefix,
+        "task_default_routing_key": prefix,
+        "control_exchange": prefix,
+        "event_exchange": f"{prefix}.events",
+    }
+
+
+# Per deployment: CELERY_QUEUE_PREFIX, else derived from the database name, as two deployments that share a
+# database are one deployment. The events exchange (EVENTS_EXCHANGE) is the public contract, never prefixed.
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX") or f"orders-{DATABASES['default']['NAME']}"
+globals().update({f"CELERY_{name.upper()}": value for name, value in celery_queue_names(CELERY_QUEUE_PREFIX).items()})
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]

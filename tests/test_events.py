@@ -1,5 +1,9 @@
 """Order events through the transactional outbox to the real RabbitMQ on this machine."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -516,3 +520,56 @@ def test_a_worker_keeps_its_database_connection_between_tasks_until_django_would
     finally:
         outbox_relay.pop_request()
     assert connection.connection is not None
+
+
+# ---- one deployment's tasks never reach another's worker (issue #13, item 10) ----------------------------
+
+_CELERY_NAMES = ["task_default_queue", "task_default_exchange", "task_default_routing_key", "control_exchange"]
+
+
+def _celery_names_of_deployment(**environ: str) -> dict[str, str]:
+    """The Celery names a process started with this environment uses (its settings, as a worker loads them)."""
+    names = ", ".join(f"{name!r}: app.conf.{name}" for name in _CELERY_NAMES)
+    script = f"import json; from order_project.celery import app; print(json.dumps({{{names}}}))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "order_project.settings"}
+    env.pop("CELERY_QUEUE_PREFIX", None)
+    env.update(environ)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_deployments_on_other_databases_have_queues_and_exchanges_of_their_own(settings):
+    shop = _celery_names_of_deployment(DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop")
+    outlet = _celery_names_of_deployment(DATABASE_URL="postgres://postgres@127.0.0.1:5432/outlet")
+    named = _celery_names_of_deployment(CELERY_QUEUE_PREFIX="eu-shop")
+
+    for name in _CELERY_NAMES:
+        assert len({shop[name], outlet[name], named[name]}) == 3, name
+    assert shop["task_default_queue"] == "orders-shop"
+    assert named["task_default_queue"] == "eu-shop"
+    assert "celery" not in {shop["task_default_queue"], shop["task_default_exchange"], shop["control_exchange"]}
+
+    # On the real RabbitMQ: a task sent by the shop lands in the shop's queue, and the outlet's stays empty.
+    from celery import Celery
+
+    suffix = uuid.uuid4().hex[:8]
+    apps = {}
+    for deployment, names in (("shop", shop), ("outlet", outlet)):
+        app = Celery(deployment)
+        app.config_from_object("django.conf:settings", namespace="CELERY")  # publisher confirms among them
+        app.conf.update({key: f"{value}-{suffix}" for key, value in names.items()})  # this run's own names
+        apps[deployment] = app
+    with apps["shop"].connection_for_write() as conn:
+        channel = conn.default_channel
+        queues = {deployment: app.amqp.queues[app.conf.task_default_queue] for deployment, app in apps.items()}
+        try:
+            for queue in queues.values():
+                queue(channel).declare()  # what each deployment's worker declares when it starts
+            apps["shop"].send_task("orders.tasks.outbox_relay")
+            depth = {name: channel.queue_declare(q.name, passive=True).message_count for name, q in queues.items()}
+            assert depth == {"shop": 1, "outlet": 0}
+        finally:
+            for queue in queues.values():
+                channel.queue_delete(queue.name)
+                channel.exchange_delete(queue.exchange.name)
