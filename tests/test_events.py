@@ -494,6 +494,32 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_published(monkeypatch, event_queue):
+    from order_project.celery import app
+
+    _orders_for_new_customers(30)
+    confirmed: list[str] = []
+
+    class BrokerLostAfter25(outbox.Producer):
+        def publish(self, *args, **kwargs):
+            if len(confirmed) == 25:
+                raise ConnectionError("the broker went away")
+            result = super().publish(*args, **kwargs)
+            confirmed.append(kwargs["message_id"])
+            return result
+
+    monkeypatch.setattr(outbox, "Producer", BrokerLostAfter25)
+
+    assert outbox.outbox_publish_pending() == 20
+    published = {str(event.pk) for event in OutboxEvent.objects.filter(status=OutboxStatus.PUBLISHED)}
+    assert published == set(confirmed[:20])  # the first batch was committed as soon as it was confirmed
+    assert OutboxEvent.objects.filter(status=OutboxStatus.PENDING, attempts=1).count() == 10
+    # Only the batch in flight goes out again: 5 confirmed events, not all 25.
+    assert len(set(confirmed) - published) == 5
+    app.control.purge()  # no worker here: the handler task names orders this test flushes
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_its_database_connection_between_tasks_until_django_would_drop_it():
     from celery.signals import task_prerun
     from django.conf import settings as django_settings
