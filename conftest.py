@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from tests.factories import StaffFactory, TokenFactory, UserFactory
 
 TEST_RUN = uuid.uuid4().hex[:12]
+TEST_EVENTS_EXCHANGE = f"orders-tests-{TEST_RUN}"
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,8 @@ def _quiet_side_channels(settings):
     # The real Redis, under keys of this test run's own: another checkout's run (CI next to a developer's)
     # never sees this one's rate-limit counters or kept list counts.
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"tests-{TEST_RUN}"}}
+    # Events go to an exchange of this run's own: another checkout's run never sees them on its queues.
+    settings.EVENTS_EXCHANGE = TEST_EVENTS_EXCHANGE
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +47,7 @@ def celery_test_queue():
     with app.connection_for_write() as connection:
         connection.default_channel.queue_delete(name)
         connection.default_channel.exchange_delete(name)
+        connection.default_channel.exchange_delete(TEST_EVENTS_EXCHANGE)
 
 
 def client_for(user) -> APIClient:

@@ -102,6 +102,13 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     assert not OutboxEvent.objects.filter(order_id=order_id).exclude(status=OutboxStatus.PUBLISHED).exists()
 
 
+def test_events_go_to_the_contracts_exchange_unless_configured_otherwise():
+    from order_project import settings as project_settings
+
+    # Tests publish to an exchange of their run's own (conftest.py); deployments to `orders`.
+    assert project_settings.EVENTS_EXCHANGE == "orders"
+
+
 @pytest.mark.django_db
 def test_a_rolled_back_order_leaves_no_event(event_queue):
     variant = VariantFactory()
