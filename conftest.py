@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from tests.factories import StaffFactory, TokenFactory, UserFactory
 
 TEST_RUN = uuid.uuid4().hex[:12]
+TEST_EVENTS_EXCHANGE = f"orders-tests-{TEST_RUN}"
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +20,18 @@ def _quiet_side_channels(settings):
     # The real Redis, under keys of this test run's own: another checkout's run (CI next to a developer's)
     # never sees this one's rate-limit counters or kept list counts.
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"tests-{TEST_RUN}"}}
+    # Events go to an exchange of this run's own: another checkout's run never sees them on its queues.
+    settings.EVENTS_EXCHANGE = TEST_EVENTS_EXCHANGE
+
+
+@pytest.fixture(autouse=True)
+def _closed_circuits():
+    """A test that trips a circuit (a dependency at a closed port) must not leave the next one skipping it."""
+    from order_project.circuit import cache_circuit, relay_queue_circuit
+
+    yield
+    cache_circuit.close()
+    relay_queue_circuit.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -26,12 +39,15 @@ def celery_test_queue():
     """Tasks queued by tests go to this run's own queue, deleted at the end, so they never reach a
     developer's worker (or pile up in RabbitMQ)."""
     from order_project.celery import app
+    from order_project.settings import celery_queue_names
 
-    name = f"tests-{uuid.uuid4().hex[:12]}"
-    app.conf.task_default_queue = name
+    name = f"tests-{TEST_RUN}"
+    app.conf.update(celery_queue_names(name))
     yield name
     with app.connection_for_write() as connection:
         connection.default_channel.queue_delete(name)
+        connection.default_channel.exchange_delete(name)
+        connection.default_channel.exchange_delete(TEST_EVENTS_EXCHANGE)
 
 
 def client_for(user) -> APIClient:

@@ -255,22 +255,22 @@ def wait_outbox_drained(dsn: str, env: dict, timeout: float) -> dict:
     }
 
 
-def celery_queue_depth(broker: str) -> int:
+def celery_queue_depth(broker: str, queue: str) -> int:
     from kombu import Connection
 
     with Connection(broker, connect_timeout=3) as conn:
-        _, count, _ = conn.default_channel.queue_declare("celery", passive=True)
+        _, count, _ = conn.default_channel.queue_declare(queue, passive=True)
     return count
 
 
-def wait_task_queue_empty(broker: str, timeout: float) -> dict:
+def wait_task_queue_empty(broker: str, queue: str, timeout: float) -> dict:
     """The after-commit relay queues one Celery task per order (plus one per email handler): wait until the
     worker has worked off that backlog, so it does not run during the next phase."""
     started = time.monotonic()
-    depth = at_end = celery_queue_depth(broker)
+    depth = at_end = celery_queue_depth(broker, queue)
     while depth and time.monotonic() - started < timeout:
         time.sleep(0.2)
-        depth = celery_queue_depth(broker)
+        depth = celery_queue_depth(broker, queue)
     return {"tasks_queued_when_drain_began": at_end, "seconds_to_empty": round(time.monotonic() - started, 2),
             "empty": depth == 0}  # fmt: skip
 
@@ -511,6 +511,7 @@ def main() -> None:
         "CELERY_BROKER_URL": broker,
         "EVENTS_BROKER_URL": broker,
         "CACHE_KEY_PREFIX": args.db,
+        "CELERY_QUEUE_PREFIX": args.db,  # Celery's queue and exchanges, the benchmark's own in any vhost
         # Connections kept through the whole run: the CPU sampler reads live processes, so a PostgreSQL
         # backend replaced mid-window (after the default 60 s) would take its CPU with it.
         "DB_CONN_MAX_AGE": "3600",
@@ -585,7 +586,7 @@ def main() -> None:
 
             say("outbox: waiting until no event is pending, then until the Celery queue is empty")
             outbox = wait_outbox_drained(dsn, env, args.drain_timeout)
-            outbox["celery_queue"] = wait_task_queue_empty(broker, args.drain_timeout)
+            outbox["celery_queue"] = wait_task_queue_empty(broker, env["CELERY_QUEUE_PREFIX"], args.drain_timeout)
 
         if "floor" in phases:
             say(f"floor: the same transaction with psycopg 3, {args.concurrency} connections, "

@@ -175,9 +175,15 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "orders"),
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        # Redis answers in a millisecond; a down or unreachable one must cost a request little (no retries).
+        "OPTIONS": {
+            "socket_connect_timeout": float(os.environ.get("CACHE_CONNECT_TIMEOUT", "0.25")),
+            "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "0.5")),
+        },
     }
 }
+# After a cache error, each process skips Redis this long (throttles count locally, order_project/circuit.py).
+CACHE_CIRCUIT_SECONDS = float(os.environ.get("CACHE_CIRCUIT_SECONDS", "5"))
 
 # HTTPS settings: on in production (check --deploy is clean), off for plain-HTTP development.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
@@ -228,6 +234,25 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: RabbitMQ, JSON only, a task is acknowledged only after it finished.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def celery_queue_names(prefix: str) -> dict[str, str]:
+    """Celery's names for one deployment: its task queue, exchange and routing key, and the exchanges of its
+    remote control (`<prefix>.pidbox`) and monitoring events. Deployments sharing a RabbitMQ virtual host
+    with names of their own never take each other's tasks (nor answer each other's control commands)."""
+    return {
+        "task_default_queue": prefix,
+        "task_default_exchange": prefix,
+        "task_default_routing_key": prefix,
+        "control_exchange": prefix,
+        "event_exchange": f"{prefix}.events",
+    }
+
+
+# Per deployment: CELERY_QUEUE_PREFIX, else derived from the database name, as two deployments that share a
+# database are one deployment. The events exchange (EVENTS_EXCHANGE) is the public contract, never prefixed.
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX") or f"orders-{DATABASES['default']['NAME']}"
+globals().update({f"CELERY_{name.upper()}": value for name, value in celery_queue_names(CELERY_QUEUE_PREFIX).items()})
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -262,6 +287,13 @@ OUTBOX_RELAY_QUEUED_TTL_SECONDS = env_int("OUTBOX_RELAY_QUEUED_TTL_SECONDS", 5)
 # How long a queued relay waits before it starts, gathering the commits of that moment into one batch:
 # a relay pass costs about as much for one event as for twenty (the claim, the confirms, the update).
 OUTBOX_RELAY_DELAY_SECONDS = float(os.environ.get("OUTBOX_RELAY_DELAY_SECONDS", "0.2"))
+# Queueing that relay after commit: connect timeout, no retries; after a failure, commits skip the broker for
+# this long and leave their events to the sweep, so a down broker does not hold every request for a timeout.
+OUTBOX_RELAY_CONNECT_TIMEOUT = float(os.environ.get("OUTBOX_RELAY_CONNECT_TIMEOUT", "0.5"))
+OUTBOX_RELAY_CIRCUIT_SECONDS = float(os.environ.get("OUTBOX_RELAY_CIRCUIT_SECONDS", "10"))
+# Events the relay claims, publishes (each confirmed by the broker) and marks published in one transaction:
+# a relay killed mid-run publishes again at most this many. Smaller costs more claims and handler tasks.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 20)
 # With the backoff capped at 5 minutes, 300 attempts keep retrying through a day-long broker outage.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 300)
 OUTBOX_MAX_BACKOFF_SECONDS = env_int("OUTBOX_MAX_BACKOFF_SECONDS", 300)

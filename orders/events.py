@@ -1,6 +1,7 @@
 """The write side of the transactional outbox: every order event is a row in the order's own transaction."""
 
 import logging
+import threading
 from datetime import UTC
 from typing import Any
 
@@ -8,7 +9,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from kombu import Producer
 
+from order_project.circuit import cache_or_fallback, relay_queue_circuit
 from order_project.request_id import current_request_id
 
 from .models import Order, OutboxEvent
@@ -61,7 +64,9 @@ def event_build(*, order: Order, event_type: str, data: dict[str, Any], sequence
 def relay_after_commit() -> None:
     """Have the relay publish what this transaction wrote to the outbox, once it commits."""
     if settings.OUTBOX_RELAY_ON_COMMIT:
-        transaction.on_commit(_relay_soon)
+        # robust: the order is committed by then, and nothing this callback raises may turn it into an error
+        # response (a client would retry and buy twice); Django logs what it catches.
+        transaction.on_commit(_relay_soon, robust=True)
 
 
 # Set while a relay task is queued and not yet started: that relay will publish every event committed
@@ -70,25 +75,55 @@ RELAY_QUEUED_KEY = "outbox:relay-queued"
 
 
 def _relay_soon() -> None:
-    """Ask a worker to publish shortly after commit. If the broker is down the order still succeeded:
-    the event row waits and the periodic sweep publishes it once the broker is back."""
-    from .tasks import outbox_relay
-
+    """Ask a worker to publish shortly after commit. If the broker or the cache is down the order still
+    succeeded: the event row waits and the periodic sweep publishes it. After a failure to queue, commits
+    skip the broker for OUTBOX_RELAY_CIRCUIT_SECONDS instead of each waiting for its timeout."""
+    if relay_queue_circuit.is_open():
+        return
+    # Without the cache, every commit queues a relay (no debouncing): more tasks, none lost.
+    if not cache_or_fallback(
+        lambda: cache.add(RELAY_QUEUED_KEY, 1, timeout=settings.OUTBOX_RELAY_QUEUED_TTL_SECONDS), fallback=True
+    ):
+        return
     try:
-        if not cache.add(RELAY_QUEUED_KEY, 1, timeout=settings.OUTBOX_RELAY_QUEUED_TTL_SECONDS):
-            return
+        _queue_relay()
     except Exception:
-        logger.warning("Cache unavailable; queueing the outbox relay without debouncing", exc_info=True)
-    try:
-        outbox_relay.apply_async(countdown=settings.OUTBOX_RELAY_DELAY_SECONDS, retry=False)
-    except Exception:
-        cache.delete(RELAY_QUEUED_KEY)
+        relay_queue_circuit.trip(seconds=settings.OUTBOX_RELAY_CIRCUIT_SECONDS)
+        cache_or_fallback(lambda: cache.delete(RELAY_QUEUED_KEY), fallback=None)
         logger.warning("Could not queue the outbox relay; the periodic sweep will publish the event", exc_info=True)
 
 
+_relay_connection = threading.local()
+
+
+def _queue_relay() -> None:
+    """Queue outbox_relay on this thread's kept broker connection, which connects with a short timeout and
+    never retries: Celery's own producer pool retries a down broker with backoff (~6 s of a request). A kept
+    connection that went stale since its last use gets one fresh one."""
+    from .tasks import outbox_relay
+
+    for _ in range(2):
+        url = outbox_relay.app.conf.broker_write_url or outbox_relay.app.conf.broker_url
+        connection = getattr(_relay_connection, "connection", None)
+        fresh = connection is None or getattr(_relay_connection, "url", None) != url
+        if fresh:
+            connection = outbox_relay.app.connection_for_write(
+                url, connect_timeout=settings.OUTBOX_RELAY_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+            )
+            _relay_connection.connection, _relay_connection.url = connection, url
+        try:
+            outbox_relay.apply_async(
+                countdown=settings.OUTBOX_RELAY_DELAY_SECONDS, retry=False, producer=Producer(connection)
+            )
+            return
+        except Exception:
+            _relay_connection.connection = None
+            connection.release()
+            if fresh:
+                raise  # a new connection failed: the broker is down, not just our kept connection
+
+
 def relay_started() -> None:
-    """Called by the relay before it looks for events: commits from now on queue a new relay."""
-    try:
-        cache.delete(RELAY_QUEUED_KEY)
-    except Exception:
-        logger.warning("Cache unavailable; the sweep covers any event a skipped relay would have sent")
+    """Called by the relay before it looks for events: commits from now on queue a new relay. Without the
+    cache the key is gone in OUTBOX_RELAY_QUEUED_TTL_SECONDS anyway, and the sweep covers the meantime."""
+    cache_or_fallback(lambda: cache.delete(RELAY_QUEUED_KEY), fallback=None)

@@ -1,6 +1,8 @@
 """The relay side of the transactional outbox: publish committed events to RabbitMQ, in order, once
 the broker confirmed them. At-least-once: a crash between the broker's confirm and our commit sends
-the event again, with the same event_id, which consumers use to drop duplicates."""
+the event again, with the same event_id, which consumers use to drop duplicates. Events are claimed,
+published and marked published in batches of OUTBOX_BATCH_SIZE, each committed before the next is
+claimed, so a crash sends again at most the batch in flight."""
 
 import logging
 import threading
@@ -18,7 +20,8 @@ from .models import OutboxEvent, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
+# One relay run publishes at most this many events; the sweep or the next relay takes the rest.
+MAX_EVENTS_PER_RUN = 5000
 
 
 def events_exchange() -> Exchange:
@@ -44,10 +47,12 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, settings.OUTBOX_MAX_BACKOFF_SECONDS))
 
 
-def outbox_publish_pending(*, batch_size: int = BATCH_SIZE, max_batches: int = 50) -> int:
-    """Publish due events batch by batch; returns how many were published."""
+def outbox_publish_pending(*, batch_size: int | None = None, max_events: int = MAX_EVENTS_PER_RUN) -> int:
+    """Publish due events batch by batch (OUTBOX_BATCH_SIZE), each batch committed; returns how many were
+    published."""
+    batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     published = 0
-    for _ in range(max_batches):
+    for _ in range(-(-max_events // batch_size)):
         count, more = _publish_batch(batch_size)
         published += count
         if not more:

@@ -1,5 +1,9 @@
 """Order events through the transactional outbox to the real RabbitMQ on this machine."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -96,6 +100,13 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     }
     assert len({m.payload["event_id"] for m in messages}) == 4
     assert not OutboxEvent.objects.filter(order_id=order_id).exclude(status=OutboxStatus.PUBLISHED).exists()
+
+
+def test_events_go_to_the_contracts_exchange_unless_configured_otherwise():
+    from order_project import settings as project_settings
+
+    # Tests publish to an exchange of their run's own (conftest.py); deployments to `orders`.
+    assert project_settings.EVENTS_EXCHANGE == "orders"
 
 
 @pytest.mark.django_db
@@ -491,6 +502,32 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_published(monkeypatch, event_queue):
+    from order_project.celery import app
+
+    _orders_for_new_customers(30)
+    confirmed: list[str] = []
+
+    class BrokerLostAfter25(outbox.Producer):
+        def publish(self, *args, **kwargs):
+            if len(confirmed) == 25:
+                raise ConnectionError("the broker went away")
+            result = super().publish(*args, **kwargs)
+            confirmed.append(kwargs["message_id"])
+            return result
+
+    monkeypatch.setattr(outbox, "Producer", BrokerLostAfter25)
+
+    assert outbox.outbox_publish_pending() == 20
+    published = {str(event.pk) for event in OutboxEvent.objects.filter(status=OutboxStatus.PUBLISHED)}
+    assert published == set(confirmed[:20])  # the first batch was committed as soon as it was confirmed
+    assert OutboxEvent.objects.filter(status=OutboxStatus.PENDING, attempts=1).count() == 10
+    # Only the batch in flight goes out again: 5 confirmed events, not all 25.
+    assert len(set(confirmed) - published) == 5
+    app.control.purge()  # no worker here: the handler task names orders this test flushes
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_keeps_its_database_connection_between_tasks_until_django_would_drop_it():
     from celery.signals import task_prerun
     from django.conf import settings as django_settings
@@ -517,3 +554,56 @@ def test_a_worker_keeps_its_database_connection_between_tasks_until_django_would
     finally:
         outbox_relay.pop_request()
     assert connection.connection is not None
+
+
+# ---- one deployment's tasks never reach another's worker (issue #13, item 10) ----------------------------
+
+_CELERY_NAMES = ["task_default_queue", "task_default_exchange", "task_default_routing_key", "control_exchange"]
+
+
+def _celery_names_of_deployment(**environ: str) -> dict[str, str]:
+    """The Celery names a process started with this environment uses (its settings, as a worker loads them)."""
+    names = ", ".join(f"{name!r}: app.conf.{name}" for name in _CELERY_NAMES)
+    script = f"import json; from order_project.celery import app; print(json.dumps({{{names}}}))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "order_project.settings"}
+    env.pop("CELERY_QUEUE_PREFIX", None)
+    env.update(environ)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_deployments_on_other_databases_have_queues_and_exchanges_of_their_own(settings):
+    shop = _celery_names_of_deployment(DATABASE_URL="postgres://postgres@127.0.0.1:5432/shop")
+    outlet = _celery_names_of_deployment(DATABASE_URL="postgres://postgres@127.0.0.1:5432/outlet")
+    named = _celery_names_of_deployment(CELERY_QUEUE_PREFIX="eu-shop")
+
+    for name in _CELERY_NAMES:
+        assert len({shop[name], outlet[name], named[name]}) == 3, name
+    assert shop["task_default_queue"] == "orders-shop"
+    assert named["task_default_queue"] == "eu-shop"
+    assert "celery" not in {shop["task_default_queue"], shop["task_default_exchange"], shop["control_exchange"]}
+
+    # On the real RabbitMQ: a task sent by the shop lands in the shop's queue, and the outlet's stays empty.
+    from celery import Celery
+
+    suffix = uuid.uuid4().hex[:8]
+    apps = {}
+    for deployment, names in (("shop", shop), ("outlet", outlet)):
+        app = Celery(deployment)
+        app.config_from_object("django.conf:settings", namespace="CELERY")  # publisher confirms among them
+        app.conf.update({key: f"{value}-{suffix}" for key, value in names.items()})  # this run's own names
+        apps[deployment] = app
+    with apps["shop"].connection_for_write() as conn:
+        channel = conn.default_channel
+        queues = {deployment: app.amqp.queues[app.conf.task_default_queue] for deployment, app in apps.items()}
+        try:
+            for queue in queues.values():
+                queue(channel).declare()  # what each deployment's worker declares when it starts
+            apps["shop"].send_task("orders.tasks.outbox_relay")
+            depth = {name: channel.queue_declare(q.name, passive=True).message_count for name, q in queues.items()}
+            assert depth == {"shop": 1, "outlet": 0}
+        finally:
+            for queue in queues.values():
+                channel.queue_delete(queue.name)
+                channel.exchange_delete(queue.exchange.name)

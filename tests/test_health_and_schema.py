@@ -53,14 +53,14 @@ CONTRACT_PATHS = {
 
 
 @pytest.mark.django_db
-def test_health_is_ok_when_database_and_broker_are_up(anon_client):
+def test_health_is_ok_when_database_broker_and_cache_are_up(anon_client):
     response = anon_client.get("/health/")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "broker": "ok"},
+        "checks": {"database": "ok", "broker": "ok", "cache": "ok"},
         "outbox": {"pending": 0, "oldest_pending_age_seconds": None},
     }
 
@@ -87,7 +87,7 @@ def test_health_is_503_naming_the_broker_when_the_broker_is_down(anon_client, se
     assert body["status"] != "ok"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["broker"] != "ok"
-    assert set(body["checks"]) == {"database", "broker"}
+    assert set(body["checks"]) == {"database", "broker", "cache"}
     # A refused connection is known at once; a load balancer's probe must not wait for retries.
     assert elapsed < 1.5, elapsed
 
