@@ -29,7 +29,7 @@ class OrderLineInputSerializer(serializers.Serializer):
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(required=False, allow_null=True)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
-    expected_unit_price_cents = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    expected_unit_price_cents = StrictIntegerField(min_value=0, required=False, allow_null=True)
 
 
 class ShippingAddressSerializer(serializers.Serializer):
@@ -260,7 +260,7 @@ class ReturnCreateSerializer(serializers.Serializer):
 class ReturnReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[ReturnStatus.APPROVED, ReturnStatus.REJECTED])
     notes = serializers.CharField(min_length=10, max_length=500)
-    refund_cents = serializers.IntegerField(
+    refund_cents = StrictIntegerField(
         min_value=0,
         max_value=MAX_REFUND_CENTS,
         required=False,

@@ -2,6 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from order_project.fields import StrictIntegerField
+
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
 MAX_ATTRIBUTES = 20
@@ -84,10 +86,10 @@ class VariantWriteSerializer(serializers.ModelSerializer):
     """A variant as staff send it (create, nested in a product or alone, and PATCH)."""
 
     attributes = AttributesField(required=False)
-    price_cents = serializers.IntegerField(
+    price_cents = StrictIntegerField(
         min_value=0, max_value=100_000_000, required=False, help_text="Defaults to the product's base_price_cents."
     )
-    stock_quantity = serializers.IntegerField(min_value=0, max_value=1_000_000_000, required=False)
+    stock_quantity = StrictIntegerField(min_value=0, max_value=1_000_000_000, required=False)
 
     class Meta:
         model = ProductVariant
@@ -127,7 +129,7 @@ class ProductWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
     image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3)
-    base_price_cents = serializers.IntegerField(min_value=0, max_value=100_000_000)
+    base_price_cents = StrictIntegerField(min_value=0, max_value=100_000_000)
     variants = VariantWriteSerializer(many=True, min_length=1, max_length=100)
 
 

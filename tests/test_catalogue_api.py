@@ -816,3 +816,27 @@ def test_editing_and_deleting_catalogue_never_changes_an_existing_order(staff_cl
     after = staff_client.get(order_url)
     assert after.status_code == 200
     assert after.json() == before.json()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "attr"),
+    [
+        ({"base_price_cents": "8999"}, "base_price_cents"),
+        ({"base_price_cents": 8999.0}, "base_price_cents"),
+        ({"variants": [{"name": "One", "sku": "SKU-STR-1", "price_cents": "100"}]}, "variants.0.price_cents"),
+        ({"variants": [{"name": "One", "sku": "SKU-STR-1", "stock_quantity": 5.0}]}, "variants.0.stock_quantity"),
+    ],
+)
+def test_money_and_stock_must_be_json_integers(staff_client, overrides, attr):
+    response = staff_client.post(PRODUCTS_URL, new_product_payload(SupplierFactory(), **overrides), format="json")
+    assert errors_by_attr(response, 400) == {attr: {"invalid"}}
+    assert not Product.objects.exists()
+
+
+def test_a_variant_patch_takes_stock_only_as_a_json_integer(staff_client):
+    product = product_with_variants()
+    variant = product.variants.get()
+    response = staff_client.patch(variant_url(product.pk, variant.pk), {"stock_quantity": "7"}, format="json")
+    assert errors_by_attr(response, 400) == {"stock_quantity": {"invalid"}}
+    variant.refresh_from_db()
+    assert variant.stock_quantity != 7

@@ -511,6 +511,17 @@ def test_quantity_must_be_a_json_integer(customer_client, quantity):
     assert_nothing_created()
 
 
+@pytest.mark.parametrize("price", ["1999", 1999.0, True])
+def test_an_expected_price_must_be_a_json_integer(customer_client, price):
+    # Money is integer minor units: a string or a float is refused, never read as a number.
+    variant = VariantFactory(stock_quantity=5, price_cents=1999)
+    response = customer_client.post(URL, order_body([{**line(variant), "expected_unit_price_cents": price}]))
+    assert response.status_code == 400
+    assert error_pairs(response) == [("invalid", "items.0.expected_unit_price_cents")]
+    assert stock_of(variant) == 5
+    assert_nothing_created()
+
+
 def test_the_schema_documents_every_quantity_input_as_an_integer(customer_client):
     components = customer_client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
     for component in ("OrderLineInputRequest", "ReturnLineInputRequest", "ItemFulfillmentRequest"):

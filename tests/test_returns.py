@@ -580,6 +580,8 @@ def test_review_of_an_unknown_return_is_404(staff_client):
         ({"decision": "approved", "notes": NOTES}, [("refund_cents", "required")]),
         ({"decision": "approved", "notes": NOTES, "refund_cents": None}, [("refund_cents", "required")]),
         ({"decision": "approved", "notes": NOTES, "refund_cents": -1}, [("refund_cents", "min_value")]),
+        ({"decision": "approved", "notes": NOTES, "refund_cents": "100"}, [("refund_cents", "invalid")]),
+        ({"decision": "approved", "notes": NOTES, "refund_cents": 100.0}, [("refund_cents", "invalid")]),
         ({"decision": "approved", "notes": "ok", "refund_cents": 1}, [("notes", "min_length")]),
         ({"decision": "rejected", "notes": NOTES, "refund_cents": 5}, [("refund_cents", "invalid")]),
         ({"decision": "rejected", "notes": NOTES, "restock": True}, [("restock", "invalid")]),
