@@ -28,7 +28,7 @@ from users.models import User
 from . import events
 from .calculations import order_totals
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
-from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after
+from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after, refunds_on_entry
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ORDER_NUMBER_ATTEMPTS = 5
@@ -389,12 +389,13 @@ def _transition(
     elif to_status == OrderStatus.DELIVERED:
         changed_items = _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
     items_fulfillment_recorded(order=order, items=changed_items)
-    if to_status == OrderStatus.REFUNDED:
+    reason = cancel_reason if cancel_reason is not None else note
+    if refunds_on_entry(to_status, order.payment_status):
         from .returns import order_refund_remaining  # returns.py builds on this module
 
         # The money goes back through the refund service (Refund row, order.refunded event), capped by
         # what is left of the total after the refunds of returns.
-        order_refund_remaining(order=order, actor=actor, reason=note)
+        order_refund_remaining(order=order, actor=actor, reason=reason or f"Order {to_status}")
 
     order.status = to_status
     order.payment_status = payment_status_after(to_status, order.payment_status)
@@ -408,7 +409,6 @@ def _transition(
         data={"from_status": from_status, "to_status": to_status, "changed_by": actor_id, "note": note},
     )
     if to_status == OrderStatus.CANCELLED:
-        reason = cancel_reason if cancel_reason is not None else note
         order.cancellation = {"reason": reason, "cancelled_at": events.utc_iso(now), "cancelled_by": actor_id}
         changed.append("cancellation")
         events.event_record(

@@ -22,8 +22,7 @@ CUSTOMER_CANCELLABLE = frozenset({S.PENDING, S.CONFIRMED})
 STOCK_RELEASING = frozenset({S.CANCELLED, S.FAILED})
 
 
-# Payment follows the order: confirming captures the payment, failing voids it, a refund refunds it,
-# and cancelling an order that was paid gives the money back.
+# Payment follows the order: confirming captures the payment, failing voids it, a refund refunds it.
 PAYMENT_ON_ENTRY: dict[str, str] = {
     S.CONFIRMED: PaymentStatus.PAID,
     S.FAILED: PaymentStatus.FAILED,
@@ -32,9 +31,13 @@ PAYMENT_ON_ENTRY: dict[str, str] = {
 
 
 def payment_status_after(to_status: str, payment_status: str) -> str:
-    if to_status == S.CANCELLED and payment_status == PaymentStatus.PAID:
-        return PaymentStatus.REFUNDED
     return PAYMENT_ON_ENTRY.get(to_status, payment_status)
+
+
+def refunds_on_entry(to_status: str, payment_status: str) -> bool:
+    """Whether moving into `to_status` gives money back (through the refund service, with its Refund row and
+    order.refunded event): a move to refunded, and cancelling an order that was paid."""
+    return to_status == S.REFUNDED or (to_status == S.CANCELLED and payment_status == PaymentStatus.PAID)
 
 
 def can_transition(from_status: str, to_status: str) -> bool:

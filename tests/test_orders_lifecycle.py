@@ -6,7 +6,7 @@ import itertools
 import pytest
 
 from conftest import client_for
-from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent
+from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund
 from orders.services import order_transition
 from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
 
@@ -158,9 +158,11 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
         OutboxEvent.objects.filter(order=order, sequence__gt=before["last_event_sequence"]).order_by("sequence")
     )
     items_moved = 2 if to_status in ("cancelled", "failed", "shipped", "delivered") else 0
+    # Money goes back on a move to refunded and on cancelling an order that was paid (confirmed or later).
+    refunds = to_status == "refunded" or (to_status == "cancelled" and from_status != "pending")
     expected_types = (
         ["order.item_fulfillment_changed"] * items_moved
-        + (["order.refunded"] if to_status == "refunded" else [])
+        + (["order.refunded"] if refunds else [])
         + ["order.status_changed"]
         + (["order.cancelled"] if to_status == "cancelled" else [])
     )
@@ -195,8 +197,13 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
         }
         for i in items[:items_moved]
     ]
-    if to_status == "refunded":
+    if refunds:
         assert body["refunded_cents"] == order.refunded_cents == order.total_cents
+        assert body["payment_status"] == "refunded"
+        refund = Refund.objects.get(order=order)
+        assert (refund.amount_cents, refund.reason, refund.created_by_id) == (order.total_cents, note, staff.pk)
+    else:
+        assert not Refund.objects.filter(order=order).exists()
     if to_status == "cancelled":
         assert new_events[-1].payload["data"] == {
             "order_number": order.order_number,

@@ -74,15 +74,19 @@ def test_cancel_and_processing_race_has_exactly_one_winner():
             assert stock_of(variant) == STOCK
             assert items == ["cancelled"]
             assert history_of(order) == [*start, ("confirmed", "cancelled", customer.pk)]
+            # The order was paid (confirmed): cancelling it refunds the total.
+            assert cancel[1]["refunded_cents"] == order.refunded_cents == order.total_cents
             assert event_types(order) == [
                 "order.created",
                 "order.status_changed",
                 "order.item_fulfillment_changed",
+                "order.refunded",
                 "order.status_changed",
                 "order.cancelled",
             ]
         else:
             assert process[1]["status"] == order.status == "processing"
+            assert order.refunded_cents == 0
             assert order.cancellation is None
             assert stock_of(variant) == STOCK - QUANTITY
             assert items == ["pending"]
