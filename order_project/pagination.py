@@ -45,7 +45,8 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         return _query_int(request, self.offset_query_param, minimum=0) or 0
 
     def get_schema_operation_parameters(self, view):
-        bounds = {self.limit_query_param: (1, self.max_limit), self.offset_query_param: (0, MAX_QUERY_INT)}
+        # A limit above max_limit is served (as max_limit, as the contract says), so the schema allows it.
+        bounds = {self.limit_query_param: (1, MAX_QUERY_INT), self.offset_query_param: (0, MAX_QUERY_INT)}
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             minimum, maximum = bounds[parameter["name"]]
