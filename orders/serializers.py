@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from order_project.fields import StrictIntegerField
+from order_project.fields import StrictCharField, StrictIntegerField, StrictRegexField
 
 from .events import utc_iso
 from .models import (
@@ -33,14 +33,14 @@ class OrderLineInputSerializer(serializers.Serializer):
 
 
 class ShippingAddressSerializer(serializers.Serializer):
-    recipient_name = serializers.CharField(max_length=200)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    street_address_1 = serializers.CharField(max_length=200)
-    street_address_2 = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    city = serializers.CharField(max_length=100)
-    state = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    zip_code = serializers.CharField(max_length=20)
-    country = serializers.RegexField(
+    recipient_name = StrictCharField(max_length=200)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
+    street_address_1 = StrictCharField(max_length=200)
+    street_address_2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100)
+    state = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    zip_code = StrictCharField(max_length=20)
+    country = StrictRegexField(
         r"^[A-Z]{2}$", max_length=2, error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code such as US."}
     )
 
@@ -50,7 +50,7 @@ class OrderCreateSerializer(serializers.Serializer):
     items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
     shipping_address = ShippingAddressSerializer()
     payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    notes = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
     def valid_lines(self) -> dict[int, dict]:
         """After is_valid() refused the body: the lines whose own fields are valid, validated, by index
@@ -75,12 +75,12 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 class OrderCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(min_length=3, max_length=500)
+    reason = StrictCharField(min_length=3, max_length=500)
 
 
 class OrderTransitionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices)
-    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class ItemFulfillmentSerializer(serializers.Serializer):
@@ -88,36 +88,36 @@ class ItemFulfillmentSerializer(serializers.Serializer):
     quantity = StrictIntegerField(
         min_value=1, max_value=MAX_QUANTITY, required=False, help_text="Units to ship; defaults to all remaining"
     )
-    carrier = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    carrier = StrictCharField(max_length=50, required=False, allow_blank=True)
+    tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True)
 
 
 # ---- output ----------------------------------------------------------------------------------------
 
 
 class CustomerSnapshotSerializer(serializers.Serializer):
-    user_id = serializers.CharField()
-    display_name = serializers.CharField()
-    email = serializers.CharField()
-    phone = serializers.CharField()
+    user_id = StrictCharField()
+    display_name = StrictCharField()
+    email = StrictCharField()
+    phone = StrictCharField()
 
 
 class ProductSnapshotSerializer(serializers.Serializer):
-    product_id = serializers.CharField()
-    variant_id = serializers.CharField()
-    supplier_id = serializers.CharField()
-    supplier_name = serializers.CharField()
-    product_name = serializers.CharField()
-    variant_name = serializers.CharField()
-    variant_attributes = serializers.DictField(child=serializers.CharField())
-    sku = serializers.CharField()
-    image_url = serializers.CharField()
+    product_id = StrictCharField()
+    variant_id = StrictCharField()
+    supplier_id = StrictCharField()
+    supplier_name = StrictCharField()
+    product_name = StrictCharField()
+    variant_name = StrictCharField()
+    variant_attributes = serializers.DictField(child=StrictCharField())
+    sku = StrictCharField()
+    image_url = StrictCharField()
 
 
 class CancellationSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = StrictCharField()
     cancelled_at = serializers.DateTimeField()
-    cancelled_by = serializers.CharField(allow_null=True)
+    cancelled_by = StrictCharField(allow_null=True)
 
 
 def frozen_json(component) -> serializers.JSONField:
@@ -127,7 +127,7 @@ def frozen_json(component) -> serializers.JSONField:
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
-    item_id = serializers.CharField(read_only=True)
+    item_id = StrictCharField(read_only=True)
     product_snapshot = frozen_json(ProductSnapshotSerializer)
     fulfillment_status = serializers.ChoiceField(choices=FulfillmentStatus.choices, read_only=True)
 
@@ -244,22 +244,22 @@ MAX_RETURN_LINES = 100
 
 
 class ReturnLineInputSerializer(serializers.Serializer):
-    item_id = serializers.RegexField(
+    item_id = StrictRegexField(
         r"^item_\d{1,4}$", max_length=9, error_messages={"invalid": "Use an item_id of the order, such as item_1."}
     )
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
 
 class ReturnCreateSerializer(serializers.Serializer):
-    reason = serializers.CharField(min_length=10, max_length=500)
+    reason = StrictCharField(min_length=10, max_length=500)
     reason_category = serializers.ChoiceField(choices=ReturnReasonCategory.choices)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     items = serializers.ListField(child=ReturnLineInputSerializer(), min_length=1, max_length=MAX_RETURN_LINES)
 
 
 class ReturnReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[ReturnStatus.APPROVED, ReturnStatus.REJECTED])
-    notes = serializers.CharField(min_length=10, max_length=500)
+    notes = StrictCharField(min_length=10, max_length=500)
     refund_cents = StrictIntegerField(
         min_value=0,
         max_value=MAX_REFUND_CENTS,
@@ -289,13 +289,13 @@ class ReturnReviewSerializer(serializers.Serializer):
 
 
 class ReturnItemSerializer(serializers.Serializer):
-    item_id = serializers.CharField()
+    item_id = StrictCharField()
     quantity = serializers.IntegerField()
 
 
 class ReturnRequestSerializer(serializers.ModelSerializer):
     order_id = serializers.UUIDField(read_only=True)
-    order_number = serializers.CharField(read_only=True)
+    order_number = StrictCharField(read_only=True)
     status = serializers.ChoiceField(choices=ReturnStatus.choices, read_only=True)
     reason_category = serializers.ChoiceField(choices=ReturnReasonCategory.choices, read_only=True)
     items = ReturnItemSerializer(many=True, read_only=True)
@@ -355,7 +355,7 @@ def _id_or_none(value) -> str | None:
 
 
 class CurrencyAmountSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     amount_cents = serializers.IntegerField()
 
 
@@ -366,7 +366,7 @@ class DailyStatsSerializer(serializers.Serializer):
 
 
 class CurrencyRevenueSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = StrictCharField()
     orders = serializers.IntegerField(help_text="Orders that count as revenue (confirmed or later, not cancelled)")
     gross_cents = serializers.IntegerField()
     refunded_cents = serializers.IntegerField()
@@ -375,9 +375,9 @@ class CurrencyRevenueSerializer(serializers.Serializer):
 
 
 class TopProductSerializer(serializers.Serializer):
-    product_id = serializers.CharField()
-    product_name = serializers.CharField()
-    currency = serializers.CharField()
+    product_id = StrictCharField()
+    product_name = StrictCharField()
+    currency = StrictCharField()
     units = serializers.IntegerField()
     revenue_cents = serializers.IntegerField()
 

@@ -2,7 +2,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from order_project.fields import StrictIntegerField
+from order_project.fields import (
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictRegexField,
+    StrictURLField,
+)
 
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
@@ -50,7 +56,7 @@ class AttributesField(serializers.JSONField):
         super().__init__(**kwargs)
 
 
-class SupplierSerializer(serializers.ModelSerializer):
+class SupplierSerializer(StrictModelSerializer):
     class Meta:
         model = Supplier
         fields = ["id", "name"]
@@ -82,7 +88,7 @@ class VariantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VariantWriteSerializer(serializers.ModelSerializer):
+class VariantWriteSerializer(StrictModelSerializer):
     """A variant as staff send it (create, nested in a product or alone, and PATCH)."""
 
     attributes = AttributesField(required=False)
@@ -100,6 +106,8 @@ class VariantWriteSerializer(serializers.ModelSerializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     supplier = SupplierSerializer(read_only=True)
+    # Not `format: uri` in the schema: a product without an image has "", which is no URI.
+    image_url = serializers.CharField(read_only=True, help_text="An absolute URL, or empty for no image")
     variants = VariantSerializer(many=True, read_only=True)
 
     class Meta:
@@ -121,14 +129,14 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class ProductWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
     supplier_id = serializers.PrimaryKeyRelatedField(
         queryset=Supplier.objects.all(), source="supplier", pk_field=serializers.UUIDField()
     )
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
-    image_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
-    currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3)
+    image_url = StrictURLField(max_length=500, required=False, allow_blank=True)
+    currency = StrictRegexField(r"^[A-Z]{3}$", max_length=3)
     base_price_cents = StrictIntegerField(min_value=0, max_value=100_000_000)
     variants = VariantWriteSerializer(many=True, min_length=1, max_length=100)
 

@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
+from order_project.fields import StrictCharField, StrictEmailField, StrictRegexField
+
 from . import services
 from .models import User
 
 
 class UserSerializer(serializers.ModelSerializer):
     # Email is optional at sign-up: "" is a valid answer, which the schema must allow.
-    email = serializers.EmailField(read_only=True, allow_blank=True)
+    email = StrictEmailField(read_only=True, allow_blank=True)
 
     class Meta:
         model = User
@@ -15,11 +17,11 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class UserSignUpSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    username = StrictRegexField(r"^[\w.@+-]+\Z", max_length=150)
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True, default="")
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    display_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
 
     # The service re-checks all of this; checking here too lets one 400 report every problem at once
     # (a taken username alongside a missing password, say) instead of one round trip per problem.
@@ -40,15 +42,15 @@ class UserSignUpSerializer(serializers.Serializer):
 class AuthTokenSerializer(serializers.Serializer):
     """{username, password} in, {token} out (the schema's AuthTokenRequest and AuthToken, as DRF's own)."""
 
-    username = serializers.CharField(write_only=True)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
-    token = serializers.CharField(read_only=True)
+    username = StrictCharField(write_only=True)
+    password = StrictCharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    token = StrictCharField(read_only=True)
 
 
 class UserUpdateSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    email = StrictEmailField(max_length=254, required=False, allow_blank=True)
+    display_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
 
     def validate_email(self, value):
         user = self.context["user"]
