@@ -33,6 +33,7 @@ from rest_framework.exceptions import APIException
 from users.models import User
 
 from . import events, services
+from .admin_display import format_time, status_badge
 from .calculations import format_money
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .outbox import outbox_retry
@@ -348,24 +349,11 @@ class ReadOnlyInline(NoDirectWrites, admin.TabularInline):
 
 
 class OrderItemInline(ReadOnlyInline):
+    """Six columns, each stacking what belongs together, so the table fits a 1366 px screen."""
+
     model = OrderItem
     verbose_name_plural = "items (product as at purchase)"
-    fields = [
-        "item",
-        "product",
-        "sku",
-        "attributes",
-        "supplier",
-        "quantity",
-        "unit_price",
-        "line_total",
-        "fulfillment_status",
-        "shipped_quantity",
-        "carrier",
-        "tracking_number",
-        "shipped_at",
-        "delivered_at",
-    ]
+    fields = ["item", "product", "price", "fulfillment", "shipment"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -376,30 +364,44 @@ class OrderItemInline(ReadOnlyInline):
     def item(self, obj: OrderItem) -> str:
         return obj.item_id
 
-    @admin.display(description="product")
+    @admin.display(description="product (SKU, attributes, supplier)")
     def product(self, obj: OrderItem) -> str:
-        return _item_title(obj.product_snapshot)
+        snapshot = obj.product_snapshot
+        attributes = snapshot.get("variant_attributes") or {}
+        return format_html(
+            "<strong>{}</strong><br>SKU {}<br>{}{}",
+            _item_title(snapshot),
+            snapshot.get("sku", ""),
+            _lines([", ".join(f"{key}: {value}" for key, value in attributes.items())]),
+            snapshot.get("supplier_name", ""),
+        )
 
-    @admin.display(description="SKU")
-    def sku(self, obj: OrderItem) -> str:
-        return obj.product_snapshot.get("sku", "")
+    @admin.display(description="price")
+    def price(self, obj: OrderItem) -> str:
+        currency = obj.order.currency
+        return format_html(
+            "{} x {}<br><strong>{}</strong>",
+            obj.quantity,
+            format_money(obj.unit_price_cents, currency),
+            format_money(obj.total_cents, currency),
+        )
 
-    @admin.display(description="attributes")
-    def attributes(self, obj: OrderItem) -> str:
-        attributes = obj.product_snapshot.get("variant_attributes") or {}
-        return ", ".join(f"{key}: {value}" for key, value in attributes.items()) or "-"
+    @admin.display(description="fulfillment")
+    def fulfillment(self, obj: OrderItem) -> str:
+        badge = status_badge(obj.fulfillment_status, obj.get_fulfillment_status_display())
+        return format_html("{}<br>shipped {}", badge, _shipped(obj))
 
-    @admin.display(description="supplier")
-    def supplier(self, obj: OrderItem) -> str:
-        return obj.product_snapshot.get("supplier_name", "")
-
-    @admin.display(description="unit price")
-    def unit_price(self, obj: OrderItem) -> str:
-        return format_money(obj.unit_price_cents, obj.order.currency)
-
-    @admin.display(description="total")
-    def line_total(self, obj: OrderItem) -> str:
-        return format_money(obj.total_cents, obj.order.currency)
+    @admin.display(description="shipment")
+    def shipment(self, obj: OrderItem) -> str:
+        if not obj.carrier and not obj.shipped_at:
+            return "-"
+        return _lines(
+            [
+                f"{obj.carrier or ''} {obj.tracking_number or ''}".strip(),
+                f"Shipped {format_time(obj.shipped_at)}" if obj.shipped_at else "",
+                f"Delivered {format_time(obj.delivered_at)}" if obj.delivered_at else "",
+            ]
+        )
 
 
 class HistoryInline(ReadOnlyInline):
@@ -434,8 +436,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         "order_number",
         "customer_name",
         "customer_email",
-        "status",
-        "payment_status",
+        "status_display",
+        "payment_status_display",
         "total",
         "item_count",
         "created_at",
@@ -460,8 +462,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             {
                 "fields": [
                     "order_number",
-                    "status",
-                    "payment_status",
+                    "status_display",
+                    "payment_status_display",
                     "payment_method",
                     "created_at",
                     "updated_at",
@@ -475,7 +477,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             {"fields": ["customer_name", "customer_email", "customer_phone", "customer_account"]},
         ),
         ("Shipping address", {"fields": ["shipping_address_display"]}),
-        ("Totals", {"fields": ["item_count", "subtotal", "shipping", "tax", "total"]}),
+        ("Totals", {"fields": ["item_count", "subtotal", "shipping", "tax", "total", "refunded"]}),
+        ("Returns and refunds", {"fields": ["returns_display", "refunds_display"]}),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
@@ -560,7 +563,67 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         if not obj.user_id:
             return "(account deleted)"
         url = reverse("admin:users_user_change", args=[obj.user_id])
-        return format_html('<a href="{}">{}</a>', url, obj.customer.get("user_id", obj.user_id))
+        # The changelist filtered by the account: served by the order_user_newest index.
+        others = f"{reverse('admin:orders_order_changelist')}?user__id__exact={obj.user_id}"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}" class="customer-orders">All orders of this customer</a>',
+            url,
+            obj.customer.get("user_id", obj.user_id),
+            others,
+        )
+
+    @admin.display(description="status")
+    def status_display(self, obj: Order) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="payment status")
+    def payment_status_display(self, obj: Order) -> str:
+        return status_badge(obj.payment_status, obj.get_payment_status_display())
+
+    @admin.display(description="refunded")
+    def refunded(self, obj: Order) -> str:
+        return format_money(obj.refunded_cents, obj.currency)
+
+    @admin.display(description="returns")
+    def returns_display(self, obj: Order) -> str:
+        found = list(obj.returns.order_by("requested_at", "id"))
+        if not found:
+            return "-"
+        return format_html_join(
+            "",
+            '<a href="{}">{}</a> {} requested {}{}<br>',
+            (
+                (
+                    reverse("admin:orders_returnrequest_change", args=[found_return.pk]),
+                    found_return.return_number,
+                    status_badge(found_return.status, found_return.get_status_display()),
+                    format_time(found_return.requested_at),
+                    f", refund {format_money(found_return.refund_cents, obj.currency)}"
+                    if found_return.refund_cents is not None
+                    else "",
+                )
+                for found_return in found
+            ),
+        )
+
+    @admin.display(description="refunds")
+    def refunds_display(self, obj: Order) -> str:
+        found = list(obj.refunds.order_by("created_at", "id"))
+        if not found:
+            return "-"
+        return format_html_join(
+            "",
+            '<a href="{}">{}</a> on {}{}<br>',
+            (
+                (
+                    reverse("admin:orders_refund_change", args=[refund.pk]),
+                    format_money(refund.amount_cents, refund.currency),
+                    format_time(refund.created_at),
+                    f": {refund.reason}" if refund.reason else "",
+                )
+                for refund in found
+            ),
+        )
 
     @admin.display(description="total")
     def total(self, obj: Order) -> str:
@@ -602,7 +665,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         return _lines(
             [
                 f"Reason: {obj.cancellation.get('reason', '')}",
-                f"At: {obj.cancellation.get('cancelled_at', '')}",
+                f"At: {format_time(obj.cancellation.get('cancelled_at'))}",
                 f"By: {username or by} ({by})" if by else "By: the system",
             ]
         )

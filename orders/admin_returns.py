@@ -24,6 +24,7 @@ from rest_framework.exceptions import APIException
 
 from . import returns, stats
 from .admin import NoDirectWrites, ReadOnlyInline, api_error_text
+from .admin_display import status_badge
 from .calculations import format_money
 from .models import (
     OrderStatistics,
@@ -119,7 +120,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     list_display = [
         "return_number",
         "order_link",
-        "status",
+        "status_display",
         "reason_category",
         "requested_at",
         "refund",
@@ -136,7 +137,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     fields = [
         "return_number",
         "order_link",
-        "status",
+        "status_display",
         "reason_category",
         "reason",
         "description",
@@ -153,6 +154,10 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
 
     def has_review_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.review_returnrequest")
+
+    @admin.display(description="status")
+    def status_display(self, obj: ReturnRequest) -> str:
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="order")
     def order_link(self, obj: ReturnRequest) -> str:

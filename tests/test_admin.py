@@ -154,14 +154,14 @@ def order_in(status: str, **kwargs) -> Order:
 @pytest.mark.parametrize(
     ("cents", "currency", "text"),
     [
-        (4917, "USD", "49.17 USD"),
-        (5, "EUR", "0.05 EUR"),
-        (0, "USD", "0.00 USD"),
-        (100, "USD", "1.00 USD"),
-        (-1999, "USD", "-19.99 USD"),
-        (123456789012345, "USD", "1234567890123.45 USD"),
-        (500, "JPY", "500 JPY"),
-        (1234, "KWD", "1.234 KWD"),
+        (4917, "USD", "USD 49.17"),
+        (5, "EUR", "EUR 0.05"),
+        (0, "USD", "USD 0.00"),
+        (100, "USD", "USD 1.00"),
+        (-1999, "USD", "USD -19.99"),
+        (123456789012345, "USD", "USD 1234567890123.45"),
+        (500, "JPY", "JPY 500"),
+        (1234, "KWD", "KWD 1.234"),
     ],
 )
 def test_money_is_formatted_from_integer_minor_units(cents, currency, text):
@@ -995,7 +995,7 @@ def test_products_are_soft_deleted_only(admin_client):
 def test_catalogue_changelists(admin_client):
     variant = VariantFactory(price_cents=1999)
     html = admin_client.get("/admin/products/product/").content.decode()
-    assert variant.product.name in html and "19.99 USD" in html
+    assert variant.product.name in html and "USD 19.99" in html
     assert variant.product.supplier.name in admin_client.get("/admin/products/supplier/").content.decode()
     assert admin_client.get("/admin/products/product/", {"q": variant.sku}).status_code == 200
 

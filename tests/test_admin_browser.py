@@ -91,14 +91,14 @@ def test_support_agent_finds_and_cancels_an_order(live_server, transactional_db,
     expect(results.first).to_contain_text("ada@example.com")
 
     page.click(f"#result_list a:text-is('{order.order_number}')")
-    expect(page.locator(".field-status .readonly")).to_have_text("Pending")
+    expect(page.locator(".field-status_display .readonly")).to_have_text("Pending")
     page.click("a.order-action:text-is('Cancel order')")
 
     page.fill("#id_reason", "Customer called: ordered twice")
     page.click("input[name=apply]")
 
     expect(page.locator(".messagelist")).to_contain_text(f"Order {order.order_number} cancelled.")
-    expect(page.locator(".field-status .readonly")).to_have_text("Cancelled")
+    expect(page.locator(".field-status_display .readonly")).to_have_text("Cancelled")
     history = page.locator("#history-group")
     expect(history).to_contain_text("Customer called: ordered twice")
     expect(history).to_contain_text("agent")
