@@ -35,7 +35,7 @@ from users.models import User
 from . import events, services
 from .admin_display import format_time, status_badge
 from .calculations import format_money
-from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
+from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
 from .outbox import outbox_retry
 from .transitions import ALLOWED_TRANSITIONS, can_transition
 
@@ -751,6 +751,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
                 self.message_user(request, f"{order.order_number}: {api_error_text(exc)}", messages.ERROR)
             else:
                 done += 1
+                # The order's "History" page: who did what from the admin (the service keeps its own trail).
+                self.log_change(request, order, action.message(order, data))
                 self.message_user(request, action.message(order, data), messages.SUCCESS)
         return done
 
@@ -814,6 +816,9 @@ class OutboxEventAdmin(NoDirectWrites, BigTableAdmin):
         selected = list(queryset.values_list("pk", "status")[:MAX_ORDERS_PER_ACTION])
         retried = outbox_retry(event_ids=[pk for pk, _ in selected])
         if retried:
+            failed = [pk for pk, status in selected if status == OutboxStatus.FAILED]
+            for event in OutboxEvent.objects.filter(pk__in=failed):
+                self.log_change(request, event, "Queued again for publishing (retry).")
             self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)
         skipped = len(selected) - retried
         if skipped:

@@ -255,6 +255,8 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
                 done = f"{reviewed.return_number} {reviewed.status}"
                 if reviewed.refund_cents:
                     done += f", {format_money(reviewed.refund_cents, reviewed.order.currency)} refunded"
+                    self.log_change(request, reviewed.order, f"Refunded through return {done}.")
+                self.log_change(request, reviewed, done + ".")
                 self.message_user(request, done + ".", messages.SUCCESS)
 
     def _review_page(self, request, title: str, selected: list[ReturnRequest], form, **extra) -> TemplateResponse:

@@ -76,6 +76,7 @@ class ProductAdmin(admin.ModelAdmin):
         products = list(queryset[:MAX_PRODUCTS_PER_ACTION])
         for product in products:
             product_delete(product=product)
+            self.log_change(request, product, "Marked as deleted (soft delete).")
         self.message_user(request, f"{len(products)} product(s) marked as deleted.", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
