@@ -3,8 +3,11 @@ times with seconds and time zone, money as "USD 49.17", and the order page's ret
 refunded amount and link to the customer's other orders."""
 
 import re
+from datetime import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from orders import returns as returns_service
 from orders.admin_display import BADGE_COLOURS, format_time
@@ -12,6 +15,7 @@ from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, 
 from orders.services import order_cancel
 from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
 from tests.test_admin import login
+from tests.test_query_plans import _seq_scans
 from tests.test_returns import NOTES, REASON, delivered_order
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +107,54 @@ def test_order_page_shows_refunded_amount_returns_refunds_and_the_customers_orde
     listed = listing.content.decode()
     assert order.order_number in listed and other.order_number in listed
     assert stranger.order_number not in listed
+
+
+# ---------------------------------------------------------------------------------------------------
+# The created from/to filter of the order changelist
+
+
+def orders_created_on(*days: str) -> list[Order]:
+    found = []
+    for day in days:
+        order = make_order(variants=[VariantFactory()])
+        Order.objects.filter(pk=order.pk).update(created_at=datetime.fromisoformat(f"{day}T23:59:59+00:00"))
+        found.append(order)
+    return found
+
+
+def listed(client, query: dict) -> str:
+    response = client.get("/admin/orders/order/", query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_orders_filtered_by_a_created_from_to_range_both_days_included(admin_client):
+    before, first, last, after = orders_created_on("2026-03-09", "2026-03-10", "2026-03-12", "2026-03-13")
+    html = listed(admin_client, {"created_from": "2026-03-10", "created_to": "2026-03-12"})
+    assert first.order_number in html and last.order_number in html
+    assert before.order_number not in html and after.order_number not in html
+    assert 'name="created_from" value="2026-03-10"' in html  # the form keeps what was asked
+
+    only_from = listed(admin_client, {"created_from": "2026-03-12", "status__exact": "pending"})
+    assert last.order_number in only_from and after.order_number in only_from
+    assert first.order_number not in only_from
+    assert '<input type="hidden" name="status__exact" value="pending">' in only_from  # other filters kept
+
+
+def test_a_backwards_or_malformed_range_is_an_error_in_words_not_a_filter(admin_client):
+    orders = orders_created_on("2026-03-10", "2026-03-12")
+    backwards = listed(admin_client, {"created_from": "2026-03-12", "created_to": "2026-03-10"})
+    assert "The “to” date is before the “from” date." in backwards
+    assert all(order.order_number in backwards for order in orders)
+    assert "From: Enter a valid date." in listed(admin_client, {"created_from": "2026-13-45"})
+
+
+def test_the_range_filter_reads_orders_through_an_index(admin_client):
+    orders_created_on("2026-03-10", "2026-03-12")
+    with CaptureQueriesContext(connection) as queries:
+        listed(admin_client, {"created_from": "2026-03-10", "created_to": "2026-03-11"})
+    ranged = '"orders_order"."created_at" >='
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and ranged in q["sql"]]
+    assert reads
+    for sql in reads:
+        assert _seq_scans(sql) == [], sql
