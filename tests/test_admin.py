@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from orders import admin as orders_admin
 from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin
-from orders.calculations import format_money
+from orders.calculations import format_money, minor_to_units
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
@@ -898,7 +898,7 @@ def product_form(product: Product, variants: list[ProductVariant], **overrides) 
         "status": product.status,
         "image_url": product.image_url,
         "currency": product.currency,
-        "base_price_cents": str(product.base_price_cents),
+        "base_price_cents": minor_to_units(product.base_price_cents, product.currency),
         "variants-TOTAL_FORMS": str(len(variants)),
         "variants-INITIAL_FORMS": str(len(variants)),
         "variants-MIN_NUM_FORMS": "1",
@@ -912,8 +912,9 @@ def product_form(product: Product, variants: list[ProductVariant], **overrides) 
                 f"variants-{index}-product": str(product.pk),
                 f"variants-{index}-name": variant.name,
                 f"variants-{index}-sku": variant.sku,
-                f"variants-{index}-attributes": '{"Color": "Red", "Size": "L"}',
-                f"variants-{index}-price_cents": str(variant.price_cents),
+                f"variants-{index}-attributes-key": ["Color", "Size"],
+                f"variants-{index}-attributes-value": ["Red", "L"],
+                f"variants-{index}-price_cents": minor_to_units(variant.price_cents, product.currency),
                 f"variants-{index}-stock_quantity": str(variant.stock_quantity),
                 f"variants-{index}-stock_shown": str(variant.stock_quantity),
             }
