@@ -6,6 +6,7 @@ orders.returns.return_review with actor=request.user, exactly as the API does, a
 orders; it draws its charts (inline SVG, nothing fetched from elsewhere) from orders.stats.order_stats,
 the function behind GET /api/v1/orders/stats/."""
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -296,6 +297,14 @@ class StatsPeriodForm(forms.Form):
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+def period_error_in_words(exc: APIException) -> str:
+    """The service's refusal without the API's field names: "`to` must not be before `from`." reads
+    "“To” must not be before “From”." (the labels of the form above it)."""
+    labels = {"from": "“From”", "to": "“To”"}
+    messages = [str(message) for messages in exc.detail.values() for message in messages]
+    return " ".join(re.sub(r"`(\w+)`", lambda match: labels.get(match[1], match[1]), text) for text in messages)
+
+
 CHART_WIDTH = 760
 CHART_HEIGHT = 180
 CHART_MARGIN = 40
@@ -406,7 +415,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
             try:
                 period = stats.stats_period(date_from=cleaned.get("date_from"), date_to=cleaned.get("date_to"))
             except APIException as exc:
-                error = api_error_text(exc)
+                error = period_error_in_words(exc)
         if period is not None:
             data = stats.order_stats(period=period)
         context = {

@@ -158,3 +158,10 @@ def test_the_range_filter_reads_orders_through_an_index(admin_client):
     assert reads
     for sql in reads:
         assert _seq_scans(sql) == [], sql
+
+
+def test_the_statistics_page_says_a_backwards_period_in_words(admin_client):
+    page = admin_client.get("/admin/orders/orderstatistics/", {"date_from": "2026-01-16", "date_to": "2026-01-10"})
+    html = page.content.decode()
+    assert "“To” must not be before “From”." in html
+    assert "to: " not in html and "`to`" not in html
