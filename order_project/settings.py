@@ -127,6 +127,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Admin dates and times: "2026-12-01 10:31:09 UTC" everywhere (order_project/formats/en/formats.py).
+FORMAT_MODULE_PATH = "order_project.formats"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

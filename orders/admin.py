@@ -8,7 +8,7 @@ actor=request.user and guarded by a custom permission (Order.Meta.permissions)."
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -33,8 +33,9 @@ from rest_framework.exceptions import APIException
 from users.models import User
 
 from . import events, services
+from .admin_display import format_time, status_badge
 from .calculations import format_money
-from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
+from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
 from .outbox import outbox_retry
 from .transitions import ALLOWED_TRANSITIONS, can_transition
 
@@ -348,24 +349,11 @@ class ReadOnlyInline(NoDirectWrites, admin.TabularInline):
 
 
 class OrderItemInline(ReadOnlyInline):
+    """Six columns, each stacking what belongs together, so the table fits a 1366 px screen."""
+
     model = OrderItem
     verbose_name_plural = "items (product as at purchase)"
-    fields = [
-        "item",
-        "product",
-        "sku",
-        "attributes",
-        "supplier",
-        "quantity",
-        "unit_price",
-        "line_total",
-        "fulfillment_status",
-        "shipped_quantity",
-        "carrier",
-        "tracking_number",
-        "shipped_at",
-        "delivered_at",
-    ]
+    fields = ["item", "product", "price", "fulfillment", "shipment"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -376,30 +364,44 @@ class OrderItemInline(ReadOnlyInline):
     def item(self, obj: OrderItem) -> str:
         return obj.item_id
 
-    @admin.display(description="product")
+    @admin.display(description="product (SKU, attributes, supplier)")
     def product(self, obj: OrderItem) -> str:
-        return _item_title(obj.product_snapshot)
+        snapshot = obj.product_snapshot
+        attributes = snapshot.get("variant_attributes") or {}
+        return format_html(
+            "<strong>{}</strong><br>SKU {}<br>{}{}",
+            _item_title(snapshot),
+            snapshot.get("sku", ""),
+            _lines([", ".join(f"{key}: {value}" for key, value in attributes.items())]),
+            snapshot.get("supplier_name", ""),
+        )
 
-    @admin.display(description="SKU")
-    def sku(self, obj: OrderItem) -> str:
-        return obj.product_snapshot.get("sku", "")
+    @admin.display(description="price")
+    def price(self, obj: OrderItem) -> str:
+        currency = obj.order.currency
+        return format_html(
+            "{} x {}<br><strong>{}</strong>",
+            obj.quantity,
+            format_money(obj.unit_price_cents, currency),
+            format_money(obj.total_cents, currency),
+        )
 
-    @admin.display(description="attributes")
-    def attributes(self, obj: OrderItem) -> str:
-        attributes = obj.product_snapshot.get("variant_attributes") or {}
-        return ", ".join(f"{key}: {value}" for key, value in attributes.items()) or "-"
+    @admin.display(description="fulfillment")
+    def fulfillment(self, obj: OrderItem) -> str:
+        badge = status_badge(obj.fulfillment_status, obj.get_fulfillment_status_display())
+        return format_html("{}<br>shipped {}", badge, _shipped(obj))
 
-    @admin.display(description="supplier")
-    def supplier(self, obj: OrderItem) -> str:
-        return obj.product_snapshot.get("supplier_name", "")
-
-    @admin.display(description="unit price")
-    def unit_price(self, obj: OrderItem) -> str:
-        return format_money(obj.unit_price_cents, obj.order.currency)
-
-    @admin.display(description="total")
-    def line_total(self, obj: OrderItem) -> str:
-        return format_money(obj.total_cents, obj.order.currency)
+    @admin.display(description="shipment")
+    def shipment(self, obj: OrderItem) -> str:
+        if not obj.carrier and not obj.shipped_at:
+            return "-"
+        return _lines(
+            [
+                f"{obj.carrier or ''} {obj.tracking_number or ''}".strip(),
+                f"Shipped {format_time(obj.shipped_at)}" if obj.shipped_at else "",
+                f"Delivered {format_time(obj.delivered_at)}" if obj.delivered_at else "",
+            ]
+        )
 
 
 class HistoryInline(ReadOnlyInline):
@@ -424,6 +426,60 @@ class EventInline(ReadOnlyInline):
     ordering = ["sequence"]
 
 
+class DateRangeForm(forms.Form):
+    created_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The “to” date is before the “from” date.")
+        return cleaned
+
+
+class CreatedRangeFilter(admin.ListFilter):
+    """Orders created from one day to another (both included, in the site's time zone): a range on the
+    order_newest index (-created_at, -id), combinable with every other filter and the search."""
+
+    title = "created (from / to)"
+    template = "admin/orders/order/date_range_filter.html"
+    parameters = ("created_from", "created_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.parameters:
+            if name in params:
+                value = params.pop(name)
+                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
+        self.form = DateRangeForm(self.used_parameters or None)
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str]:
+        return list(self.parameters)
+
+    def queryset(self, request, queryset):
+        if not self.form.is_bound or not self.form.is_valid():
+            return queryset  # the filter shows the form's error; the list stays unfiltered
+        start, end = self.form.cleaned_data["created_from"], self.form.cleaned_data["created_to"]
+        if start:
+            queryset = queryset.filter(created_at__gte=_day_start(start))
+        if end:
+            queryset = queryset.filter(created_at__lt=_day_start(end + timedelta(days=1)))
+        return queryset
+
+    def choices(self, changelist):
+        # The other filters and the search, kept as hidden fields of the form.
+        kept = {key: value for key, value in changelist.params.items() if key not in (*self.parameters, "p", "e")}
+        yield {"kept": sorted(kept.items()), "clear_url": changelist.get_query_string(remove=list(self.parameters))}
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Orders
 
@@ -434,14 +490,14 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         "order_number",
         "customer_name",
         "customer_email",
-        "status",
-        "payment_status",
+        "status_display",
+        "payment_status_display",
         "total",
         "item_count",
         "created_at",
     ]
     list_display_links = ["order_number"]
-    list_filter = ["status", "payment_status", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["status", "payment_status", CreatedRangeFilter]
     date_hierarchy = "created_at"
     # Sorting a million rows by anything else would need an index per column.
     sortable_by = ["order_number", "created_at"]
@@ -460,8 +516,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             {
                 "fields": [
                     "order_number",
-                    "status",
-                    "payment_status",
+                    "status_display",
+                    "payment_status_display",
                     "payment_method",
                     "created_at",
                     "updated_at",
@@ -475,7 +531,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             {"fields": ["customer_name", "customer_email", "customer_phone", "customer_account"]},
         ),
         ("Shipping address", {"fields": ["shipping_address_display"]}),
-        ("Totals", {"fields": ["item_count", "subtotal", "shipping", "tax", "total"]}),
+        ("Totals", {"fields": ["item_count", "subtotal", "shipping", "tax", "total", "refunded"]}),
+        ("Returns and refunds", {"fields": ["returns_display", "refunds_display"]}),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
@@ -560,7 +617,67 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         if not obj.user_id:
             return "(account deleted)"
         url = reverse("admin:users_user_change", args=[obj.user_id])
-        return format_html('<a href="{}">{}</a>', url, obj.customer.get("user_id", obj.user_id))
+        # The changelist filtered by the account: served by the order_user_newest index.
+        others = f"{reverse('admin:orders_order_changelist')}?user__id__exact={obj.user_id}"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}" class="customer-orders">All orders of this customer</a>',
+            url,
+            obj.customer.get("user_id", obj.user_id),
+            others,
+        )
+
+    @admin.display(description="status")
+    def status_display(self, obj: Order) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="payment status")
+    def payment_status_display(self, obj: Order) -> str:
+        return status_badge(obj.payment_status, obj.get_payment_status_display())
+
+    @admin.display(description="refunded")
+    def refunded(self, obj: Order) -> str:
+        return format_money(obj.refunded_cents, obj.currency)
+
+    @admin.display(description="returns")
+    def returns_display(self, obj: Order) -> str:
+        found = list(obj.returns.order_by("requested_at", "id"))
+        if not found:
+            return "-"
+        return format_html_join(
+            "",
+            '<a href="{}">{}</a> {} requested {}{}<br>',
+            (
+                (
+                    reverse("admin:orders_returnrequest_change", args=[found_return.pk]),
+                    found_return.return_number,
+                    status_badge(found_return.status, found_return.get_status_display()),
+                    format_time(found_return.requested_at),
+                    f", refund {format_money(found_return.refund_cents, obj.currency)}"
+                    if found_return.refund_cents is not None
+                    else "",
+                )
+                for found_return in found
+            ),
+        )
+
+    @admin.display(description="refunds")
+    def refunds_display(self, obj: Order) -> str:
+        found = list(obj.refunds.order_by("created_at", "id"))
+        if not found:
+            return "-"
+        return format_html_join(
+            "",
+            '<a href="{}">{}</a> on {}{}<br>',
+            (
+                (
+                    reverse("admin:orders_refund_change", args=[refund.pk]),
+                    format_money(refund.amount_cents, refund.currency),
+                    format_time(refund.created_at),
+                    f": {refund.reason}" if refund.reason else "",
+                )
+                for refund in found
+            ),
+        )
 
     @admin.display(description="total")
     def total(self, obj: Order) -> str:
@@ -602,7 +719,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         return _lines(
             [
                 f"Reason: {obj.cancellation.get('reason', '')}",
-                f"At: {obj.cancellation.get('cancelled_at', '')}",
+                f"At: {format_time(obj.cancellation.get('cancelled_at'))}",
                 f"By: {username or by} ({by})" if by else "By: the system",
             ]
         )
@@ -688,6 +805,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
                 self.message_user(request, f"{order.order_number}: {api_error_text(exc)}", messages.ERROR)
             else:
                 done += 1
+                # The order's "History" page: who did what from the admin (the service keeps its own trail).
+                self.log_change(request, order, action.message(order, data))
                 self.message_user(request, action.message(order, data), messages.SUCCESS)
         return done
 
@@ -751,6 +870,9 @@ class OutboxEventAdmin(NoDirectWrites, BigTableAdmin):
         selected = list(queryset.values_list("pk", "status")[:MAX_ORDERS_PER_ACTION])
         retried = outbox_retry(event_ids=[pk for pk, _ in selected])
         if retried:
+            failed = [pk for pk, status in selected if status == OutboxStatus.FAILED]
+            for event in OutboxEvent.objects.filter(pk__in=failed):
+                self.log_change(request, event, "Queued again for publishing (retry).")
             self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)
         skipped = len(selected) - retried
         if skipped:

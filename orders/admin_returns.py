@@ -6,6 +6,7 @@ orders.returns.return_review with actor=request.user, exactly as the API does, a
 orders; it draws its charts (inline SVG, nothing fetched from elsewhere) from orders.stats.order_stats,
 the function behind GET /api/v1/orders/stats/."""
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from rest_framework.exceptions import APIException
 
 from . import returns, stats
 from .admin import NoDirectWrites, ReadOnlyInline, api_error_text
+from .admin_display import status_badge
 from .calculations import format_money
 from .models import (
     OrderStatistics,
@@ -119,7 +121,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     list_display = [
         "return_number",
         "order_link",
-        "status",
+        "status_display",
         "reason_category",
         "requested_at",
         "refund",
@@ -136,7 +138,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     fields = [
         "return_number",
         "order_link",
-        "status",
+        "status_display",
         "reason_category",
         "reason",
         "description",
@@ -153,6 +155,10 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
 
     def has_review_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.review_returnrequest")
+
+    @admin.display(description="status")
+    def status_display(self, obj: ReturnRequest) -> str:
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="order")
     def order_link(self, obj: ReturnRequest) -> str:
@@ -250,6 +256,8 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
                 done = f"{reviewed.return_number} {reviewed.status}"
                 if reviewed.refund_cents:
                     done += f", {format_money(reviewed.refund_cents, reviewed.order.currency)} refunded"
+                    self.log_change(request, reviewed.order, f"Refunded through return {done}.")
+                self.log_change(request, reviewed, done + ".")
                 self.message_user(request, done + ".", messages.SUCCESS)
 
     def _review_page(self, request, title: str, selected: list[ReturnRequest], form, **extra) -> TemplateResponse:
@@ -287,6 +295,14 @@ class RefundAdmin(NoDirectWrites, admin.ModelAdmin):
 class StatsPeriodForm(forms.Form):
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def period_error_in_words(exc: APIException) -> str:
+    """The service's refusal without the API's field names: "`to` must not be before `from`." reads
+    "“To” must not be before “From”." (the labels of the form above it)."""
+    labels = {"from": "“From”", "to": "“To”"}
+    messages = [str(message) for messages in exc.detail.values() for message in messages]
+    return " ".join(re.sub(r"`(\w+)`", lambda match: labels.get(match[1], match[1]), text) for text in messages)
 
 
 CHART_WIDTH = 760
@@ -399,7 +415,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
             try:
                 period = stats.stats_period(date_from=cleaned.get("date_from"), date_to=cleaned.get("date_to"))
             except APIException as exc:
-                error = api_error_text(exc)
+                error = period_error_in_words(exc)
         if period is not None:
             data = stats.order_stats(period=period)
         context = {

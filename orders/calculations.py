@@ -1,6 +1,7 @@
 """Money rules for an order, in integer minor units. Rates and thresholds are settings."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -29,12 +30,26 @@ CURRENCY_DECIMALS = {
 
 
 def format_money(minor_units: int | None, currency: str) -> str:
-    """Integer minor units as "49.17 USD": integer arithmetic only, never a float."""
+    """Integer minor units as "USD 49.17" (currency first, as support staff read it): integer
+    arithmetic only, never a float."""
     if minor_units is None:
         return "-"
+    return f"{currency} {minor_to_units(minor_units, currency)}"
+
+
+def minor_to_units(minor_units: int, currency: str) -> str:
+    """4917 USD -> "49.17"; 500 JPY -> "500"; 1234 KWD -> "1.234"."""
     decimals = CURRENCY_DECIMALS.get(currency, 2)
     sign = "-" if minor_units < 0 else ""
     if decimals == 0:
-        return f"{sign}{abs(minor_units)} {currency}"
+        return f"{sign}{abs(minor_units)}"
     units, fraction = divmod(abs(minor_units), 10**decimals)
-    return f"{sign}{units}.{fraction:0{decimals}d} {currency}"
+    return f"{sign}{units}.{fraction:0{decimals}d}"
+
+
+def units_to_minor(amount: Decimal, currency: str) -> int:
+    """Decimal("19.99") USD -> 1999, exactly; more decimals than the currency has is a ValueError."""
+    minor = amount.scaleb(CURRENCY_DECIMALS.get(currency, 2))
+    if minor != minor.to_integral_value():
+        raise ValueError(f"{currency} has {CURRENCY_DECIMALS.get(currency, 2)} decimal places at most.")
+    return int(minor)

@@ -6,13 +6,14 @@ never hard-deleted (orders keep their snapshots either way, but the API's delete
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count
 from rest_framework.exceptions import APIException
 
 from orders.admin import EstimatedCountPaginator
 from orders.calculations import format_money
 
+from .admin_forms import AttributesField, PriceField, use_currency
 from .models import Product, ProductVariant, Supplier
 from .services import product_delete, variant_create, variant_update
 
@@ -24,20 +25,44 @@ MAX_PRODUCTS_PER_ACTION = 100
 class VariantForm(forms.ModelForm):
     # The stock the editor was shown, posted back: the edit is applied as a difference to it.
     stock_shown = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_STOCK)
+    price_cents = PriceField(label="Price")
+    attributes = AttributesField(required=False)
 
     class Meta:
         model = ProductVariant
         fields = VARIANT_FIELDS
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, currency: str = "USD", **kwargs):
         super().__init__(*args, **kwargs)
+        use_currency(self, currency, "price_cents")
         if self.instance.pk is not None:
             self.fields["stock_shown"].initial = self.instance.stock_quantity
+
+
+class VariantFormSet(forms.BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        # The product's currency (for a new product, the one its form was given): prices are in its units.
+        return {**super().get_form_kwargs(index), "currency": self.instance.currency or "USD"}
+
+
+class ProductForm(forms.ModelForm):
+    base_price_cents = PriceField(label="Base price")
+    image_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Product
+        fields = ["supplier", "name", "description", "status", "image_url", "currency", "base_price_cents"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        currency = (self.data.get("currency") or "").strip().upper() if self.is_bound else ""
+        use_currency(self, currency or self.instance.currency or "USD", "base_price_cents")
 
 
 class VariantInline(admin.TabularInline):
     model = ProductVariant
     form = VariantForm
+    formset = VariantFormSet
     extra = 0
     min_num = 1  # every product has at least one variant
     can_delete = False  # order items point at variants to restock them; variants are not deleted
@@ -46,6 +71,7 @@ class VariantInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ["name", "supplier", "status", "base_price", "variant_count", "updated_at"]
     list_filter = ["status", "supplier"]
     search_fields = ["name", "variants__sku"]
@@ -55,7 +81,6 @@ class ProductAdmin(admin.ModelAdmin):
     actions = ["soft_delete"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(variant_total=Count("variants"))
@@ -76,6 +101,7 @@ class ProductAdmin(admin.ModelAdmin):
         products = list(queryset[:MAX_PRODUCTS_PER_ACTION])
         for product in products:
             product_delete(product=product)
+            self.log_change(request, product, "Marked as deleted (soft delete).")
         self.message_user(request, f"{len(products)} product(s) marked as deleted.", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):

@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from orders import admin as orders_admin
 from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin
-from orders.calculations import format_money
+from orders.calculations import format_money, minor_to_units
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
@@ -154,14 +154,14 @@ def order_in(status: str, **kwargs) -> Order:
 @pytest.mark.parametrize(
     ("cents", "currency", "text"),
     [
-        (4917, "USD", "49.17 USD"),
-        (5, "EUR", "0.05 EUR"),
-        (0, "USD", "0.00 USD"),
-        (100, "USD", "1.00 USD"),
-        (-1999, "USD", "-19.99 USD"),
-        (123456789012345, "USD", "1234567890123.45 USD"),
-        (500, "JPY", "500 JPY"),
-        (1234, "KWD", "1.234 KWD"),
+        (4917, "USD", "USD 49.17"),
+        (5, "EUR", "EUR 0.05"),
+        (0, "USD", "USD 0.00"),
+        (100, "USD", "USD 1.00"),
+        (-1999, "USD", "USD -19.99"),
+        (123456789012345, "USD", "USD 1234567890123.45"),
+        (500, "JPY", "JPY 500"),
+        (1234, "KWD", "KWD 1.234"),
     ],
 )
 def test_money_is_formatted_from_integer_minor_units(cents, currency, text):
@@ -187,7 +187,7 @@ def test_changelist_shows_the_order_columns(admin_client):
     assert 'class="field-item_count">1<' in html
     assert "Pending" in html
     # Filters and date hierarchy.
-    assert "By status" in html and "By payment status" in html and "By created at" in html
+    assert "By status" in html and "By payment status" in html and "By created (from / to)" in html
     assert '<nav class="toplinks">' in html and f"created_at__day={order.created_at.day}" in html
 
 
@@ -898,7 +898,7 @@ def product_form(product: Product, variants: list[ProductVariant], **overrides) 
         "status": product.status,
         "image_url": product.image_url,
         "currency": product.currency,
-        "base_price_cents": str(product.base_price_cents),
+        "base_price_cents": minor_to_units(product.base_price_cents, product.currency),
         "variants-TOTAL_FORMS": str(len(variants)),
         "variants-INITIAL_FORMS": str(len(variants)),
         "variants-MIN_NUM_FORMS": "1",
@@ -912,8 +912,9 @@ def product_form(product: Product, variants: list[ProductVariant], **overrides) 
                 f"variants-{index}-product": str(product.pk),
                 f"variants-{index}-name": variant.name,
                 f"variants-{index}-sku": variant.sku,
-                f"variants-{index}-attributes": '{"Color": "Red", "Size": "L"}',
-                f"variants-{index}-price_cents": str(variant.price_cents),
+                f"variants-{index}-attributes-key": ["Color", "Size"],
+                f"variants-{index}-attributes-value": ["Red", "L"],
+                f"variants-{index}-price_cents": minor_to_units(variant.price_cents, product.currency),
                 f"variants-{index}-stock_quantity": str(variant.stock_quantity),
                 f"variants-{index}-stock_shown": str(variant.stock_quantity),
             }
@@ -995,7 +996,7 @@ def test_products_are_soft_deleted_only(admin_client):
 def test_catalogue_changelists(admin_client):
     variant = VariantFactory(price_cents=1999)
     html = admin_client.get("/admin/products/product/").content.decode()
-    assert variant.product.name in html and "19.99 USD" in html
+    assert variant.product.name in html and "USD 19.99" in html
     assert variant.product.supplier.name in admin_client.get("/admin/products/supplier/").content.decode()
     assert admin_client.get("/admin/products/product/", {"q": variant.sku}).status_code == 200
 

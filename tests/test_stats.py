@@ -310,8 +310,8 @@ def test_admin_statistics_page_draws_the_same_numbers(client, shop):
     # Orders per day, revenue per day in EUR and in USD, statuses: inline SVG, nothing loaded from elsewhere.
     assert html.count('<svg class="order-chart"') == 4
     assert "2026-01-10: 2" in html  # the orders column of the first day
-    assert "2026-01-10: 60.58 USD" in html  # its USD revenue
-    assert "92.39 EUR" in html and "46.79 USD" in html  # gross EUR, net USD
+    assert "2026-01-10: USD 60.58" in html  # its USD revenue
+    assert "EUR 92.39" in html and "USD 46.79" in html  # gross EUR, net USD
     charts = html.split('<div id="content-main"', 1)[1].split("<!-- END Content -->", 1)[0]
     assert "<script" not in charts and "http" not in charts
     # Listed on the admin index for people who may view orders.

@@ -68,5 +68,6 @@ class UserAdmin(DjangoUserAdmin):
                     self.message_user(request, f"{user.username}: {exc.detail}", messages.ERROR)
                 else:
                     deactivated += 1
+                    self.log_change(request, user, "Deactivated (soft delete): log-in refused, API tokens revoked.")
         if deactivated:
             self.message_user(request, f"{deactivated} user(s) deactivated.", messages.SUCCESS)
