@@ -10,7 +10,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when requirements.txt changes (psycopg[binary] needs no libpq).
+# Runtime dependencies only (no pytest, ruff, schemathesis or Playwright: requirements-dev.txt); this layer
+# is rebuilt only when requirements.txt changes (psycopg[binary] needs no libpq).
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
