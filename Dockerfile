@@ -16,9 +16,11 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files for the admin and the browsable API, served by WhiteNoise from gunicorn.
+# Static files for the admin and the browsable API, served by WhiteNoise from gunicorn; .run/ is beat's
+# (its schedule file), the one directory the app user writes.
 RUN python manage.py collectstatic --noinput --verbosity 0 \
-    && useradd --system --create-home --uid 10001 app
+    && useradd --system --create-home --uid 10001 app \
+    && mkdir .run && chown app .run
 
 USER app
 EXPOSE 8000

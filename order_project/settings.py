@@ -190,6 +190,8 @@ CACHE_CIRCUIT_SECONDS = float(os.environ.get("CACHE_CIRCUIT_SECONDS", "5"))
 
 # HTTPS settings: on in production (check --deploy is clean), off for plain-HTTP development.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Health probes (Docker's, a load balancer's) speak plain HTTP to the container itself.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
@@ -275,6 +277,9 @@ CELERY_TIMEZONE = "UTC"
 # Celery's own forced reconnect every this many tasks; order_project/celery.py recycles connections by
 # Django's rules before each task, as for a web request.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# Beat's state file, in the gitignored .run/ of the checkout (/app/.run in the image), wherever beat starts from.
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "order_project.celery:ScheduleInRunDirectory"  # creates .run/ if missing
 CELERY_BEAT_SCHEDULE = {
     # The sweep: publishes events whose after-commit relay never ran (broker down, process died).
     "outbox-sweep": {"task": "orders.tasks.outbox_relay", "schedule": env_int("OUTBOX_SWEEP_SECONDS", 10)},
