@@ -10,14 +10,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when requirements.txt changes (psycopg[binary] needs no libpq).
+# Runtime dependencies only (no pytest, ruff, schemathesis or Playwright: requirements-dev.txt); this layer
+# is rebuilt only when requirements.txt changes (psycopg[binary] needs no libpq).
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# Static files for the admin and the browsable API, served by WhiteNoise from gunicorn.
+# Static files for the admin and the browsable API, served by WhiteNoise from gunicorn; .run/ is beat's
+# (its schedule file), the one directory the app user writes.
 RUN python manage.py collectstatic --noinput --verbosity 0 \
-    && useradd --system --create-home --uid 10001 app
+    && useradd --system --create-home --uid 10001 app \
+    && mkdir .run && chown app .run
 
 USER app
 EXPOSE 8000

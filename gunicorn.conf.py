@@ -1,4 +1,4 @@
-"""gunicorn's settings wherever the service runs (scripts/run.sh, scripts/docker-web.sh, the Dockerfile pass
+"""gunicorn's settings wherever the service runs (scripts/run.sh and the Dockerfile, which docker-compose.yml uses, pass
 `--config gunicorn.conf.py`); the command lines add bind address and worker count."""
 
 import json

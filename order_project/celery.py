@@ -1,6 +1,8 @@
 import os
+from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "order_project.settings")
@@ -24,3 +26,12 @@ def _recycle_database_connections(task=None, **kwargs) -> None:
         return  # run inline by its caller, inside the caller's own transaction
 
     close_old_connections()
+
+
+class ScheduleInRunDirectory(PersistentScheduler):
+    """Beat's own scheduler, creating the directory of its schedule file (.run/, CELERY_BEAT_SCHEDULE_FILENAME)
+    before opening it."""
+
+    def setup_schedule(self) -> None:
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: the docs pages need no CDN
     "drf_standardized_errors",
     "users",
     "products",
@@ -82,7 +83,7 @@ WSGI_APPLICATION = "order_project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "order_project" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -132,6 +133,8 @@ FORMAT_MODULE_PATH = "order_project.formats"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The browsable API's login (/api-auth/login/) without a ?next= lands on the API root, not /accounts/profile/.
+LOGIN_REDIRECT_URL = "/api/v1/"
 
 # Bounded request bodies: 1 MiB is far above the largest valid order (100 lines).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
@@ -189,6 +192,8 @@ CACHE_CIRCUIT_SECONDS = float(os.environ.get("CACHE_CIRCUIT_SECONDS", "5"))
 
 # HTTPS settings: on in production (check --deploy is clean), off for plain-HTTP development.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Health probes (Docker's, a load balancer's) speak plain HTTP to the container itself.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
@@ -211,6 +216,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Orders with frozen JSONB snapshots, catalogue, users and order events.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
@@ -271,6 +279,9 @@ CELERY_TIMEZONE = "UTC"
 # Celery's own forced reconnect every this many tasks; order_project/celery.py recycles connections by
 # Django's rules before each task, as for a web request.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
+# Beat's state file, in the gitignored .run/ of the checkout (/app/.run in the image), wherever beat starts from.
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".run" / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "order_project.celery:ScheduleInRunDirectory"  # creates .run/ if missing
 CELERY_BEAT_SCHEDULE = {
     # The sweep: publishes events whose after-commit relay never ran (broker down, process died).
     "outbox-sweep": {"task": "orders.tasks.outbox_relay", "schedule": env_int("OUTBOX_SWEEP_SECONDS", 10)},

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
+from django.views.generic import TemplateView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -26,9 +27,15 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="order_project/redoc.html"),
+        name="redoc",
+    ),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),  # log in and out of the browsable API
+    path("", TemplateView.as_view(template_name="order_project/home.html"), name="home"),
 ]
 
 

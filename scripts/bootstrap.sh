@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11 if it is missing, and install requirements.txt into it unless the
-# stamp in .venv says exactly this requirements.txt is already installed.
+# Create .venv with Python 3.11 if it is missing, and install requirements-dev.txt (the runtime's
+# requirements.txt plus tests and tooling) into it unless the stamp in .venv says exactly these two
+# files are already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,13 +34,13 @@ if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/
     "$python" -m venv "$VENV"
 fi
 
-wanted=$( { sha256sum requirements.txt; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
+wanted=$( { sha256sum requirements.txt requirements-dev.txt; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]]; then
     exit 0
 fi
-echo "bootstrap: installing requirements.txt into $VENV"
+echo "bootstrap: installing requirements-dev.txt (with requirements.txt) into $VENV"
 log="$VENV/pip-install.log"
-if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --requirement requirements.txt >"$log" 2>&1; then
+if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --requirement requirements-dev.txt >"$log" 2>&1; then
     grep -v "is ignored: it is neither a file nor a directory" "$log" | tail -n 40 >&2
     echo "bootstrap: pip install failed (full log: $log)" >&2
     exit 1

@@ -127,6 +127,7 @@ alice_token=$(awk '$1 == "alice" { print $NF }' <<<"$seed_output")
 cat <<EOF
 
 $(say "Order service is running (Ctrl-C stops it all)")
+  Home         $base/            (links to all of these)
   API root     $base/api/v1/
   Swagger UI   $base/api/docs/
   ReDoc        $base/api/redoc/

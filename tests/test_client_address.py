@@ -74,6 +74,6 @@ def test_with_trust_x_forwarded_proto_the_local_proxy_is_believed():
     assert response.status_code == 401  # served as HTTPS: no redirect, on to authentication
 
 
-@pytest.mark.parametrize("launcher", ["scripts/run.sh", "scripts/docker-web.sh", "Dockerfile"])
+@pytest.mark.parametrize("launcher", ["scripts/run.sh", "Dockerfile"])  # docker-compose.yml: the image's CMD
 def test_every_launcher_starts_gunicorn_with_the_project_config(launcher):
     assert "--config gunicorn.conf.py" in (ROOT / launcher).read_text()
