@@ -20,10 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from rest_framework.exceptions import APIException
+
+from order_project.exceptions import ApplicationError
 
 from . import returns, stats
-from .admin import NoDirectWrites, ReadOnlyInline, api_error_text
+from .admin import NoDirectWrites, ReadOnlyInline
 from .calculations import format_money
 from .models import (
     OrderStatistics,
@@ -244,8 +245,8 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
         for found in selected:
             try:
                 reviewed = run(found, request.user, data)
-            except APIException as exc:
-                self.message_user(request, f"{found.return_number}: {api_error_text(exc)}", messages.ERROR)
+            except ApplicationError as exc:
+                self.message_user(request, f"{found.return_number}: {exc.text()}", messages.ERROR)
             else:
                 done = f"{reviewed.return_number} {reviewed.status}"
                 if reviewed.refund_cents:
@@ -398,8 +399,8 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
             cleaned = form.cleaned_data if form.is_bound else {}
             try:
                 period = stats.stats_period(date_from=cleaned.get("date_from"), date_to=cleaned.get("date_to"))
-            except APIException as exc:
-                error = api_error_text(exc)
+            except ApplicationError as exc:
+                error = exc.text()
         if period is not None:
             data = stats.order_stats(period=period)
         context = {

@@ -11,14 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from rest_framework.exceptions import (
-    ErrorDetail,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
+from rest_framework.exceptions import ErrorDetail
 
-from order_project.exceptions import InsufficientStock, InvalidTransition
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import has_staff_permission
 from order_project.sql import insert_rows, insert_sql
 from products.models import Product, ProductStatus, ProductVariant, Supplier
@@ -27,6 +23,7 @@ from users.models import User
 
 from . import events
 from .calculations import order_totals
+from .error_codes import OrderErrorCode
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after, refunds_on_entry
 
@@ -100,7 +97,7 @@ def order_create(
     order, all in one transaction. Problems with the request are all reported in one 400; lines that
     lack stock in one 409."""
     if not user.is_active:
-        raise PermissionDenied(INACTIVE_USER_MESSAGE)
+        raise ApplicationError(ErrorKind.FORBIDDEN, INACTIVE_USER_MESSAGE)
     lines = [line if isinstance(line, OrderLine) else OrderLine(**line) for line in items]
     for attempt in range(ORDER_NUMBER_ATTEMPTS):
         try:
@@ -240,10 +237,10 @@ def _lock_line_variants(user: User, lines: list[OrderLine]) -> list[LockedVarian
         cursor.execute(_LOCK_VARIANTS_SQL, [user.pk, *_line_keys(lines)])
         rows = cursor.fetchall()
     if rows and not rows[0][-1]:  # u.is_active, read under the lock
-        raise PermissionDenied(INACTIVE_USER_MESSAGE)
+        raise ApplicationError(ErrorKind.FORBIDDEN, INACTIVE_USER_MESSAGE)
     errors, resolved = _line_problems(lines, [_variant_of_row(row[:-1]) for row in rows])
     if any(errors):
-        raise ValidationError({"items": errors})
+        raise ApplicationError(ErrorKind.INVALID, {"items": errors})
     return resolved  # type: ignore[return-value]  # no None left once there are no errors
 
 
@@ -282,10 +279,10 @@ def _line_problems(
             candidates = by_product.get(line.product_id, [])
             variant = candidates[0] if len(candidates) == 1 else None
             if not candidates:
-                errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
+                errors[index]["product_id"] = [ErrorDetail("No such product.", code=OrderErrorCode.PRODUCT_NOT_FOUND)]
             elif len(candidates) > 1:
                 errors[index]["variant_id"] = [
-                    ErrorDetail("This product has several variants: choose one.", code="variant_required")
+                    ErrorDetail("This product has several variants: choose one.", code=OrderErrorCode.VARIANT_REQUIRED)
                 ]
         resolved.append(variant if not errors[index] and index not in unknown_variant_lines else None)
 
@@ -298,10 +295,10 @@ def _line_problems(
         for index in unknown_variant_lines:
             if lines[index].product_id in existing:
                 errors[index]["variant_id"] = [
-                    ErrorDetail("No such variant of this product.", code="variant_not_found")
+                    ErrorDetail("No such variant of this product.", code=OrderErrorCode.VARIANT_NOT_FOUND)
                 ]
             else:
-                errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
+                errors[index]["product_id"] = [ErrorDetail("No such product.", code=OrderErrorCode.PRODUCT_NOT_FOUND)]
 
     currency = next((v.currency for v in resolved if v is not None and v.product_status == ProductStatus.ACTIVE), None)
     seen_variants: set[uuid.UUID] = set()
@@ -310,25 +307,30 @@ def _line_problems(
             continue
         if variant.product_status != ProductStatus.ACTIVE:
             errors[index]["product_id"] = [
-                ErrorDetail(f"{variant.product_name} is not available for ordering.", code="product_unavailable")
+                ErrorDetail(
+                    f"{variant.product_name} is not available for ordering.", code=OrderErrorCode.PRODUCT_UNAVAILABLE
+                )
             ]
         elif variant.currency != currency:
             errors[index]["product_id"] = [
                 ErrorDetail(
                     f"{variant.product_name} is priced in {variant.currency}, other lines in {currency}.",
-                    code="currency_mismatch",
+                    code=OrderErrorCode.CURRENCY_MISMATCH,
                 )
             ]
         if variant.id in seen_variants:
             errors[index]["variant_id"] = [
-                ErrorDetail("This variant is already on another line of the order.", code="duplicate_variant")
+                ErrorDetail(
+                    "This variant is already on another line of the order.", code=OrderErrorCode.DUPLICATE_VARIANT
+                )
             ]
         seen_variants.add(variant.id)
         expected = line.expected_unit_price_cents
         if expected is not None and expected != variant.price_cents:
             errors[index]["expected_unit_price_cents"] = [
                 ErrorDetail(
-                    f"The price of {variant.sku} is now {variant.price_cents}, not {expected}.", code="price_changed"
+                    f"The price of {variant.sku} is now {variant.price_cents}, not {expected}.",
+                    code=OrderErrorCode.PRICE_CHANGED,
                 )
             ]
     return errors, resolved
@@ -336,20 +338,30 @@ def _line_problems(
 
 def _check_stock(lines: list[OrderLine], variants: list[LockedVariant]) -> None:
     errors = [
-        {"quantity": [ErrorDetail(f"Only {variant.stock_quantity} left of {variant.sku}.", code="insufficient_stock")]}
+        {
+            "quantity": [
+                ErrorDetail(
+                    f"Only {variant.stock_quantity} left of {variant.sku}.", code=OrderErrorCode.INSUFFICIENT_STOCK
+                )
+            ]
+        }
         if variant.stock_quantity < line.quantity
         else {}
         for line, variant in zip(lines, variants, strict=True)
     ]
     if any(errors):
-        raise InsufficientStock({"items": errors})
+        raise ApplicationError(ErrorKind.CONFLICT, {"items": errors}, code=OrderErrorCode.INSUFFICIENT_STOCK)
+
+
+def _invalid_transition(message: str) -> ApplicationError:
+    return ApplicationError(ErrorKind.CONFLICT, message, code=OrderErrorCode.INVALID_TRANSITION)
 
 
 def _lock_order(order_id: uuid.UUID) -> Order:
     try:
         return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
     except Order.DoesNotExist:
-        raise NotFound()
+        raise not_found()
 
 
 @transaction.atomic
@@ -368,10 +380,11 @@ def _transition(
     """order_transition on an order row this transaction already holds locked."""
     from_status = order.status
     if not can_transition(from_status, to_status):
-        raise InvalidTransition(f"An order that is {from_status} cannot become {to_status}.")
+        raise _invalid_transition(f"An order that is {from_status} cannot become {to_status}.")
 
     if to_status == OrderStatus.REFUNDED and order.refunded_cents < order.total_cents and not note.strip():
-        raise ValidationError({"note": [ErrorDetail("A refund needs a reason: say why in the note.", code="required")]})
+        problem = ErrorDetail("A refund needs a reason: say why in the note.", code=ErrorCode.REQUIRED)
+        raise ApplicationError(ErrorKind.INVALID, {"note": [problem]})
 
     now = timezone.now()
     actor_id = str(actor.pk) if actor is not None else None
@@ -452,7 +465,7 @@ def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
     order = _lock_order(order_id)
     staff_may_cancel = has_staff_permission(actor, "orders.cancel_order")
     if not staff_may_cancel and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
-        raise InvalidTransition(f"An order that is {order.status} can no longer be cancelled by the customer.")
+        raise _invalid_transition(f"An order that is {order.status} can no longer be cancelled by the customer.")
     return _transition(order, OrderStatus.CANCELLED, actor, note=reason, cancel_reason=reason)
 
 
@@ -474,17 +487,17 @@ def item_fulfill(
     items = list(order.items.all())
     item = next((item for item in items if item.item_id == item_id), None)
     if item is None:
-        raise NotFound("No such item on this order.")
+        raise not_found("No such item on this order.")
     now = timezone.now()
     if status == FulfillmentStatus.SHIPPED:
         _ship(order, item, quantity, carrier, tracking_number, now)
     else:
         if order.status not in (OrderStatus.PROCESSING, OrderStatus.SHIPPED):
-            raise InvalidTransition(
+            raise _invalid_transition(
                 f"Items are delivered only while the order is processing or shipped; it is {order.status}."
             )
         if item.fulfillment_status != FulfillmentStatus.SHIPPED:
-            raise InvalidTransition(
+            raise _invalid_transition(
                 f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."
             )
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
@@ -533,15 +546,14 @@ def _ship(
     order: Order, item: OrderItem, quantity: int | None, carrier: str | None, tracking_number: str | None, now
 ) -> None:
     if order.status != OrderStatus.PROCESSING:
-        raise InvalidTransition(f"Items ship only while the order is processing; it is {order.status}.")
+        raise _invalid_transition(f"Items ship only while the order is processing; it is {order.status}.")
     if not _is_waiting(item):
-        raise InvalidTransition(f"This item is {item.fulfillment_status} and cannot ship.")
+        raise _invalid_transition(f"This item is {item.fulfillment_status} and cannot ship.")
     remaining = item.quantity - item.shipped_quantity
     quantity = remaining if quantity is None else quantity
     if quantity > remaining:
-        raise ValidationError(
-            {"quantity": [ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code="invalid")]}
-        )
+        problem = ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code=ErrorCode.INVALID)
+        raise ApplicationError(ErrorKind.INVALID, {"quantity": [problem]})
     item.shipped_quantity += quantity
     item.fulfillment_status = (
         FulfillmentStatus.SHIPPED if item.shipped_quantity == item.quantity else FulfillmentStatus.PROCESSING

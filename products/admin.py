@@ -8,8 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import Count
-from rest_framework.exceptions import APIException
 
+from order_project.exceptions import ApplicationError
 from orders.admin import EstimatedCountPaginator
 from orders.calculations import format_money
 
@@ -100,8 +100,8 @@ class ProductAdmin(admin.ModelAdmin):
                 if changed:
                     variant = self._variant_update(request, variant_form, changed)
                     formset.changed_objects.append((variant, list(changed)))
-            except APIException as exc:  # e.g. a SKU a concurrent save took
-                self.message_user(request, f"Variant {data['sku']} was not saved: {exc.detail}", messages.ERROR)
+            except ApplicationError as exc:  # e.g. a SKU a concurrent save took
+                self.message_user(request, f"Variant {data['sku']} was not saved: {exc.text()}", messages.ERROR)
 
     def _variant_update(self, request, variant_form, changed: dict) -> ProductVariant:
         """A stock edit is applied as the difference to the stock the form showed, on the locked row:

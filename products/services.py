@@ -4,7 +4,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from rest_framework.exceptions import ValidationError
+
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind
 
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
@@ -25,7 +27,9 @@ def _save_unique(instance, *, field: str, attr: str | None = None):
         with transaction.atomic():
             instance.save()
     except IntegrityError:
-        raise ValidationError({attr or field: [f"This {field} is already in use."]}, code="unique")
+        raise ApplicationError(
+            ErrorKind.INVALID, {attr or field: [f"This {field} is already in use."]}, code=ErrorCode.UNIQUE
+        )
     return instance
 
 
@@ -41,7 +45,7 @@ def _ensure_skus_free(skus: list[str], *, attr_for, exclude_variant: ProductVari
             errors[attr_for(index)] = [f"SKU {sku} is already in use."]
         seen.add(sku)
     if errors:
-        raise ValidationError(errors, code="unique")
+        raise ApplicationError(ErrorKind.INVALID, errors, code=ErrorCode.UNIQUE)
 
 
 @transaction.atomic
@@ -58,7 +62,9 @@ def product_create(
 ) -> Product:
     """A product with at least one variant; a variant's price defaults to the product's base price."""
     if not variants:
-        raise ValidationError({"variants": ["A product needs at least one variant."]}, code="required")
+        raise ApplicationError(
+            ErrorKind.INVALID, {"variants": ["A product needs at least one variant."]}, code=ErrorCode.REQUIRED
+        )
     _ensure_skus_free([v["sku"] for v in variants], attr_for=lambda i: f"variants.{i}.sku")
     product = Product.objects.create(
         supplier=supplier,
@@ -73,7 +79,7 @@ def product_create(
         with transaction.atomic():
             ProductVariant.objects.bulk_create([_new_variant(product, variant) for variant in variants])
     except IntegrityError:
-        raise ValidationError({"variants": ["A SKU is already in use."]}, code="unique")
+        raise ApplicationError(ErrorKind.INVALID, {"variants": ["A SKU is already in use."]}, code=ErrorCode.UNIQUE)
     return product
 
 
