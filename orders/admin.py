@@ -693,14 +693,6 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
 # Outbox
 
 
-EVENT_TYPES = [
-    events.ORDER_CREATED,
-    events.ORDER_STATUS_CHANGED,
-    events.ORDER_CANCELLED,
-    events.ORDER_ITEM_FULFILLMENT_CHANGED,
-]
-
-
 class EventTypeFilter(admin.SimpleListFilter):
     """The event types are known: no SELECT DISTINCT over the whole outbox."""
 
@@ -708,7 +700,7 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return [(kind, kind) for kind in EVENT_TYPES]
+        return [(kind.value, kind.value) for kind in events.EventType]
 
     def queryset(self, request, queryset):
         return queryset.filter(event_type=self.value()) if self.value() else queryset

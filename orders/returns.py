@@ -194,7 +194,7 @@ def _return_request(
         for line in lines
     )
     _attach(request, order, return_items)
-    events.event_record(order=order, event_type=events.ORDER_RETURN_REQUESTED, data=_representation(request))
+    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REQUESTED, data=_representation(request))
     order.save(update_fields=["last_event_sequence", "updated_at"])
     return request
 
@@ -271,7 +271,7 @@ def return_review(
     request.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_notes", "refund_cents", "restock"])
 
     _attach(request, order, return_items)
-    events.event_record(order=order, event_type=events.ORDER_RETURN_REVIEWED, data=_representation(request))
+    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=_representation(request))
     items_fulfillment_recorded(order=order, items=changed_items)
     if refund is not None:
         _refund_recorded(order, refund)
@@ -379,7 +379,7 @@ def _refund_recorded(order: Order, refund: Refund) -> None:
     request = refund.return_request
     events.event_record(
         order=order,
-        event_type=events.ORDER_REFUNDED,
+        event_type=events.EventType.ORDER_REFUNDED,
         data={
             "refund_id": str(refund.pk),
             "return_id": None if request is None else str(request.pk),

@@ -168,7 +168,7 @@ def _order_insert(
     stock_sql, stock_params = stock_take_statement(stock_taken)
     order_row, history_row = insert_rows([order]), insert_rows([history])  # stamps created_at
     event = events.event_build(
-        order=order, event_type=events.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
+        order=order, event_type=events.EventType.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
     )
     params = [*stock_params, order_row, history_row, insert_rows([event]), insert_rows(items)]
     # Data-modifying CTEs all run to completion; foreign keys are checked at the end of the statement.
@@ -418,7 +418,7 @@ def _transition(
     )
     events.event_record(
         order=order,
-        event_type=events.ORDER_STATUS_CHANGED,
+        event_type=events.EventType.ORDER_STATUS_CHANGED,
         data={"from_status": from_status, "to_status": to_status, "changed_by": actor_id, "note": note},
     )
     if to_status == OrderStatus.CANCELLED:
@@ -426,7 +426,7 @@ def _transition(
         changed.append("cancellation")
         events.event_record(
             order=order,
-            event_type=events.ORDER_CANCELLED,
+            event_type=events.EventType.ORDER_CANCELLED,
             data={"order_number": order.order_number, "reason": reason, "cancelled_by": actor_id},
         )
     order.save(update_fields=changed)
@@ -533,7 +533,7 @@ def items_fulfillment_recorded(*, order: Order, items: Sequence[OrderItem]) -> N
         recorded.append(
             events.event_build(
                 order=order,
-                event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
+                event_type=events.EventType.ORDER_ITEM_FULFILLMENT_CHANGED,
                 data=data,
                 sequence=order.last_event_sequence,
             )

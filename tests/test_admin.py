@@ -3,6 +3,7 @@
 order, the Support group's permissions, and the catalogue and user admins."""
 
 import importlib
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -733,6 +734,21 @@ def test_retrying_an_event_that_did_not_fail_changes_nothing(admin_client):
     assert any("had not failed" in m for m in follow_messages(admin_client, response))
     event.refresh_from_db()
     assert event.status == "published"
+
+
+def test_the_outbox_event_type_filter_offers_every_event_type(admin_client):
+    response = admin_client.get("/admin/orders/outboxevent/")
+    assert response.status_code == 200
+    offered = re.findall(r'href="\?event_type=([^"&]+)"', response.content.decode())
+    assert sorted(offered) == [
+        "order.cancelled",
+        "order.created",
+        "order.item_fulfillment_changed",
+        "order.refunded",
+        "order.return_requested",
+        "order.return_reviewed",
+        "order.status_changed",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
