@@ -1,6 +1,6 @@
 """Returns and refunds: a customer asks to send back delivered units, staff approve or reject once.
 
-Every write here locks the order row first (services._lock_order), the same lock every other order
+Every write here locks the order row first (locks.order_lock), the same lock every other order
 writer takes, so a return request and a review of the same order never interleave: two concurrent
 requests cannot return more units than were delivered, and two concurrent reviews cannot refund more
 than was paid. Order status changes go through services._transition (history and events follow);
@@ -47,7 +47,7 @@ from order_project.permissions import sees_all_orders
 from products.services import stock_release
 from users.models import User
 
-from . import events
+from . import events, locks
 from .error_codes import OrderErrorCode
 from .models import (
     FulfillmentStatus,
@@ -61,7 +61,7 @@ from .models import (
     ReturnRequest,
     ReturnStatus,
 )
-from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition, items_fulfillment_recorded
+from .services import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
 
 RETURN_NUMBER_ATTEMPTS = 5
 # Pending and approved returns hold their units: nobody can ask to return them again.
@@ -144,7 +144,7 @@ def return_request(
 def _return_request(
     order_id: uuid.UUID, actor: User, reason: str, reason_category: str, lines: list[ReturnLine], description: str
 ) -> ReturnRequest:
-    order = _lock_order(order_id)
+    order = locks.order_lock(order_id)
     if not sees_all_orders(actor) and order.user_id != actor.pk:
         raise not_found()
     if order.status != OrderStatus.DELIVERED:
@@ -235,8 +235,8 @@ def return_review(
     if order_id is None:
         raise not_found()
     # The order row first, as every order writer does; the return is read again under that lock.
-    order = _lock_order(order_id)
-    request = ReturnRequest.objects.select_for_update(of=("self",)).get(pk=return_id)
+    order = locks.order_lock(order_id)
+    request = locks.return_request_lock(return_id)
     if request.status != ReturnStatus.PENDING:
         raise ApplicationError(
             ErrorKind.CONFLICT,

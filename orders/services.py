@@ -17,13 +17,15 @@ from order_project.error_codes import ErrorCode
 from order_project.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import has_staff_permission
 from order_project.sql import insert_rows, insert_sql
-from products.models import Product, ProductStatus, ProductVariant, Supplier
+from products.locks import variants_lock
+from products.models import Product, ProductStatus
 from products.services import stock_release, stock_take_statement
 from users.models import User
 
-from . import events
+from . import events, locks
 from .calculations import order_totals
 from .error_codes import OrderErrorCode
+from .locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after, refunds_on_entry
 
@@ -191,33 +193,11 @@ def _attach_items(order: Order, order_items: list[OrderItem]) -> None:
     order._prefetched_objects_cache = {"items": order_items}
 
 
-_VARIANT_COLUMNS = (
-    "v.id, v.product_id, v.name, v.sku, v.attributes, v.price_cents, v.stock_quantity,"
-    " p.name, p.status, p.currency, p.image_url, p.supplier_id, s.name"
-)
-_VARIANTS_OF_LINES = f"""
-      FROM {ProductVariant._meta.db_table} v
-      JOIN {Product._meta.db_table} p ON p.id = v.product_id
-      JOIN {Supplier._meta.db_table} s ON s.id = p.supplier_id
-"""
-_LINES_FILTER = "(v.id = ANY(%s) OR v.product_id = ANY(%s))"
-
-# The user's row comes FOR SHARE in the same statement (no extra round trip): user_deactivate takes it FOR
-# UPDATE, so a deactivation either waits for this order to commit or has committed and is read here.
-_LOCK_VARIANTS_SQL = f"""
-    SELECT {_VARIANT_COLUMNS}, u.is_active
-    {_VARIANTS_OF_LINES}
-      JOIN {User._meta.db_table} u ON u.id = %s
-     WHERE {_LINES_FILTER}
-     ORDER BY v.id
-       FOR UPDATE OF v FOR SHARE OF u
-"""
-
-_READ_VARIANTS_SQL = f"SELECT {_VARIANT_COLUMNS} {_VARIANTS_OF_LINES} WHERE {_LINES_FILTER}"
+_READ_VARIANTS_SQL = f"SELECT {LINE_VARIANT_COLUMNS} {LINE_VARIANTS_FROM} WHERE {LINE_VARIANTS_FILTER}"
 
 
 def _line_keys(lines: Sequence[OrderLine]) -> list[list[uuid.UUID]]:
-    """The parameters of _LINES_FILTER: the variants named, and the products of lines naming none."""
+    """The parameters of LINE_VARIANTS_FILTER: the variants named, and the products of lines naming none."""
     return [
         list({line.variant_id for line in lines if line.variant_id}),
         list({line.product_id for line in lines if not line.variant_id}),
@@ -231,11 +211,9 @@ def _variant_of_row(row: Sequence[Any]) -> LockedVariant:
 
 def _lock_line_variants(user: User, lines: list[OrderLine]) -> list[LockedVariant]:
     """Resolve each line to its variant, locking the variant rows in primary-key order (the order every
-    stock writer uses, so concurrent checkouts queue instead of deadlocking) and the user's row FOR SHARE.
+    stock writer uses, so concurrent checkouts queue instead of deadlocking) and the user's row shared.
     Raises 403 for a user deactivated meanwhile, else one 400 with every problem of the request."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_VARIANTS_SQL, [user.pk, *_line_keys(lines)])
-        rows = cursor.fetchall()
+    rows = locks.line_variants_lock(user_id=user.pk, line_keys=_line_keys(lines))
     if rows and not rows[0][-1]:  # u.is_active, read under the lock
         raise ApplicationError(ErrorKind.FORBIDDEN, INACTIVE_USER_MESSAGE)
     errors, resolved = _line_problems(lines, [_variant_of_row(row[:-1]) for row in rows])
@@ -357,13 +335,6 @@ def _invalid_transition(message: str) -> ApplicationError:
     return ApplicationError(ErrorKind.CONFLICT, message, code=OrderErrorCode.INVALID_TRANSITION)
 
 
-def _lock_order(order_id: uuid.UUID) -> Order:
-    try:
-        return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise not_found()
-
-
 @transaction.atomic
 def order_transition(
     *, order_id: uuid.UUID, to_status: str, actor: User | None, note: str = "", cancel_reason: str | None = None
@@ -371,7 +342,7 @@ def order_transition(
     """The one way an order's status changes: lock the row, check the move against the transition
     table, release stock on the way out, write history and events, all in one transaction.
     `actor` None means the system (a scheduled task)."""
-    return _transition(_lock_order(order_id), to_status, actor, note, cancel_reason)
+    return _transition(locks.order_lock(order_id), to_status, actor, note, cancel_reason)
 
 
 def _transition(
@@ -462,7 +433,7 @@ def _set_items(items: list[OrderItem], status: str, *, when, **values) -> list[O
 def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
     """Customers cancel their own orders while pending or confirmed; staff with cancel_order also while
     processing. The order row lock in order_transition makes a second, concurrent cancel a 409."""
-    order = _lock_order(order_id)
+    order = locks.order_lock(order_id)
     staff_may_cancel = has_staff_permission(actor, "orders.cancel_order")
     if not staff_may_cancel and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
         raise _invalid_transition(f"An order that is {order.status} can no longer be cancelled by the customer.")
@@ -483,7 +454,7 @@ def item_fulfill(
     """Ship some units of one item (partial shipments add up) or mark it delivered. When every
     non-cancelled item is shipped the order becomes shipped, when every one is delivered, delivered,
     through the same transition as a staff move, so history and events follow."""
-    order = _lock_order(order_id)
+    order = locks.order_lock(order_id)
     items = list(order.items.all())
     item = next((item for item in items if item.item_id == item_id), None)
     if item is None:
@@ -573,19 +544,11 @@ def orders_expire_pending(*, batch_size: int = 100) -> int:
     expired = 0
     while True:
         with transaction.atomic():
-            batch = list(
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(status=OrderStatus.PENDING, created_at__lt=timezone.now() - ttl)
-                .order_by("created_at")[:batch_size]
-            )
+            pending = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=timezone.now() - ttl)
+            batch = locks.unlocked_rows_claim(pending.order_by("created_at"), limit=batch_size)
             # Lock the batch's variants up front in primary-key order, the order every stock writer uses:
             # releasing them order by order would take them in created_at order and deadlock a checkout.
-            list(
-                ProductVariant.objects.filter(pk__in=OrderItem.objects.filter(order__in=batch).values("variant_id"))
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk")
-            )
+            variants_lock(OrderItem.objects.filter(order__in=batch).values("variant_id"))
             for order in batch:
                 _transition(order, OrderStatus.FAILED, None, note="Expired: not confirmed in time")
         expired += len(batch)

@@ -11,6 +11,7 @@ from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 from order_project.error_codes import ErrorCode
 from order_project.exceptions import ApplicationError, ErrorKind
 
+from .locks import user_lock
 from .models import User
 
 
@@ -123,7 +124,7 @@ def user_deactivate(*, user: User, actor: User | None = None) -> User:
     a superuser may deactivate a superuser (else staff allowed to manage users could lock out the owners)."""
     if actor is not None and actor.pk == user.pk:
         raise ApplicationError(ErrorKind.FORBIDDEN, "You cannot deactivate your own account.")
-    user = User.objects.select_for_update().get(pk=user.pk)
+    user = user_lock(user.pk)
     if actor is not None and user.is_superuser and not actor.is_superuser:
         raise ApplicationError(ErrorKind.FORBIDDEN, "Only a superuser can deactivate a superuser.")
     if user.is_active:
