@@ -1,53 +1,47 @@
-"""API errors that are not plain validation errors; rendered by drf-standardized-errors."""
+"""The one exception services raise to refuse a request. It says what kind of refusal it is, not how
+HTTP spells it: order_project.error_handler maps each kind to a status and the contract's error shape,
+and the admin shows its message."""
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
-
-
-class Conflict(APIException):
-    """409: the request conflicts with the current state of a resource."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
-    default_code = "conflict"
+from collections.abc import Mapping, Sequence
+from enum import Enum, auto
+from typing import Any
 
 
-class InvalidTransition(Conflict):
-    default_detail = "This status change is not allowed."
-    default_code = "invalid_transition"
+class ErrorKind(Enum):
+    INVALID = auto()  # the request's own data is wrong: one problem per field
+    FORBIDDEN = auto()  # this actor may not do this
+    NOT_FOUND = auto()
+    CONFLICT = auto()  # the current state of a resource refuses the request
+    UNPROCESSABLE = auto()  # well-formed, but contradicts an earlier request
 
 
-class InsufficientStock(Conflict):
-    default_detail = "Not enough stock."
-    default_code = "insufficient_stock"
+Detail = str | Mapping[Any, Any] | Sequence[Any]
 
 
-class OrderNotReturnable(Conflict):
-    default_detail = "Only a delivered order can be returned."
-    default_code = "order_not_returnable"
+class ApplicationError(Exception):
+    """A refusal: `detail` is a message (with `code`) or, per field, lists of messages (strings take
+    `code`; rest_framework's ErrorDetail leaves carry their own)."""
+
+    def __init__(self, kind: ErrorKind, detail: Detail, *, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.code = code
+
+    def text(self) -> str:
+        """Every message, each after the dotted path of its field, in one line: for people (admin, logs)."""
+
+        def flatten(detail: Any, attr: str) -> list[str]:
+            if isinstance(detail, Mapping):
+                return [
+                    m for key, value in detail.items() for m in flatten(value, f"{attr}.{key}" if attr else str(key))
+                ]
+            if isinstance(detail, list | tuple):
+                return [m for value in detail for m in flatten(value, attr)]
+            return [f"{attr}: {detail}" if attr else str(detail)]
+
+        return " ".join(flatten(self.detail, ""))
 
 
-class ReturnWindowClosed(Conflict):
-    default_detail = "The return window of this order has closed."
-    default_code = "return_window_closed"
-
-
-class ReturnAlreadyReviewed(Conflict):
-    default_detail = "This return has already been reviewed."
-    default_code = "return_already_reviewed"
-
-
-class RefundExceedsTotal(Conflict):
-    default_detail = "Refunds would exceed the order's total."
-    default_code = "refund_exceeds_total"
-
-
-class IdempotencyKeyInUse(Conflict):
-    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
-    default_code = "idempotency_key_in_use"
-
-
-class IdempotencyKeyReused(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was used with a different request."
-    default_code = "idempotency_key_reused"
+def not_found(message: str = "Not found.") -> ApplicationError:
+    return ApplicationError(ErrorKind.NOT_FOUND, message)

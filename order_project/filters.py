@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 
+from .error_codes import ErrorCode
+
 
 class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 moment, converted to UTC before it reaches the database: Python accepts UTC offsets
@@ -19,7 +21,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return moment.astimezone(UTC)
         except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
+            raise ValidationError(self.error_messages[ErrorCode.INVALID], code=ErrorCode.INVALID)
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

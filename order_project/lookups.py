@@ -1,6 +1,8 @@
 from django.http import QueryDict
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from .error_codes import ErrorCode
+
 # A strict UUID pattern for URL lookups: anything else is a 404 from the router, never a 500 from the ORM.
 UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -12,6 +14,6 @@ def search_param(query_params: QueryDict, name: str = "search") -> str:
     PostgreSQL refuses it in text parameters, which would otherwise surface as a 500."""
     value = query_params.get(name, "").strip()[:SEARCH_MAX_LENGTH]
     if "\x00" in value:
-        detail = ErrorDetail("Null characters are not allowed.", code="null_characters_not_allowed")
+        detail = ErrorDetail("Null characters are not allowed.", code=ErrorCode.NULL_CHARACTERS_NOT_ALLOWED)
         raise ValidationError({name: [detail]})
     return value

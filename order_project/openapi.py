@@ -1,40 +1,35 @@
 """OpenAPI documentation of the error responses drf-standardized-errors does not describe by itself."""
 
+from collections.abc import Sequence
+
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from rest_framework import serializers
 
-CONFLICT_CODES = [
-    "invalid_transition",
-    "insufficient_stock",
-    "idempotency_key_in_use",
-    "order_not_returnable",
-    "return_window_closed",
-    "return_already_reviewed",
-    "refund_exceeds_total",
-]
+
+def _error_response_serializer(name: str, codes: Sequence[str]) -> type[serializers.Serializer]:
+    """`{"type": ..., "errors": [{"code": one of codes, "detail", "attr"}]}`, as the components <name>Error
+    and <name>ErrorResponse."""
+    error = type(
+        f"{name}ErrorSerializer",
+        (serializers.Serializer,),
+        {
+            "code": serializers.ChoiceField(choices=[str(code) for code in codes]),
+            "detail": serializers.CharField(),
+            "attr": serializers.CharField(allow_null=True),
+        },
+    )
+    return type(
+        f"{name}ErrorResponseSerializer",
+        (serializers.Serializer,),
+        {"type": serializers.ChoiceField(choices=ClientErrorEnum.choices), "errors": error(many=True)},
+    )
 
 
-class ConflictErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=CONFLICT_CODES)
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class ConflictErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ConflictErrorSerializer(many=True)
-
-
-class UnprocessableErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["idempotency_key_reused"])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
-
-
-class UnprocessableErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = UnprocessableErrorSerializer(many=True)
-
-
-# The extra responses of every idempotent order write.
-ORDER_WRITE_ERRORS = {409: ConflictErrorResponseSerializer, 422: UnprocessableErrorResponseSerializer}
+def write_error_responses(
+    *, conflict_codes: Sequence[str], unprocessable_codes: Sequence[str]
+) -> dict[int, type[serializers.Serializer]]:
+    """The extra responses (409, 422) of an idempotent write, listing the app's codes (its error_codes.py)."""
+    return {
+        409: _error_response_serializer("Conflict", conflict_codes),
+        422: _error_response_serializer("Unprocessable", unprocessable_codes),
+    }

@@ -13,6 +13,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from order_project.circuit import cache_or_fallback
+from order_project.error_codes import ErrorCode
 from order_project.permissions import sees_all_orders
 
 # Counting every row of a big filtered list costs more than the page itself (105 ms for 843k
@@ -89,7 +90,9 @@ def _query_int(request, name: str, *, minimum: int) -> int | None:
     # of them for the bound below.
     digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_QUERY_INT))
     if not (digits and minimum <= int(value) <= MAX_QUERY_INT):
-        raise ValidationError({name: [f"Use a whole number from {minimum} to {MAX_QUERY_INT}."]}, code="invalid")
+        raise ValidationError(
+            {name: [f"Use a whole number from {minimum} to {MAX_QUERY_INT}."]}, code=ErrorCode.INVALID
+        )
     return int(value)
 
 
@@ -175,4 +178,4 @@ class NewestFirstPagination(BoundedLimitOffsetPagination):
             # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
             return moment.astimezone(UTC), uuid.UUID(pk)
         except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
-            raise ValidationError({"cursor": ["Invalid cursor."]}, code="invalid")
+            raise ValidationError({"cursor": ["Invalid cursor."]}, code=ErrorCode.INVALID)

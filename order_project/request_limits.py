@@ -9,13 +9,15 @@ from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
+from .error_codes import ErrorCode
+
 # The deepest valid body is a product: {"variants": [{"attributes": {"Color": "Red"}}]}.
 MAX_JSON_DEPTH = 32
 
 
 class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "request_too_large"
+    default_code = ErrorCode.REQUEST_TOO_LARGE
 
     def __init__(self):
         super().__init__(f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes allowed.")
@@ -75,7 +77,7 @@ class ChunkedBodyMiddleware:
 
 
 def _length_required(start_response) -> list[bytes]:
-    error = {"code": "length_required", "detail": "Send a Content-Length with the body.", "attr": None}
+    error = {"code": ErrorCode.LENGTH_REQUIRED, "detail": "Send a Content-Length with the body.", "attr": None}
     payload = json.dumps({"type": "client_error", "errors": [error]}).encode()
     start_response("411 Length Required", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
     return [payload]

@@ -12,6 +12,7 @@ from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from .error_codes import ErrorCode
 from .pagination import BoundedLimitOffsetPagination
 
 
@@ -25,7 +26,7 @@ def contract_attr(attr: str | None) -> str | None:
 
 
 class RequestTooLargeErrorSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["request_too_large"])
+    code = serializers.ChoiceField(choices=[ErrorCode.REQUEST_TOO_LARGE.value])
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
@@ -47,7 +48,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         extra = super()._get_extra_validation_errors()
         paginator = self._get_paginator()
         if self.method == "GET" and self._is_list_view() and isinstance(paginator, BoundedLimitOffsetPagination):
-            extra = {paginator.limit_query_param: {"invalid"}, paginator.offset_query_param: {"invalid"}, **extra}
+            invalid = {ErrorCode.INVALID.value}
+            extra = {paginator.limit_query_param: invalid, paginator.offset_query_param: invalid, **extra}
         return extra
 
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 wherever a body is read.

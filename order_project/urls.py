@@ -13,6 +13,7 @@ from orders.views import OrderViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
 
+from .error_codes import ErrorCode
 from .health import health
 
 router = DefaultRouter()
@@ -42,13 +43,17 @@ urlpatterns = [
 def not_found(request, exception=None):
     """Unknown URLs answer in the API's error shape, not with an HTML page."""
     return JsonResponse(
-        {"type": "client_error", "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}]}, status=404
+        {"type": "client_error", "errors": [{"code": ErrorCode.NOT_FOUND, "detail": "Not found.", "attr": None}]},
+        status=404,
     )
 
 
 def server_error(request):
     return JsonResponse(
-        {"type": "server_error", "errors": [{"code": "error", "detail": "A server error occurred.", "attr": None}]},
+        {
+            "type": "server_error",
+            "errors": [{"code": ErrorCode.SERVER_ERROR, "detail": "A server error occurred.", "attr": None}],
+        },
         status=500,
     )
 

@@ -28,8 +28,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import APIException
 
+from order_project.exceptions import ApplicationError
 from users.models import User
 
 from . import events, services
@@ -45,22 +45,6 @@ MIN_SUBSTRING_SEARCH = 3
 MAX_SEARCH_RESULTS = 1000
 # A changelist action runs the service once per order, in the request; keep that bounded.
 MAX_ORDERS_PER_ACTION = 100
-
-
-def api_error_text(exc: APIException) -> str:
-    """The message(s) of a service refusal, flattened for an admin message."""
-
-    def flatten(detail: Any, attr: str = "") -> Iterable[str]:
-        if isinstance(detail, dict):
-            for key, value in detail.items():
-                yield from flatten(value, f"{attr}.{key}" if attr else str(key))
-        elif isinstance(detail, list):
-            for value in detail:
-                yield from flatten(value, attr)
-        else:
-            yield f"{attr}: {detail}" if attr else str(detail)
-
-    return " ".join(flatten(exc.detail))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -801,8 +785,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         for order in orders:
             try:
                 action.call(order, request.user, data)
-            except APIException as exc:
-                self.message_user(request, f"{order.order_number}: {api_error_text(exc)}", messages.ERROR)
+            except ApplicationError as exc:
+                self.message_user(request, f"{order.order_number}: {exc.text()}", messages.ERROR)
             else:
                 done += 1
                 # The order's "History" page: who did what from the admin (the service keeps its own trail).
@@ -828,14 +812,6 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
 # Outbox
 
 
-EVENT_TYPES = [
-    events.ORDER_CREATED,
-    events.ORDER_STATUS_CHANGED,
-    events.ORDER_CANCELLED,
-    events.ORDER_ITEM_FULFILLMENT_CHANGED,
-]
-
-
 class EventTypeFilter(admin.SimpleListFilter):
     """The event types are known: no SELECT DISTINCT over the whole outbox."""
 
@@ -843,7 +819,7 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return [(kind, kind) for kind in EVENT_TYPES]
+        return [(kind.value, kind.value) for kind in events.EventType]
 
     def queryset(self, request, queryset):
         return queryset.filter(event_type=self.value()) if self.value() else queryset

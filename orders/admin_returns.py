@@ -21,10 +21,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from rest_framework.exceptions import APIException
+
+from order_project.exceptions import ApplicationError
 
 from . import returns, stats
-from .admin import NoDirectWrites, ReadOnlyInline, api_error_text
+from .admin import NoDirectWrites, ReadOnlyInline
 from .admin_display import status_badge
 from .calculations import format_money
 from .models import (
@@ -250,8 +251,8 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
         for found in selected:
             try:
                 reviewed = run(found, request.user, data)
-            except APIException as exc:
-                self.message_user(request, f"{found.return_number}: {api_error_text(exc)}", messages.ERROR)
+            except ApplicationError as exc:
+                self.message_user(request, f"{found.return_number}: {exc.text()}", messages.ERROR)
             else:
                 done = f"{reviewed.return_number} {reviewed.status}"
                 if reviewed.refund_cents:
@@ -297,7 +298,7 @@ class StatsPeriodForm(forms.Form):
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
 
-def period_error_in_words(exc: APIException) -> str:
+def period_error_in_words(exc: ApplicationError) -> str:
     """The service's refusal without the API's field names: "`to` must not be before `from`." reads
     "“To” must not be before “From”." (the labels of the form above it)."""
     labels = {"from": "“From”", "to": "“To”"}
@@ -414,7 +415,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
             cleaned = form.cleaned_data if form.is_bound else {}
             try:
                 period = stats.stats_period(date_from=cleaned.get("date_from"), date_to=cleaned.get("date_to"))
-            except APIException as exc:
+            except ApplicationError as exc:
                 error = period_error_in_words(exc)
         if period is not None:
             data = stats.order_stats(period=period)

@@ -3,6 +3,7 @@
 import logging
 import threading
 from datetime import UTC
+from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
@@ -19,13 +20,18 @@ from .models import Order, OutboxEvent
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-ORDER_CREATED = "order.created"
-ORDER_CANCELLED = "order.cancelled"
-ORDER_STATUS_CHANGED = "order.status_changed"
-ORDER_ITEM_FULFILLMENT_CHANGED = "order.item_fulfillment_changed"
-ORDER_RETURN_REQUESTED = "order.return_requested"
-ORDER_RETURN_REVIEWED = "order.return_reviewed"
-ORDER_REFUNDED = "order.refunded"
+
+
+class EventType(StrEnum):
+    """Every event type: the one list the services, handlers and admin filter use."""
+
+    ORDER_CREATED = "order.created"
+    ORDER_CANCELLED = "order.cancelled"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    ORDER_ITEM_FULFILLMENT_CHANGED = "order.item_fulfillment_changed"
+    ORDER_RETURN_REQUESTED = "order.return_requested"
+    ORDER_RETURN_REVIEWED = "order.return_reviewed"
+    ORDER_REFUNDED = "order.refunded"
 
 
 def utc_iso(moment) -> str:
@@ -33,7 +39,7 @@ def utc_iso(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_record(*, order: Order, event_type: str, data: dict[str, Any]) -> OutboxEvent:
+def event_record(*, order: Order, event_type: EventType, data: dict[str, Any]) -> OutboxEvent:
     """Write one event for `order` in the caller's transaction. The caller holds the order row locked and
     saves the advanced `last_event_sequence` with the rest of its change, so one order's events are
     numbered without gaps."""
@@ -44,7 +50,7 @@ def event_record(*, order: Order, event_type: str, data: dict[str, Any]) -> Outb
     return event
 
 
-def event_build(*, order: Order, event_type: str, data: dict[str, Any], sequence: int) -> OutboxEvent:
+def event_build(*, order: Order, event_type: EventType, data: dict[str, Any], sequence: int) -> OutboxEvent:
     """The unsaved outbox row of one event; order creation inserts it with the order, in one statement."""
     event = OutboxEvent(
         order=order, event_type=event_type, sequence=sequence, request_id=current_request_id.get() or ""

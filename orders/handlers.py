@@ -70,8 +70,8 @@ def _mail(envelope: dict[str, Any], *, subject: str, body: str, connection: Base
 
 
 HANDLERS: dict[str, dict[str, Handler]] = {
-    events.ORDER_CREATED: {"order_confirmation_email": send_order_confirmation},
-    events.ORDER_CANCELLED: {"order_cancellation_email": send_cancellation_notice},
+    events.EventType.ORDER_CREATED: {"order_confirmation_email": send_order_confirmation},
+    events.EventType.ORDER_CANCELLED: {"order_cancellation_email": send_cancellation_notice},
 }
 
 

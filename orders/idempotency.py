@@ -19,8 +19,10 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from order_project.exceptions import IdempotencyKeyInUse, IdempotencyKeyReused
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind
 
+from .error_codes import OrderErrorCode
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -59,17 +61,27 @@ def idempotent(view_method):
         if key is None:
             return view_method(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH or not re.fullmatch(KEY_PATTERN, key):
-            raise ValidationError({HEADER: [f"Use 1-{MAX_KEY_LENGTH} printable ASCII characters."]}, code="invalid")
+            raise ValidationError(
+                {HEADER: [f"Use 1-{MAX_KEY_LENGTH} printable ASCII characters."]}, code=ErrorCode.INVALID
+            )
         fingerprint = request_fingerprint(request.method, request.path, request.data)
         with transaction.atomic():
             if not _lock_key(request.user.pk, key):
-                raise IdempotencyKeyInUse()
+                raise ApplicationError(
+                    ErrorKind.CONFLICT,
+                    f"A request with this {HEADER} is still being processed; retry shortly.",
+                    code=OrderErrorCode.IDEMPOTENCY_KEY_IN_USE,
+                )
             stored = IdempotencyKey.objects.filter(
                 user=request.user, key=key, created_at__gte=timezone.now() - KEY_TTL
             ).first()
             if stored is not None:
                 if stored.fingerprint != fingerprint:
-                    raise IdempotencyKeyReused()
+                    raise ApplicationError(
+                        ErrorKind.UNPROCESSABLE,
+                        f"This {HEADER} was used with a different request.",
+                        code=OrderErrorCode.IDEMPOTENCY_KEY_REUSED,
+                    )
                 headers = {"Idempotent-Replayed": "true"}
                 if stored.response_location:
                     headers["Location"] = stored.response_location

@@ -16,6 +16,7 @@ from django.utils import timezone
 from kombu import Connection, Exchange, Producer
 
 from .handlers import MAX_ITEMS_PER_TASK, HandlerItem, handler_names
+from .locks import unlocked_rows_claim
 from .models import OutboxEvent, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,9 @@ def _publish_batch(batch_size: int) -> tuple[int, bool]:
         held_back = OutboxEvent.objects.filter(order_id=OuterRef("order_id"), sequence__lt=OuterRef("sequence")).filter(
             Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING, next_attempt_at__gt=now)
         )
-        claimed = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-            .exclude(Exists(held_back))
-            .order_by("created_at", "sequence")[:batch_size]
+        due = OutboxEvent.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+        claimed = unlocked_rows_claim(
+            due.exclude(Exists(held_back)).order_by("created_at", "sequence"), limit=batch_size
         )
         if not claimed:
             return 0, False

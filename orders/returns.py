@@ -1,6 +1,6 @@
 """Returns and refunds: a customer asks to send back delivered units, staff approve or reject once.
 
-Every write here locks the order row first (services._lock_order), the same lock every other order
+Every write here locks the order row first (locks.order_lock), the same lock every other order
 writer takes, so a return request and a review of the same order never interleave: two concurrent
 requests cannot return more units than were delivered, and two concurrent reviews cannot refund more
 than was paid. Order status changes go through services._transition (history and events follow);
@@ -39,19 +39,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
-from rest_framework.exceptions import ErrorDetail, NotFound, ValidationError
+from rest_framework.exceptions import ErrorDetail
 
-from order_project.exceptions import (
-    OrderNotReturnable,
-    RefundExceedsTotal,
-    ReturnAlreadyReviewed,
-    ReturnWindowClosed,
-)
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import sees_all_orders
 from products.services import stock_release
 from users.models import User
 
-from . import events
+from . import events, locks
+from .error_codes import OrderErrorCode
 from .models import (
     FulfillmentStatus,
     Order,
@@ -64,7 +61,7 @@ from .models import (
     ReturnRequest,
     ReturnStatus,
 )
-from .services import ORDER_NUMBER_ALPHABET, _lock_order, _transition, items_fulfillment_recorded
+from .services import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
 
 RETURN_NUMBER_ATTEMPTS = 5
 # Pending and approved returns hold their units: nobody can ask to return them again.
@@ -147,15 +144,17 @@ def return_request(
 def _return_request(
     order_id: uuid.UUID, actor: User, reason: str, reason_category: str, lines: list[ReturnLine], description: str
 ) -> ReturnRequest:
-    order = _lock_order(order_id)
+    order = locks.order_lock(order_id)
     if not sees_all_orders(actor) and order.user_id != actor.pk:
-        raise NotFound()
+        raise not_found()
     if order.status != OrderStatus.DELIVERED:
-        raise OrderNotReturnable(f"Only a delivered order can be returned; this one is {order.status}.")
+        raise _not_returnable(f"Only a delivered order can be returned; this one is {order.status}.")
     closes_at = return_window_closes_at(order)
     if closes_at is None or timezone.now() > closes_at:
-        raise ReturnWindowClosed(
-            f"Items can be returned within {settings.RETURN_WINDOW_DAYS} days of delivery; that time is over."
+        raise ApplicationError(
+            ErrorKind.CONFLICT,
+            f"Items can be returned within {settings.RETURN_WINDOW_DAYS} days of delivery; that time is over.",
+            code=OrderErrorCode.RETURN_WINDOW_CLOSED,
         )
 
     order_items = {item.item_id: item for item in order.items.all()}
@@ -165,21 +164,21 @@ def _return_request(
     for index, line in enumerate(lines):
         item = order_items.get(line.item_id)
         if item is None:
-            errors[index]["item_id"] = [ErrorDetail("No such item on this order.", code="item_not_found")]
+            errors[index]["item_id"] = [ErrorDetail("No such item on this order.", code=OrderErrorCode.ITEM_NOT_FOUND)]
         elif line.item_id in seen:
             errors[index]["item_id"] = [
-                ErrorDetail("This item is already on another line of the return.", code="duplicate_item")
+                ErrorDetail("This item is already on another line of the return.", code=OrderErrorCode.DUPLICATE_ITEM)
             ]
         elif line.quantity > available[item.pk]:
             errors[index]["quantity"] = [
                 ErrorDetail(
                     f"Only {available[item.pk]} unit(s) of {line.item_id} can still be returned.",
-                    code="return_quantity_exceeded",
+                    code=OrderErrorCode.RETURN_QUANTITY_EXCEEDED,
                 )
             ]
         seen.add(line.item_id)
     if any(errors):
-        raise ValidationError({"items": errors})
+        raise ApplicationError(ErrorKind.INVALID, {"items": errors})
 
     request = ReturnRequest(
         return_number=generate_return_number(),
@@ -195,7 +194,7 @@ def _return_request(
         for line in lines
     )
     _attach(request, order, return_items)
-    events.event_record(order=order, event_type=events.ORDER_RETURN_REQUESTED, data=_representation(request))
+    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REQUESTED, data=_representation(request))
     order.save(update_fields=["last_event_sequence", "updated_at"])
     return request
 
@@ -234,12 +233,16 @@ def return_review(
     payment_status move, and the order becomes `refunded` once everything paid has been refunded."""
     order_id = ReturnRequest.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
     if order_id is None:
-        raise NotFound()
+        raise not_found()
     # The order row first, as every order writer does; the return is read again under that lock.
-    order = _lock_order(order_id)
-    request = ReturnRequest.objects.select_for_update(of=("self",)).get(pk=return_id)
+    order = locks.order_lock(order_id)
+    request = locks.return_request_lock(return_id)
     if request.status != ReturnStatus.PENDING:
-        raise ReturnAlreadyReviewed(f"Return {request.return_number} was already {request.status}.")
+        raise ApplicationError(
+            ErrorKind.CONFLICT,
+            f"Return {request.return_number} was already {request.status}.",
+            code=OrderErrorCode.RETURN_ALREADY_REVIEWED,
+        )
     return_items = list(request.items.select_related("order_item").order_by("order_item__line_number", "id"))
 
     now = timezone.now()
@@ -248,9 +251,10 @@ def return_review(
     changed_items: list[OrderItem] = []
     if decision == ReturnStatus.APPROVED:
         if refund_cents is None:
-            raise ValidationError({"refund_cents": [ErrorDetail("An approval needs a refund amount.", "required")]})
+            problem = ErrorDetail("An approval needs a refund amount.", ErrorCode.REQUIRED)
+            raise ApplicationError(ErrorKind.INVALID, {"refund_cents": [problem]})
         if refund_cents and order.status != OrderStatus.DELIVERED:
-            raise OrderNotReturnable(f"The order is {order.status}: nothing is left to refund.")
+            raise _not_returnable(f"The order is {order.status}: nothing is left to refund.")
         _check_refund(refund_cents, refund_cap(order=order, return_request=request, return_items=return_items))
         changed_items = _take_back(return_items)
         if restock:
@@ -261,12 +265,13 @@ def return_review(
     else:
         if refund_cents is not None or restock:
             field = "refund_cents" if refund_cents is not None else "restock"
-            raise ValidationError({field: [ErrorDetail("A rejection refunds and restocks nothing.", "invalid")]})
+            problem = ErrorDetail("A rejection refunds and restocks nothing.", ErrorCode.INVALID)
+            raise ApplicationError(ErrorKind.INVALID, {field: [problem]})
         request.status = ReturnStatus.REJECTED
     request.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_notes", "refund_cents", "restock"])
 
     _attach(request, order, return_items)
-    events.event_record(order=order, event_type=events.ORDER_RETURN_REVIEWED, data=_representation(request))
+    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=_representation(request))
     items_fulfillment_recorded(order=order, items=changed_items)
     if refund is not None:
         _refund_recorded(order, refund)
@@ -319,27 +324,19 @@ def _paid_for(order: Order, item: OrderItem, quantity: int) -> int:
 
 def _check_refund(refund_cents: int, cap: RefundCap) -> None:
     if refund_cents > cap.units_cents:
-        raise ValidationError(
-            {
-                "refund_cents": [
-                    ErrorDetail(
-                        f"At most {max(cap.units_cents, 0)} can be refunded for these units.",
-                        code="refund_exceeds_paid",
-                    )
-                ]
-            }
-        )
+        message = f"At most {max(cap.units_cents, 0)} can be refunded for these units."
+        raise _refund_refused(message, OrderErrorCode.REFUND_EXCEEDS_PAID)
     if refund_cents > cap.remaining_cents:
-        raise ValidationError(
-            {
-                "refund_cents": [
-                    ErrorDetail(
-                        f"Only {max(cap.remaining_cents, 0)} of the order's total is left to refund.",
-                        code="refund_exceeds_remaining",
-                    )
-                ]
-            }
-        )
+        message = f"Only {max(cap.remaining_cents, 0)} of the order's total is left to refund."
+        raise _refund_refused(message, OrderErrorCode.REFUND_EXCEEDS_REMAINING)
+
+
+def _refund_refused(message: str, code: OrderErrorCode) -> ApplicationError:
+    return ApplicationError(ErrorKind.INVALID, {"refund_cents": [ErrorDetail(message, code=code)]})
+
+
+def _not_returnable(message: str) -> ApplicationError:
+    return ApplicationError(ErrorKind.CONFLICT, message, code=OrderErrorCode.ORDER_NOT_RETURNABLE)
 
 
 def _take_back(return_items: list[ReturnItem]) -> list[OrderItem]:
@@ -382,7 +379,7 @@ def _refund_recorded(order: Order, refund: Refund) -> None:
     request = refund.return_request
     events.event_record(
         order=order,
-        event_type=events.ORDER_REFUNDED,
+        event_type=events.EventType.ORDER_REFUNDED,
         data={
             "refund_id": str(refund.pk),
             "return_id": None if request is None else str(request.pk),
@@ -409,7 +406,11 @@ def _refund(
     except IntegrityError as exc:
         diag = getattr(exc.__cause__, "diag", None)
         if "order_refunded_within_total" in (getattr(diag, "constraint_name", "") or ""):
-            raise RefundExceedsTotal(f"A refund of {amount} would take the refunds past the order's total.")
+            raise ApplicationError(
+                ErrorKind.CONFLICT,
+                f"A refund of {amount} would take the refunds past the order's total.",
+                code=OrderErrorCode.REFUND_EXCEEDS_TOTAL,
+            )
         raise
     order.refunded_cents = Order.objects.values_list("refunded_cents", flat=True).get(pk=order.pk)
     order.payment_status = (

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from order_project.error_codes import ErrorCode
 from order_project.fields import StrictCharField, StrictIntegerField, StrictRegexField
 
 from .events import utc_iso
@@ -41,7 +42,7 @@ class ShippingAddressSerializer(serializers.Serializer):
     state = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     zip_code = StrictCharField(max_length=20)
     country = StrictRegexField(
-        r"^[A-Z]{2}$", max_length=2, error_messages={"invalid": "Use an ISO 3166-1 alpha-2 code such as US."}
+        r"^[A-Z]{2}$", max_length=2, error_messages={ErrorCode.INVALID: "Use an ISO 3166-1 alpha-2 code such as US."}
     )
 
 
@@ -245,7 +246,9 @@ MAX_RETURN_LINES = 100
 
 class ReturnLineInputSerializer(serializers.Serializer):
     item_id = StrictRegexField(
-        r"^item_\d{1,4}$", max_length=9, error_messages={"invalid": "Use an item_id of the order, such as item_1."}
+        r"^item_\d{1,4}$",
+        max_length=9,
+        error_messages={ErrorCode.INVALID: "Use an item_id of the order, such as item_1."},
     )
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
 
@@ -275,14 +278,18 @@ class ReturnReviewSerializer(serializers.Serializer):
         if data["decision"] == ReturnStatus.APPROVED:
             if data.get("refund_cents") is None:
                 raise serializers.ValidationError(
-                    {"refund_cents": [ErrorDetail("An approval needs a refund amount (0 for none).", code="required")]}
+                    {
+                        "refund_cents": [
+                            ErrorDetail("An approval needs a refund amount (0 for none).", code=ErrorCode.REQUIRED)
+                        ]
+                    }
                 )
         else:
             errors = {}
             if data.get("refund_cents") is not None:
-                errors["refund_cents"] = [ErrorDetail("Only an approval refunds.", code="invalid")]
+                errors["refund_cents"] = [ErrorDetail("Only an approval refunds.", code=ErrorCode.INVALID)]
             if data["restock"]:
-                errors["restock"] = [ErrorDetail("Only an approval restocks.", code="invalid")]
+                errors["restock"] = [ErrorDetail("Only an approval restocks.", code=ErrorCode.INVALID)]
             if errors:
                 raise serializers.ValidationError(errors)
         return data

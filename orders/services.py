@@ -11,22 +11,21 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from rest_framework.exceptions import (
-    ErrorDetail,
-    NotFound,
-    PermissionDenied,
-    ValidationError,
-)
+from rest_framework.exceptions import ErrorDetail
 
-from order_project.exceptions import InsufficientStock, InvalidTransition
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import has_staff_permission
 from order_project.sql import insert_rows, insert_sql
-from products.models import Product, ProductStatus, ProductVariant, Supplier
+from products.locks import variants_lock
+from products.models import Product, ProductStatus
 from products.services import stock_release, stock_take_statement
 from users.models import User
 
-from . import events
+from . import events, locks
 from .calculations import order_totals
+from .error_codes import OrderErrorCode
+from .locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after, refunds_on_entry
 
@@ -100,7 +99,7 @@ def order_create(
     order, all in one transaction. Problems with the request are all reported in one 400; lines that
     lack stock in one 409."""
     if not user.is_active:
-        raise PermissionDenied(INACTIVE_USER_MESSAGE)
+        raise ApplicationError(ErrorKind.FORBIDDEN, INACTIVE_USER_MESSAGE)
     lines = [line if isinstance(line, OrderLine) else OrderLine(**line) for line in items]
     for attempt in range(ORDER_NUMBER_ATTEMPTS):
         try:
@@ -171,7 +170,7 @@ def _order_insert(
     stock_sql, stock_params = stock_take_statement(stock_taken)
     order_row, history_row = insert_rows([order]), insert_rows([history])  # stamps created_at
     event = events.event_build(
-        order=order, event_type=events.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
+        order=order, event_type=events.EventType.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
     )
     params = [*stock_params, order_row, history_row, insert_rows([event]), insert_rows(items)]
     # Data-modifying CTEs all run to completion; foreign keys are checked at the end of the statement.
@@ -194,33 +193,11 @@ def _attach_items(order: Order, order_items: list[OrderItem]) -> None:
     order._prefetched_objects_cache = {"items": order_items}
 
 
-_VARIANT_COLUMNS = (
-    "v.id, v.product_id, v.name, v.sku, v.attributes, v.price_cents, v.stock_quantity,"
-    " p.name, p.status, p.currency, p.image_url, p.supplier_id, s.name"
-)
-_VARIANTS_OF_LINES = f"""
-      FROM {ProductVariant._meta.db_table} v
-      JOIN {Product._meta.db_table} p ON p.id = v.product_id
-      JOIN {Supplier._meta.db_table} s ON s.id = p.supplier_id
-"""
-_LINES_FILTER = "(v.id = ANY(%s) OR v.product_id = ANY(%s))"
-
-# The user's row comes FOR SHARE in the same statement (no extra round trip): user_deactivate takes it FOR
-# UPDATE, so a deactivation either waits for this order to commit or has committed and is read here.
-_LOCK_VARIANTS_SQL = f"""
-    SELECT {_VARIANT_COLUMNS}, u.is_active
-    {_VARIANTS_OF_LINES}
-      JOIN {User._meta.db_table} u ON u.id = %s
-     WHERE {_LINES_FILTER}
-     ORDER BY v.id
-       FOR UPDATE OF v FOR SHARE OF u
-"""
-
-_READ_VARIANTS_SQL = f"SELECT {_VARIANT_COLUMNS} {_VARIANTS_OF_LINES} WHERE {_LINES_FILTER}"
+_READ_VARIANTS_SQL = f"SELECT {LINE_VARIANT_COLUMNS} {LINE_VARIANTS_FROM} WHERE {LINE_VARIANTS_FILTER}"
 
 
 def _line_keys(lines: Sequence[OrderLine]) -> list[list[uuid.UUID]]:
-    """The parameters of _LINES_FILTER: the variants named, and the products of lines naming none."""
+    """The parameters of LINE_VARIANTS_FILTER: the variants named, and the products of lines naming none."""
     return [
         list({line.variant_id for line in lines if line.variant_id}),
         list({line.product_id for line in lines if not line.variant_id}),
@@ -234,16 +211,14 @@ def _variant_of_row(row: Sequence[Any]) -> LockedVariant:
 
 def _lock_line_variants(user: User, lines: list[OrderLine]) -> list[LockedVariant]:
     """Resolve each line to its variant, locking the variant rows in primary-key order (the order every
-    stock writer uses, so concurrent checkouts queue instead of deadlocking) and the user's row FOR SHARE.
+    stock writer uses, so concurrent checkouts queue instead of deadlocking) and the user's row shared.
     Raises 403 for a user deactivated meanwhile, else one 400 with every problem of the request."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_VARIANTS_SQL, [user.pk, *_line_keys(lines)])
-        rows = cursor.fetchall()
+    rows = locks.line_variants_lock(user_id=user.pk, line_keys=_line_keys(lines))
     if rows and not rows[0][-1]:  # u.is_active, read under the lock
-        raise PermissionDenied(INACTIVE_USER_MESSAGE)
+        raise ApplicationError(ErrorKind.FORBIDDEN, INACTIVE_USER_MESSAGE)
     errors, resolved = _line_problems(lines, [_variant_of_row(row[:-1]) for row in rows])
     if any(errors):
-        raise ValidationError({"items": errors})
+        raise ApplicationError(ErrorKind.INVALID, {"items": errors})
     return resolved  # type: ignore[return-value]  # no None left once there are no errors
 
 
@@ -282,10 +257,10 @@ def _line_problems(
             candidates = by_product.get(line.product_id, [])
             variant = candidates[0] if len(candidates) == 1 else None
             if not candidates:
-                errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
+                errors[index]["product_id"] = [ErrorDetail("No such product.", code=OrderErrorCode.PRODUCT_NOT_FOUND)]
             elif len(candidates) > 1:
                 errors[index]["variant_id"] = [
-                    ErrorDetail("This product has several variants: choose one.", code="variant_required")
+                    ErrorDetail("This product has several variants: choose one.", code=OrderErrorCode.VARIANT_REQUIRED)
                 ]
         resolved.append(variant if not errors[index] and index not in unknown_variant_lines else None)
 
@@ -298,10 +273,10 @@ def _line_problems(
         for index in unknown_variant_lines:
             if lines[index].product_id in existing:
                 errors[index]["variant_id"] = [
-                    ErrorDetail("No such variant of this product.", code="variant_not_found")
+                    ErrorDetail("No such variant of this product.", code=OrderErrorCode.VARIANT_NOT_FOUND)
                 ]
             else:
-                errors[index]["product_id"] = [ErrorDetail("No such product.", code="product_not_found")]
+                errors[index]["product_id"] = [ErrorDetail("No such product.", code=OrderErrorCode.PRODUCT_NOT_FOUND)]
 
     currency = next((v.currency for v in resolved if v is not None and v.product_status == ProductStatus.ACTIVE), None)
     seen_variants: set[uuid.UUID] = set()
@@ -310,25 +285,30 @@ def _line_problems(
             continue
         if variant.product_status != ProductStatus.ACTIVE:
             errors[index]["product_id"] = [
-                ErrorDetail(f"{variant.product_name} is not available for ordering.", code="product_unavailable")
+                ErrorDetail(
+                    f"{variant.product_name} is not available for ordering.", code=OrderErrorCode.PRODUCT_UNAVAILABLE
+                )
             ]
         elif variant.currency != currency:
             errors[index]["product_id"] = [
                 ErrorDetail(
                     f"{variant.product_name} is priced in {variant.currency}, other lines in {currency}.",
-                    code="currency_mismatch",
+                    code=OrderErrorCode.CURRENCY_MISMATCH,
                 )
             ]
         if variant.id in seen_variants:
             errors[index]["variant_id"] = [
-                ErrorDetail("This variant is already on another line of the order.", code="duplicate_variant")
+                ErrorDetail(
+                    "This variant is already on another line of the order.", code=OrderErrorCode.DUPLICATE_VARIANT
+                )
             ]
         seen_variants.add(variant.id)
         expected = line.expected_unit_price_cents
         if expected is not None and expected != variant.price_cents:
             errors[index]["expected_unit_price_cents"] = [
                 ErrorDetail(
-                    f"The price of {variant.sku} is now {variant.price_cents}, not {expected}.", code="price_changed"
+                    f"The price of {variant.sku} is now {variant.price_cents}, not {expected}.",
+                    code=OrderErrorCode.PRICE_CHANGED,
                 )
             ]
     return errors, resolved
@@ -336,20 +316,23 @@ def _line_problems(
 
 def _check_stock(lines: list[OrderLine], variants: list[LockedVariant]) -> None:
     errors = [
-        {"quantity": [ErrorDetail(f"Only {variant.stock_quantity} left of {variant.sku}.", code="insufficient_stock")]}
+        {
+            "quantity": [
+                ErrorDetail(
+                    f"Only {variant.stock_quantity} left of {variant.sku}.", code=OrderErrorCode.INSUFFICIENT_STOCK
+                )
+            ]
+        }
         if variant.stock_quantity < line.quantity
         else {}
         for line, variant in zip(lines, variants, strict=True)
     ]
     if any(errors):
-        raise InsufficientStock({"items": errors})
+        raise ApplicationError(ErrorKind.CONFLICT, {"items": errors}, code=OrderErrorCode.INSUFFICIENT_STOCK)
 
 
-def _lock_order(order_id: uuid.UUID) -> Order:
-    try:
-        return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise NotFound()
+def _invalid_transition(message: str) -> ApplicationError:
+    return ApplicationError(ErrorKind.CONFLICT, message, code=OrderErrorCode.INVALID_TRANSITION)
 
 
 @transaction.atomic
@@ -359,7 +342,7 @@ def order_transition(
     """The one way an order's status changes: lock the row, check the move against the transition
     table, release stock on the way out, write history and events, all in one transaction.
     `actor` None means the system (a scheduled task)."""
-    return _transition(_lock_order(order_id), to_status, actor, note, cancel_reason)
+    return _transition(locks.order_lock(order_id), to_status, actor, note, cancel_reason)
 
 
 def _transition(
@@ -368,10 +351,11 @@ def _transition(
     """order_transition on an order row this transaction already holds locked."""
     from_status = order.status
     if not can_transition(from_status, to_status):
-        raise InvalidTransition(f"An order that is {from_status} cannot become {to_status}.")
+        raise _invalid_transition(f"An order that is {from_status} cannot become {to_status}.")
 
     if to_status == OrderStatus.REFUNDED and order.refunded_cents < order.total_cents and not note.strip():
-        raise ValidationError({"note": [ErrorDetail("A refund needs a reason: say why in the note.", code="required")]})
+        problem = ErrorDetail("A refund needs a reason: say why in the note.", code=ErrorCode.REQUIRED)
+        raise ApplicationError(ErrorKind.INVALID, {"note": [problem]})
 
     now = timezone.now()
     actor_id = str(actor.pk) if actor is not None else None
@@ -405,7 +389,7 @@ def _transition(
     )
     events.event_record(
         order=order,
-        event_type=events.ORDER_STATUS_CHANGED,
+        event_type=events.EventType.ORDER_STATUS_CHANGED,
         data={"from_status": from_status, "to_status": to_status, "changed_by": actor_id, "note": note},
     )
     if to_status == OrderStatus.CANCELLED:
@@ -413,7 +397,7 @@ def _transition(
         changed.append("cancellation")
         events.event_record(
             order=order,
-            event_type=events.ORDER_CANCELLED,
+            event_type=events.EventType.ORDER_CANCELLED,
             data={"order_number": order.order_number, "reason": reason, "cancelled_by": actor_id},
         )
     order.save(update_fields=changed)
@@ -449,10 +433,10 @@ def _set_items(items: list[OrderItem], status: str, *, when, **values) -> list[O
 def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
     """Customers cancel their own orders while pending or confirmed; staff with cancel_order also while
     processing. The order row lock in order_transition makes a second, concurrent cancel a 409."""
-    order = _lock_order(order_id)
+    order = locks.order_lock(order_id)
     staff_may_cancel = has_staff_permission(actor, "orders.cancel_order")
     if not staff_may_cancel and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
-        raise InvalidTransition(f"An order that is {order.status} can no longer be cancelled by the customer.")
+        raise _invalid_transition(f"An order that is {order.status} can no longer be cancelled by the customer.")
     return _transition(order, OrderStatus.CANCELLED, actor, note=reason, cancel_reason=reason)
 
 
@@ -470,21 +454,21 @@ def item_fulfill(
     """Ship some units of one item (partial shipments add up) or mark it delivered. When every
     non-cancelled item is shipped the order becomes shipped, when every one is delivered, delivered,
     through the same transition as a staff move, so history and events follow."""
-    order = _lock_order(order_id)
+    order = locks.order_lock(order_id)
     items = list(order.items.all())
     item = next((item for item in items if item.item_id == item_id), None)
     if item is None:
-        raise NotFound("No such item on this order.")
+        raise not_found("No such item on this order.")
     now = timezone.now()
     if status == FulfillmentStatus.SHIPPED:
         _ship(order, item, quantity, carrier, tracking_number, now)
     else:
         if order.status not in (OrderStatus.PROCESSING, OrderStatus.SHIPPED):
-            raise InvalidTransition(
+            raise _invalid_transition(
                 f"Items are delivered only while the order is processing or shipped; it is {order.status}."
             )
         if item.fulfillment_status != FulfillmentStatus.SHIPPED:
-            raise InvalidTransition(
+            raise _invalid_transition(
                 f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."
             )
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
@@ -520,7 +504,7 @@ def items_fulfillment_recorded(*, order: Order, items: Sequence[OrderItem]) -> N
         recorded.append(
             events.event_build(
                 order=order,
-                event_type=events.ORDER_ITEM_FULFILLMENT_CHANGED,
+                event_type=events.EventType.ORDER_ITEM_FULFILLMENT_CHANGED,
                 data=data,
                 sequence=order.last_event_sequence,
             )
@@ -533,15 +517,14 @@ def _ship(
     order: Order, item: OrderItem, quantity: int | None, carrier: str | None, tracking_number: str | None, now
 ) -> None:
     if order.status != OrderStatus.PROCESSING:
-        raise InvalidTransition(f"Items ship only while the order is processing; it is {order.status}.")
+        raise _invalid_transition(f"Items ship only while the order is processing; it is {order.status}.")
     if not _is_waiting(item):
-        raise InvalidTransition(f"This item is {item.fulfillment_status} and cannot ship.")
+        raise _invalid_transition(f"This item is {item.fulfillment_status} and cannot ship.")
     remaining = item.quantity - item.shipped_quantity
     quantity = remaining if quantity is None else quantity
     if quantity > remaining:
-        raise ValidationError(
-            {"quantity": [ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code="invalid")]}
-        )
+        problem = ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code=ErrorCode.INVALID)
+        raise ApplicationError(ErrorKind.INVALID, {"quantity": [problem]})
     item.shipped_quantity += quantity
     item.fulfillment_status = (
         FulfillmentStatus.SHIPPED if item.shipped_quantity == item.quantity else FulfillmentStatus.PROCESSING
@@ -561,19 +544,11 @@ def orders_expire_pending(*, batch_size: int = 100) -> int:
     expired = 0
     while True:
         with transaction.atomic():
-            batch = list(
-                Order.objects.select_for_update(skip_locked=True)
-                .filter(status=OrderStatus.PENDING, created_at__lt=timezone.now() - ttl)
-                .order_by("created_at")[:batch_size]
-            )
+            pending = Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=timezone.now() - ttl)
+            batch = locks.unlocked_rows_claim(pending.order_by("created_at"), limit=batch_size)
             # Lock the batch's variants up front in primary-key order, the order every stock writer uses:
             # releasing them order by order would take them in created_at order and deadlock a checkout.
-            list(
-                ProductVariant.objects.filter(pk__in=OrderItem.objects.filter(order__in=batch).values("variant_id"))
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk")
-            )
+            variants_lock(OrderItem.objects.filter(order__in=batch).values("variant_id"))
             for order in batch:
                 _transition(order, OrderStatus.FAILED, None, note="Expired: not confirmed in time")
         expired += len(batch)

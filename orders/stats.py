@@ -22,8 +22,12 @@ from typing import Any
 from django.db.models import Count, Exists, F, Func, Max, OuterRef, Q, Sum, TextField, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
-from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.exceptions import ErrorDetail
 
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind
+
+from .error_codes import OrderErrorCode
 from .models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus
 
 S = OrderStatus
@@ -71,15 +75,17 @@ def stats_period(*, date_from: date | None = None, date_to: date | None = None) 
     date_to = date_to or timezone.now().astimezone(UTC).date()
     if date_to >= date.max or (date_from is None and date_to - date.min < timedelta(days=DEFAULT_DAYS)):
         # The period's exclusive end (`to` + 1 day) and the default start must stay within dates.
-        raise ValidationError({"to": [ErrorDetail("Out of the supported date range.", code="invalid")]})
+        raise _period_refused("to", "Out of the supported date range.", ErrorCode.INVALID)
     date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
     if date_from > date_to:
-        raise ValidationError({"to": [ErrorDetail("`to` must not be before `from`.", code="invalid")]})
+        raise _period_refused("to", "`to` must not be before `from`.", ErrorCode.INVALID)
     if (date_to - date_from).days + 1 > MAX_DAYS:
-        raise ValidationError(
-            {"from": [ErrorDetail(f"A period is at most {MAX_DAYS} days long.", code="period_too_long")]}
-        )
+        raise _period_refused("from", f"A period is at most {MAX_DAYS} days long.", OrderErrorCode.PERIOD_TOO_LONG)
     return Period(date_from, date_to)
+
+
+def _period_refused(field: str, message: str, code: str) -> ApplicationError:
+    return ApplicationError(ErrorKind.INVALID, {field: [ErrorDetail(message, code=code)]})
 
 
 def order_stats(*, period: Period) -> dict[str, Any]:

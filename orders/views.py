@@ -6,13 +6,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from order_project.error_codes import ErrorCode
 from order_project.lookups import UUID_PATTERN
-from order_project.openapi import ORDER_WRITE_ERRORS
+from order_project.openapi import write_error_responses
 from order_project.pagination import NewestFirstPagination
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
 from order_project.throttling import OrderCreateThrottle
 
 from . import returns, selectors, services, stats
+from .error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
+from .error_codes import OrderErrorCode as Code
 from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from .models import Order, ReturnRequest
 from .serializers import (
@@ -29,22 +32,30 @@ from .serializers import (
     StatsQuerySerializer,
 )
 
+ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unprocessable_codes=UNPROCESSABLE_CODES)
+
 
 @extend_validation_errors(
-    ["product_not_found", "product_unavailable", "currency_mismatch"], "items.INDEX.product_id", actions=["create"]
+    [Code.PRODUCT_NOT_FOUND, Code.PRODUCT_UNAVAILABLE, Code.CURRENCY_MISMATCH],
+    "items.INDEX.product_id",
+    actions=["create"],
 )
 @extend_validation_errors(
-    ["variant_required", "variant_not_found", "duplicate_variant"], "items.INDEX.variant_id", actions=["create"]
+    [Code.VARIANT_REQUIRED, Code.VARIANT_NOT_FOUND, Code.DUPLICATE_VARIANT],
+    "items.INDEX.variant_id",
+    actions=["create"],
 )
-@extend_validation_errors(["price_changed"], "items.INDEX.expected_unit_price_cents", actions=["create"])
+@extend_validation_errors([Code.PRICE_CHANGED], "items.INDEX.expected_unit_price_cents", actions=["create"])
 @extend_validation_errors(
-    ["item_not_found", "duplicate_item"], "items.INDEX.item_id", actions=["returns"], methods=["post"]
+    [Code.ITEM_NOT_FOUND, Code.DUPLICATE_ITEM], "items.INDEX.item_id", actions=["returns"], methods=["post"]
 )
-@extend_validation_errors(["return_quantity_exceeded"], "items.INDEX.quantity", actions=["returns"], methods=["post"])
-@extend_validation_errors(["invalid", "period_too_long"], "from", actions=["stats"])
-@extend_validation_errors(["invalid"], "to", actions=["stats"])
-@extend_validation_errors(["invalid"], "Idempotency-Key", methods=["post"])
-@extend_validation_errors(["invalid"], "cursor", actions=["list"])
+@extend_validation_errors(
+    [Code.RETURN_QUANTITY_EXCEEDED], "items.INDEX.quantity", actions=["returns"], methods=["post"]
+)
+@extend_validation_errors([ErrorCode.INVALID, Code.PERIOD_TOO_LONG], "from", actions=["stats"])
+@extend_validation_errors([ErrorCode.INVALID], "to", actions=["stats"])
+@extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
+@extend_validation_errors([ErrorCode.INVALID], "cursor", actions=["list"])
 class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Orders: customers see and act on their own; staff with view_order see all, and run the lifecycle
     with the admin's permission for each action (order_project/permissions.py)."""
@@ -223,10 +234,12 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
 
 # Raised by ReturnReviewSerializer.validate (approval needs an amount, rejection takes none) and the refund cap.
 @extend_validation_errors(
-    ["required", "invalid", "refund_exceeds_paid", "refund_exceeds_remaining"], "refund_cents", actions=["review"]
+    [ErrorCode.REQUIRED, ErrorCode.INVALID, Code.REFUND_EXCEEDS_PAID, Code.REFUND_EXCEEDS_REMAINING],
+    "refund_cents",
+    actions=["review"],
 )
-@extend_validation_errors(["invalid"], "restock", actions=["review"])
-@extend_validation_errors(["invalid"], "Idempotency-Key", methods=["post"])
+@extend_validation_errors([ErrorCode.INVALID], "restock", actions=["review"])
+@extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
 class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Return requests, for staff: the list of all of them, one by id, and the review."""
 

@@ -6,19 +6,17 @@ never hard-deleted (orders keep their snapshots either way, but the API's delete
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count
-from rest_framework.exceptions import APIException
 
+from order_project.exceptions import ApplicationError
 from orders.admin import EstimatedCountPaginator
 from orders.calculations import format_money
 
 from .admin_forms import AttributesField, PriceField, use_currency
 from .models import Product, ProductVariant, Supplier
-from .services import product_delete, variant_create, variant_update
+from .services import MAX_STOCK, VariantEdit, VariantEditResult, product_delete, variant_create, variants_edit
 
 VARIANT_FIELDS = ["name", "sku", "attributes", "price_cents", "stock_quantity"]
-MAX_STOCK = 2_147_483_647  # the column's integer range
 MAX_PRODUCTS_PER_ACTION = 100
 
 
@@ -108,45 +106,46 @@ class ProductAdmin(admin.ModelAdmin):
         if formset.model is not ProductVariant:
             return super().save_formset(request, form, formset, change)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        edits = []
         for variant_form in formset.forms:
             if not variant_form.cleaned_data:
                 continue
             data = {name: variant_form.cleaned_data[name] for name in VARIANT_FIELDS}
-            try:
-                if variant_form.instance._state.adding:
-                    if variant_form.has_changed():
-                        formset.new_objects.append(variant_create(product=form.instance, **data))
-                    continue
-                changed = {name: data[name] for name in variant_form.changed_data if name in data}
-                shown = variant_form.cleaned_data.get("stock_shown")
-                if shown is not None and data["stock_quantity"] != shown:
-                    # Judged against what the editor saw: typing 8 over a shown 10 removes 2, even if a
-                    # checkout meanwhile took the stock to 8 (the form would see no change).
-                    changed["stock_quantity"] = data["stock_quantity"]
-                if changed:
-                    variant = self._variant_update(request, variant_form, changed)
-                    formset.changed_objects.append((variant, list(changed)))
-            except APIException as exc:  # e.g. a SKU a concurrent save took
-                self.message_user(request, f"Variant {data['sku']} was not saved: {exc.detail}", messages.ERROR)
+            if variant_form.instance._state.adding:
+                if variant_form.has_changed():
+                    self._variant_create(request, formset, form.instance, data)
+                continue
+            changed = {name: data[name] for name in variant_form.changed_data if name in data}
+            shown = variant_form.cleaned_data.get("stock_shown")
+            if shown is not None and data["stock_quantity"] != shown:
+                # Judged against what the editor saw: typing 8 over a shown 10 removes 2, even if a
+                # checkout meanwhile took the stock to 8 (the form would see no change).
+                changed["stock_quantity"] = data["stock_quantity"]
+            if changed:
+                edits.append(VariantEdit(variant_id=variant_form.instance.pk, changed=changed, stock_shown=shown))
+        for result in variants_edit(edits=edits):
+            self._report(request, formset, result)
 
-    def _variant_update(self, request, variant_form, changed: dict) -> ProductVariant:
-        """A stock edit is applied as the difference to the stock the form showed, on the locked row:
-        units sold while the form was open stay sold (and stock never goes below 0)."""
-        with transaction.atomic():
-            variant = ProductVariant.objects.select_for_update().get(pk=variant_form.instance.pk)
-            if "stock_quantity" in changed:
-                shown = variant_form.cleaned_data.get("stock_shown")
-                shown = variant.stock_quantity if shown is None else shown
-                wanted = variant.stock_quantity + changed["stock_quantity"] - shown
-                if variant.stock_quantity != shown:
-                    self.message_user(
-                        request,
-                        f"Stock of {variant.sku} changed from {shown} to {variant.stock_quantity} while you were "
-                        f"editing; your change of {changed['stock_quantity'] - shown:+d} was applied to it.",
-                        messages.WARNING,
-                    )
-                changed["stock_quantity"] = min(max(wanted, 0), MAX_STOCK)
-            return variant_update(variant=variant, **changed)
+    def _variant_create(self, request, formset, product: Product, data: dict) -> None:
+        try:
+            formset.new_objects.append(variant_create(product=product, **data))
+        except ApplicationError as exc:  # e.g. a SKU a concurrent save took
+            self.message_user(request, f"Variant {data['sku']} was not saved: {exc.text()}", messages.ERROR)
+
+    def _report(self, request, formset, result: VariantEditResult) -> None:
+        if result.error is not None:
+            sku = result.edit.changed.get("sku") or ProductVariant.objects.get(pk=result.edit.variant_id).sku
+            self.message_user(request, f"Variant {sku} was not saved: {result.error.text()}", messages.ERROR)
+            return
+        variant = result.variant
+        formset.changed_objects.append((variant, list(result.edit.changed)))
+        if result.stock_found is not None:
+            self.message_user(
+                request,
+                f"Stock of {variant.sku} changed from {result.edit.stock_shown} to {result.stock_found} while you "
+                f"were editing; your change of {result.stock_change:+d} was applied to it.",
+                messages.WARNING,
+            )
 
 
 @admin.register(Supplier)

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from order_project.error_codes import ErrorCode
 from order_project.fields import (
     StrictCharField,
     StrictIntegerField,
@@ -14,27 +15,34 @@ from .models import Product, ProductStatus, ProductVariant, Supplier
 
 MAX_ATTRIBUTES = 20
 # What validate_attributes can answer (documented in the schema by products/views.py).
-ATTRIBUTES_ERROR_CODES = ["invalid", "max_length", "null_characters_not_allowed", "surrogate_characters_not_allowed"]
+ATTRIBUTES_ERROR_CODES = [
+    ErrorCode.INVALID,
+    ErrorCode.MAX_LENGTH,
+    ErrorCode.NULL_CHARACTERS_NOT_ALLOWED,
+    ErrorCode.SURROGATE_CHARACTERS_NOT_ALLOWED,
+]
 
 
 def validate_attributes(value):
     """Variant attributes are a flat, bounded map of text to text ({"Color": "Red"})."""
     if not isinstance(value, dict):
-        raise serializers.ValidationError("Expected an object of attribute names to values.", code="invalid")
+        raise serializers.ValidationError("Expected an object of attribute names to values.", code=ErrorCode.INVALID)
     if len(value) > MAX_ATTRIBUTES:
-        raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.", code="max_length")
+        raise serializers.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.", code=ErrorCode.MAX_LENGTH)
     for key, item in value.items():
         if not (isinstance(item, str) and 0 < len(key) <= 50 and len(item) <= 200):
             raise serializers.ValidationError(
-                "Attribute names (1-50 chars) and values (up to 200 chars) must be text.", code="invalid"
+                "Attribute names (1-50 chars) and values (up to 200 chars) must be text.", code=ErrorCode.INVALID
             )
         if "\x00" in key or "\x00" in item:
             # PostgreSQL's jsonb cannot store U+0000; without this check the insert fails with a 500.
-            raise serializers.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+            raise serializers.ValidationError(
+                "Null characters are not allowed.", code=ErrorCode.NULL_CHARACTERS_NOT_ALLOWED
+            )
         if any("\ud800" <= char <= "\udfff" for char in key + item):
             # Lone surrogates are not valid Unicode; jsonb refuses them as it refuses U+0000.
             raise serializers.ValidationError(
-                "Surrogate characters are not allowed.", code="surrogate_characters_not_allowed"
+                "Surrogate characters are not allowed.", code=ErrorCode.SURROGATE_CHARACTERS_NOT_ALLOWED
             )
     return value
 

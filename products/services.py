@@ -1,11 +1,16 @@
 """Writes on the catalogue, and the stock moves that orders make."""
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from rest_framework.exceptions import ValidationError
 
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind
+
+from .locks import variant_lock, variants_lock
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
 
@@ -25,7 +30,9 @@ def _save_unique(instance, *, field: str, attr: str | None = None):
         with transaction.atomic():
             instance.save()
     except IntegrityError:
-        raise ValidationError({attr or field: [f"This {field} is already in use."]}, code="unique")
+        raise ApplicationError(
+            ErrorKind.INVALID, {attr or field: [f"This {field} is already in use."]}, code=ErrorCode.UNIQUE
+        )
     return instance
 
 
@@ -41,7 +48,7 @@ def _ensure_skus_free(skus: list[str], *, attr_for, exclude_variant: ProductVari
             errors[attr_for(index)] = [f"SKU {sku} is already in use."]
         seen.add(sku)
     if errors:
-        raise ValidationError(errors, code="unique")
+        raise ApplicationError(ErrorKind.INVALID, errors, code=ErrorCode.UNIQUE)
 
 
 @transaction.atomic
@@ -58,7 +65,9 @@ def product_create(
 ) -> Product:
     """A product with at least one variant; a variant's price defaults to the product's base price."""
     if not variants:
-        raise ValidationError({"variants": ["A product needs at least one variant."]}, code="required")
+        raise ApplicationError(
+            ErrorKind.INVALID, {"variants": ["A product needs at least one variant."]}, code=ErrorCode.REQUIRED
+        )
     _ensure_skus_free([v["sku"] for v in variants], attr_for=lambda i: f"variants.{i}.sku")
     product = Product.objects.create(
         supplier=supplier,
@@ -73,7 +82,7 @@ def product_create(
         with transaction.atomic():
             ProductVariant.objects.bulk_create([_new_variant(product, variant) for variant in variants])
     except IntegrityError:
-        raise ValidationError({"variants": ["A SKU is already in use."]}, code="unique")
+        raise ApplicationError(ErrorKind.INVALID, {"variants": ["A SKU is already in use."]}, code=ErrorCode.UNIQUE)
     return product
 
 
@@ -113,10 +122,58 @@ def variant_update(*, variant: ProductVariant, **fields: Any) -> ProductVariant:
     """Staff edits; the row is locked so a stock edit never overwrites a concurrent order's decrement."""
     if "sku" in fields:
         _ensure_skus_free([fields["sku"]], attr_for=lambda _: "sku", exclude_variant=variant)
-    variant = ProductVariant.objects.select_for_update().get(pk=variant.pk)
+    variant = variant_lock(variant.pk)
     for name, value in fields.items():
         setattr(variant, name, value)
     return _save_unique(variant, field="sku")
+
+
+MAX_STOCK = 2_147_483_647  # the column's integer range
+
+
+@dataclass(frozen=True)
+class VariantEdit:
+    """A staff edit of one variant: the fields changed (stock_quantity as typed) and the stock the editor
+    saw (None: judge against the stock found)."""
+
+    variant_id: uuid.UUID
+    changed: Mapping[str, Any]
+    stock_shown: int | None = None
+
+
+@dataclass(frozen=True)
+class VariantEditResult:
+    edit: VariantEdit
+    variant: ProductVariant | None = None  # None when refused
+    error: ApplicationError | None = None
+    stock_found: int | None = None  # the stock under the lock, when it moved away from stock_shown
+    stock_change: int = 0  # what the edit added to it
+
+
+def variants_edit(*, edits: Sequence[VariantEdit]) -> list[VariantEditResult]:
+    """Staff edits of several variants in the caller's transaction (the admin's product page). Every row
+    is locked up front in primary-key order, the order checkout takes them in, so an edit beside a
+    checkout of the same variants queues instead of deadlocking. A stock edit is applied as the
+    difference to the stock the editor saw: units sold while the form was open stay sold, and stock
+    stays within 0..MAX_STOCK. A refused edit (a SKU taken meanwhile) changes nothing; the rest go on."""
+    variants_lock(edit.variant_id for edit in edits)
+    return [_variant_edit(edit) for edit in edits]
+
+
+def _variant_edit(edit: VariantEdit) -> VariantEditResult:
+    variant = variant_lock(edit.variant_id)  # held already: this reads it afresh
+    changed = dict(edit.changed)
+    found, change = variant.stock_quantity, 0
+    if "stock_quantity" in changed:
+        shown = found if edit.stock_shown is None else edit.stock_shown
+        change = changed["stock_quantity"] - shown
+        changed["stock_quantity"] = min(max(found + change, 0), MAX_STOCK)
+    try:
+        variant = variant_update(variant=variant, **changed)
+    except ApplicationError as exc:
+        return VariantEditResult(edit=edit, error=exc)
+    moved = edit.stock_shown is not None and found != edit.stock_shown
+    return VariantEditResult(edit=edit, variant=variant, stock_found=found if moved else None, stock_change=change)
 
 
 def stock_take_statement(quantities: Mapping[Any, int]) -> tuple[str, list]:
@@ -128,7 +185,7 @@ def stock_take_statement(quantities: Mapping[Any, int]) -> tuple[str, list]:
 def stock_release(quantities: Mapping[Any, int]) -> None:
     """Give stock back (cancellation, failure); variants deleted since the order are skipped."""
     # Lock in primary-key order first, the order every writer uses, so two releases cannot deadlock.
-    list(ProductVariant.objects.filter(pk__in=list(quantities)).order_by("pk").select_for_update().values_list("pk"))
+    variants_lock(quantities)
     _stock_add(quantities)
 
 

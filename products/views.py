@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from order_project.error_codes import ErrorCode
 from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import StaffActionsMixin, has_staff_permission
 
@@ -22,7 +23,7 @@ from .serializers import (
 )
 
 
-@extend_validation_errors(["unique"], field_name="name", actions=["create", "partial_update"])
+@extend_validation_errors([ErrorCode.UNIQUE], field_name="name", actions=["create", "partial_update"])
 class SupplierViewSet(
     StaffActionsMixin,
     mixins.ListModelMixin,
@@ -50,13 +51,15 @@ class SupplierViewSet(
 
 
 # Codes raised by validators and services rather than by the serializer fields themselves.
-@extend_validation_errors(["null_characters_not_allowed"], field_name="search", actions=["list"])
-@extend_validation_errors(["invalid"], field_name="status", actions=["list"])
-@extend_validation_errors(["min_length", "max_length", "unique"], field_name="variants", actions=["create"])
-@extend_validation_errors(["unique"], field_name="variants.INDEX.sku", actions=["create"])
-@extend_validation_errors(["invalid"], field_name="supplier_id", actions=["create", "partial_update"])
+@extend_validation_errors([ErrorCode.NULL_CHARACTERS_NOT_ALLOWED], field_name="search", actions=["list"])
+@extend_validation_errors([ErrorCode.INVALID], field_name="status", actions=["list"])
+@extend_validation_errors(
+    [ErrorCode.MIN_LENGTH, ErrorCode.MAX_LENGTH, ErrorCode.UNIQUE], field_name="variants", actions=["create"]
+)
+@extend_validation_errors([ErrorCode.UNIQUE], field_name="variants.INDEX.sku", actions=["create"])
+@extend_validation_errors([ErrorCode.INVALID], field_name="supplier_id", actions=["create", "partial_update"])
 @extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="variants.INDEX.attributes", actions=["create"])
-@extend_validation_errors(["unique"], field_name="sku", actions=["variants", "variant_detail"])
+@extend_validation_errors([ErrorCode.UNIQUE], field_name="sku", actions=["variants", "variant_detail"])
 @extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="attributes", actions=["variants", "variant_detail"])
 class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
     # Reads are for every customer (staff with view_product also see products that are not active).
@@ -88,7 +91,9 @@ class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
             statuses = [item for item in params["status"].split(",") if item]
             unknown = set(statuses) - set(ProductStatus.values)
             if unknown:
-                raise ValidationError({"status": [f"Unknown status: {', '.join(sorted(unknown))}."]}, code="invalid")
+                raise ValidationError(
+                    {"status": [f"Unknown status: {', '.join(sorted(unknown))}."]}, code=ErrorCode.INVALID
+                )
         return selectors.product_list(staff=staff, search=search_param(params), statuses=statuses)
 
     def _product(self):

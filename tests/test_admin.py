@@ -3,6 +3,8 @@
 order, the Support group's permissions, and the catalogue and user admins."""
 
 import importlib
+import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,12 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from conftest import client_for
 from orders import admin as orders_admin
 from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin
 from orders.calculations import format_money, minor_to_units
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
+from tests.concurrency import run_together
 from tests.factories import (
     SHIPPING_ADDRESS,
     ProductFactory,
@@ -735,6 +739,21 @@ def test_retrying_an_event_that_did_not_fail_changes_nothing(admin_client):
     assert event.status == "published"
 
 
+def test_the_outbox_event_type_filter_offers_every_event_type(admin_client):
+    response = admin_client.get("/admin/orders/outboxevent/")
+    assert response.status_code == 200
+    offered = re.findall(r'href="\?event_type=([^"&]+)"', response.content.decode())
+    assert sorted(offered) == [
+        "order.cancelled",
+        "order.created",
+        "order.item_fulfillment_changed",
+        "order.refunded",
+        "order.return_requested",
+        "order.return_reviewed",
+        "order.status_changed",
+    ]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Permissions
 
@@ -963,6 +982,53 @@ def test_typing_the_stock_a_sale_happened_to_reach_still_applies_the_edit(admin_
     assert response.status_code == 302
     variant.refresh_from_db()
     assert variant.stock_quantity == 6
+
+
+STOCK_RACE_ROUNDS = 40
+# The checkout starts 0, 2, ... 38 ms after the edit, so some round meets the edit between its two locks.
+STOCK_RACE_STAGGER = 0.002
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stock_edit_of_two_variants_beside_a_checkout_of_both_never_deadlocks():
+    """The form lists the variants against primary-key order, the order checkout locks them in: the edit
+    must still lock them in key order, or the two wait for each other until PostgreSQL kills one."""
+    first = VariantFactory(stock_quantity=1000)
+    second = VariantFactory(product=first.product, stock_quantity=1000)
+    against_key_order = sorted([first, second], key=lambda variant: variant.pk, reverse=True)
+    product = first.product
+    url = reverse("admin:products_product_change", args=[product.pk])
+    editor = Client()
+    editor.force_login(StaffFactory(is_superuser=True, username="root"))
+    buyer = client_for(UserFactory())
+    body = {
+        "items": [{"product_id": str(product.pk), "variant_id": str(v.pk), "quantity": 1} for v in (first, second)],
+        "shipping_address": SHIPPING_ADDRESS,
+        "payment_method": "credit_card",
+    }
+
+    def checkout_after(delay: float) -> int:
+        time.sleep(delay)
+        return buyer.post("/api/v1/orders/", body, format="json").status_code
+
+    for round_number in range(STOCK_RACE_ROUNDS):
+        for variant in against_key_order:
+            variant.refresh_from_db()
+        form = product_form(
+            product,
+            against_key_order,
+            **{f"variants-{i}-stock_quantity": str(v.stock_quantity + 5) for i, v in enumerate(against_key_order)},
+        )
+        edit, checkout = run_together(
+            lambda form=form: editor.post(url, form).status_code,
+            lambda delay=round_number * STOCK_RACE_STAGGER: checkout_after(delay),
+            start_reversed=round_number % 2 == 1,
+        )
+        assert (edit, checkout) == (302, 201)
+
+    expected = 1000 + STOCK_RACE_ROUNDS * (5 - 1)
+    assert ProductVariant.objects.get(pk=first.pk).stock_quantity == expected
+    assert ProductVariant.objects.get(pk=second.pk).stock_quantity == expected
 
 
 @pytest.mark.parametrize(

@@ -344,7 +344,7 @@ def test_a_failing_item_is_retried_alone_and_the_others_are_emailed_once(celery_
             raise ConnectionError("the mail server hung up")
         real(envelope, connection=connection)
 
-    monkeypatch.setitem(handlers.HANDLERS[events.ORDER_CREATED], "order_confirmation_email", flaky)
+    monkeypatch.setitem(handlers.HANDLERS[events.EventType.ORDER_CREATED], "order_confirmation_email", flaky)
     assert outbox.outbox_publish_pending() == 4
 
     assert _wait_for(lambda: len(handler_batches.runs) == 2)
@@ -393,7 +393,9 @@ def test_a_stalled_item_hands_itself_and_the_rest_to_the_retry_without_touching_
             raise SoftTimeLimitExceeded()
         send(envelope, connection=connection)
 
-    monkeypatch.setitem(handlers.HANDLERS[events.ORDER_CREATED], "order_confirmation_email", stalls_on_the_second)
+    monkeypatch.setitem(
+        handlers.HANDLERS[events.EventType.ORDER_CREATED], "order_confirmation_email", stalls_on_the_second
+    )
     closed = []
     monkeypatch.setattr(handlers, "_close_quietly", closed.append)
 
@@ -421,7 +423,7 @@ def test_items_not_started_by_the_deadline_go_to_the_retry_untouched():
 def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypatch):
     queued = []
     monkeypatch.setattr(handle_order_events, "delay", lambda items: queued.append(items))
-    envelope = {"event_id": str(uuid.uuid4()), "event_type": events.ORDER_CREATED}
+    envelope = {"event_id": str(uuid.uuid4()), "event_type": events.EventType.ORDER_CREATED}
     handle_order_event.run("order_confirmation_email", envelope)
     assert queued == [[["order_confirmation_email", envelope]]]
 

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from conftest import client_for
+from order_project.exceptions import ApplicationError, ErrorKind
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_create
 from products.models import ProductStatus
@@ -719,14 +720,14 @@ def test_the_service_itself_refuses_an_inactive_user():
     """Admin actions and tasks call the service directly, without the API's authentication."""
     user = StaffFactory(is_active=False)
     variant = VariantFactory(stock_quantity=5)
-    with pytest.raises(Exception) as excinfo:
+    with pytest.raises(ApplicationError) as excinfo:
         order_create(
             user=user,
             items=[OrderLine(product_id=variant.product_id, variant_id=variant.pk, quantity=1)],
             shipping_address=SHIPPING_ADDRESS,
             payment_method="credit_card",
         )
-    assert getattr(excinfo.value, "status_code", None) == 403
+    assert excinfo.value.kind == ErrorKind.FORBIDDEN
     assert stock_of(variant) == 5
     assert_nothing_created()
 

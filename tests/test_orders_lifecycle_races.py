@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conftest import client_for
-from order_project.exceptions import InvalidTransition
+from order_project.exceptions import ApplicationError
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_cancel, order_create, order_transition, orders_expire_pending
 from tests.concurrency import THREAD_TIMEOUT, post, run_together
@@ -254,8 +254,8 @@ def cancel_through_service(customer, order):
     def call():
         try:
             order_cancel(order_id=order.pk, actor=customer, reason="changed my mind")
-        except InvalidTransition as exc:
-            return 409, {"errors": [{"code": exc.default_code, "detail": str(exc.detail)}]}
+        except ApplicationError as exc:
+            return 409, {"errors": [{"code": exc.code, "detail": exc.text()}]}
         return 200, {}
 
     return call

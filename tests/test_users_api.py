@@ -10,10 +10,10 @@ from django.contrib.messages import get_messages
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from conftest import client_for
+from order_project.exceptions import ApplicationError, ErrorKind
 from tests.assertions import assert_client_error, errors_by_attr
 from tests.concurrency import post, run_together
 from tests.factories import (
@@ -716,8 +716,9 @@ def test_a_superuser_deactivates_another_superuser():
 
 def test_the_service_refuses_a_superuser_to_a_non_superuser_actor():
     root = superuser()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApplicationError) as refused:
         services.user_deactivate(user=root, actor=StaffFactory())
+    assert refused.value.kind == ErrorKind.FORBIDDEN
     assert services.user_deactivate(user=root, actor=superuser()).is_active is False
 
 

@@ -5,8 +5,8 @@ neither `is_active` nor a hard delete is offered on the page."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from rest_framework.exceptions import PermissionDenied
 
+from order_project.exceptions import ApplicationError
 from orders.admin import EstimatedCountPaginator
 
 from .models import User
@@ -64,8 +64,8 @@ class UserAdmin(DjangoUserAdmin):
             else:
                 try:
                     user_deactivate(user=user, actor=request.user)
-                except PermissionDenied as exc:
-                    self.message_user(request, f"{user.username}: {exc.detail}", messages.ERROR)
+                except ApplicationError as exc:
+                    self.message_user(request, f"{user.username}: {exc.text()}", messages.ERROR)
                 else:
                     deactivated += 1
                     self.log_change(request, user, "Deactivated (soft delete): log-in refused, API tokens revoked.")

@@ -6,8 +6,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, ErrorDetail, PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 
+from order_project.error_codes import ErrorCode
+from order_project.exceptions import ApplicationError, ErrorKind
+
+from .locks import user_lock
 from .models import User
 
 
@@ -18,7 +22,7 @@ def email_problems(email: str, *, exclude: User | None = None) -> list[ErrorDeta
     taken = User.objects.filter(email__iexact=email)
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
-    return [ErrorDetail("A user with this email already exists.", code="unique")] if taken.exists() else []
+    return [ErrorDetail("A user with this email already exists.", code=ErrorCode.UNIQUE)] if taken.exists() else []
 
 
 def username_normalize(username: str) -> str:
@@ -33,9 +37,9 @@ def username_problems(username: str) -> list[ErrorDetail]:
     username = username_normalize(username)
     max_length = User._meta.get_field("username").max_length
     if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
-        return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code="max_length")]
+        return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code=ErrorCode.MAX_LENGTH)]
     if User.objects.filter(username__iexact=username).exists():
-        return [ErrorDetail("A user with that username already exists.", code="unique")]
+        return [ErrorDetail("A user with that username already exists.", code=ErrorCode.UNIQUE)]
     return []
 
 
@@ -45,7 +49,9 @@ def password_problems(password: str, *, user: User | None = None) -> list[ErrorD
         validate_password(password, user=user)
     except DjangoValidationError as exc:
         return [
-            ErrorDetail(message, code=error.code or "invalid") for error in exc.error_list for message in error.messages
+            ErrorDetail(message, code=error.code or ErrorCode.INVALID)
+            for error in exc.error_list
+            for message in error.messages
         ]
     return []
 
@@ -60,7 +66,7 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
     }
     errors = {attr: details for attr, details in problems.items() if details}
     if errors:
-        raise ValidationError(errors)
+        raise ApplicationError(ErrorKind.INVALID, errors)
     user.set_password(password)
     try:
         with transaction.atomic():
@@ -69,7 +75,9 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
         # A concurrent sign-up took the same username or email between our check and the insert.
         constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
         attr = "email" if "email" in constraint else "username"
-        raise ValidationError({attr: [f"A user with this {attr} already exists."]}, code="unique")
+        raise ApplicationError(
+            ErrorKind.INVALID, {attr: [f"A user with this {attr} already exists."]}, code=ErrorCode.UNIQUE
+        )
     return user
 
 
@@ -89,7 +97,7 @@ def user_update(
     changed = []
     if email is not None and email != user.email:
         if problems := email_problems(email, exclude=user):
-            raise ValidationError({"email": problems})
+            raise ApplicationError(ErrorKind.INVALID, {"email": problems})
         user.email = email
         changed.append("email")
     if display_name is not None:
@@ -103,7 +111,9 @@ def user_update(
             with transaction.atomic():
                 user.save(update_fields=changed)
         except IntegrityError:
-            raise ValidationError({"email": ["A user with this email already exists."]}, code="unique")
+            raise ApplicationError(
+                ErrorKind.INVALID, {"email": ["A user with this email already exists."]}, code=ErrorCode.UNIQUE
+            )
     return user
 
 
@@ -113,10 +123,10 @@ def user_deactivate(*, user: User, actor: User | None = None) -> User:
     Staff cannot deactivate themselves (`actor`), so an account can never lock out its own admin, and only
     a superuser may deactivate a superuser (else staff allowed to manage users could lock out the owners)."""
     if actor is not None and actor.pk == user.pk:
-        raise PermissionDenied("You cannot deactivate your own account.")
-    user = User.objects.select_for_update().get(pk=user.pk)
+        raise ApplicationError(ErrorKind.FORBIDDEN, "You cannot deactivate your own account.")
+    user = user_lock(user.pk)
     if actor is not None and user.is_superuser and not actor.is_superuser:
-        raise PermissionDenied("Only a superuser can deactivate a superuser.")
+        raise ApplicationError(ErrorKind.FORBIDDEN, "Only a superuser can deactivate a superuser.")
     if user.is_active:
         user.is_active = False
         user.deleted_at = timezone.now()

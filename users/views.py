@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from order_project.error_codes import ErrorCode
 from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
 from order_project.request_limits import BoundedJSONParser
@@ -19,6 +20,7 @@ from orders.serializers import CustomerOrderSummarySerializer
 from orders.stats import customer_order_summary
 
 from . import selectors, services
+from .error_codes import UserErrorCode
 from .models import User
 from .serializers import (
     AuthTokenSerializer,
@@ -29,14 +31,14 @@ from .serializers import (
 
 
 # Codes raised by the services (uniqueness, Django's password validators), not by serializer fields.
-@extend_validation_errors(["unique"], field_name="username", actions=["create"])
-@extend_validation_errors(["unique"], field_name="email", actions=["create", "me"], methods=["post", "patch"])
+@extend_validation_errors([ErrorCode.UNIQUE], field_name="username", actions=["create"])
+@extend_validation_errors([ErrorCode.UNIQUE], field_name="email", actions=["create", "me"], methods=["post", "patch"])
 @extend_validation_errors(
-    ["password_too_similar", "password_too_short", "password_too_common", "password_entirely_numeric"],
+    list(UserErrorCode),
     field_name="password",
     actions=["create"],
 )
-@extend_validation_errors(["null_characters_not_allowed"], field_name="search", actions=["list"])
+@extend_validation_errors([ErrorCode.NULL_CHARACTERS_NOT_ALLOWED], field_name="search", actions=["list"])
 class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     staff_permissions = {
         "list": ("users.view_user",),

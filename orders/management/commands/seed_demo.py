@@ -10,8 +10,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import APIException
 
+from order_project.exceptions import ApplicationError
 from orders.models import Order
 from orders.services import OrderLine, order_create
 from products.models import ProductStatus, ProductVariant, Supplier
@@ -253,7 +253,7 @@ class Command(BaseCommand):
                 payment_method="credit_card",
                 notes="Demo order",
             )
-        except APIException as exc:  # out of stock, product withdrawn...: the demo goes on without it
-            self.stderr.write(f"No demo order for alice: {exc.detail}")
+        except ApplicationError as exc:  # out of stock, product withdrawn...: the demo goes on without it
+            self.stderr.write(f"No demo order for alice: {exc.text()}")
             return
         self._log(f"created order {order.order_number} for alice")

@@ -1,0 +1,20 @@
+"""The error codes every app shares: Django REST framework's own vocabulary (a field that is invalid,
+required, not unique...) and the plumbing's. They live here, not per app, because the same code means
+the same thing in orders, products, users and the API plumbing, and the framework raises them too."""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID = "invalid"
+    REQUIRED = "required"
+    UNIQUE = "unique"
+    MIN_LENGTH = "min_length"
+    MAX_LENGTH = "max_length"
+    NULL_CHARACTERS_NOT_ALLOWED = "null_characters_not_allowed"
+    SURROGATE_CHARACTERS_NOT_ALLOWED = "surrogate_characters_not_allowed"
+    NOT_FOUND = "not_found"
+    LENGTH_REQUIRED = "length_required"
+    REQUEST_TOO_LARGE = "request_too_large"
+    CONFLICT = "conflict"
+    SERVER_ERROR = "error"
