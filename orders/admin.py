@@ -209,7 +209,7 @@ class TransitionForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         label="Note",
-        help_text="Required for refunded: the reason of the refund of what is left of the total.",
+        help_text="For refunded: the reason of the refund of what is left of the total.",
     )
 
     def __init__(self, *args, orders: list[Order], **kwargs):

@@ -353,10 +353,6 @@ def _transition(
     if not can_transition(from_status, to_status):
         raise _invalid_transition(f"An order that is {from_status} cannot become {to_status}.")
 
-    if to_status == OrderStatus.REFUNDED and order.refunded_cents < order.total_cents and not note.strip():
-        problem = ErrorDetail("A refund needs a reason: say why in the note.", code=ErrorCode.REQUIRED)
-        raise ApplicationError(ErrorKind.INVALID, {"note": [problem]})
-
     now = timezone.now()
     actor_id = str(actor.pk) if actor is not None else None
     items = list(order.items.all())

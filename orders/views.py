@@ -136,8 +136,8 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     @extend_schema(
         description=(
             "Staff: move the order along the lifecycle. A move to `refunded` refunds what is left of the total "
-            "(after refunds of returns) as a refund with the `note` as its reason, so it needs a note (400 "
-            "`required`)."
+            "(after refunds of returns) as a refund with the `note` as its reason (\"Order refunded\" without "
+            "one); cancelling a paid order refunds its total the same way."
         ),
         request=OrderTransitionSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
