@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import StaffFactory, TokenFactory, UserFactory
@@ -80,3 +81,20 @@ def customer_client(customer):
 @pytest.fixture
 def staff_client(staff):
     return client_for(staff)
+
+
+def login(user) -> Client:
+    """A Django test client logged in as `user` (the admin's session, not an API token)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    return StaffFactory(is_superuser=True, username="root")
+
+
+@pytest.fixture
+def admin_client(superuser):
+    return login(superuser)

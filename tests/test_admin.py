@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from conftest import client_for
+from conftest import client_for, login
 from orders import admin as orders_admin
 from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin
 from orders.calculations import format_money, minor_to_units
@@ -67,22 +67,6 @@ def support_group() -> Group:
         SUPPORT_MIGRATION.create_support_group(django_apps, None)
         group = Group.objects.get(name="Support")
     return group
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def superuser():
-    return StaffFactory(is_superuser=True, username="root")
-
-
-@pytest.fixture
-def admin_client(superuser):
-    return login(superuser)
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ as exact integer minor units; variant attributes edited as bounded name/value ro
 import pytest
 from django.urls import reverse
 
+from conftest import login
 from products.models import Product, ProductVariant
 from products.serializers import MAX_ATTRIBUTES
 from tests.factories import StaffFactory, VariantFactory
-from tests.test_admin import login, product_form
+from tests.test_admin import product_form
 
 pytestmark = pytest.mark.django_db
 

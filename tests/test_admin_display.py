@@ -13,8 +13,7 @@ from orders import returns as returns_service
 from orders.admin_display import BADGE_COLOURS, format_time
 from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, ReturnStatus
 from orders.services import order_cancel
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
-from tests.test_admin import login
+from tests.factories import UserFactory, VariantFactory, make_order
 from tests.test_query_plans import _seq_scans
 from tests.test_returns import NOTES, REASON, delivered_order
 
@@ -32,16 +31,6 @@ def relative_luminance(hex_colour: str) -> float:
 def contrast(first: str, second: str) -> float:
     lighter, darker = sorted([relative_luminance(first), relative_luminance(second)], reverse=True)
     return (lighter + 0.05) / (darker + 0.05)
-
-
-@pytest.fixture
-def superuser():
-    return StaffFactory(is_superuser=True, username="root")
-
-
-@pytest.fixture
-def admin_client(superuser):
-    return login(superuser)
 
 
 def test_every_status_has_a_badge_colour_with_readable_contrast():

@@ -10,23 +10,13 @@ from django.urls import reverse
 
 from orders import returns as returns_service
 from orders.models import Order, ReturnRequest
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
-from tests.test_admin import action_url, failed_event, follow_messages, login, order_in, product_form
+from tests.factories import UserFactory, VariantFactory, make_order
+from tests.test_admin import action_url, failed_event, follow_messages, order_in, product_form
 from tests.test_returns import REASON, delivered_order
 
 pytestmark = pytest.mark.django_db
 
 REVIEW_NOTES = "Checked at the warehouse: as described."
-
-
-@pytest.fixture
-def superuser():
-    return StaffFactory(is_superuser=True, username="root")
-
-
-@pytest.fixture
-def admin_client(superuser):
-    return login(superuser)
 
 
 def history_of(obj) -> list[tuple[int, int, str]]:
