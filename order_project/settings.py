@@ -206,7 +206,19 @@ DRF_STANDARDIZED_ERRORS = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order service API",
-    "DESCRIPTION": "Orders with frozen JSONB snapshots, catalogue, users and order events.",
+    "DESCRIPTION": (
+        "Orders with frozen snapshots, catalogue, users and order events. Authenticate with "
+        "`Authorization: Token <token>` (get one from `POST /api/v1/auth/token/`). The request examples "
+        "work against the demo data (`make seed`): log in as alice (customer) or admin (staff)."
+    ),
+    "TAGS": [
+        {"name": "orders", "description": "Place, read, cancel and fulfil orders."},
+        {"name": "returns", "description": "Return requests and their review."},
+        {"name": "catalogue", "description": "Suppliers, products and their variants."},
+        {"name": "users", "description": "Sign-up, your account, and customer accounts for staff."},
+        {"name": "auth", "description": "API tokens."},
+        {"name": "stats", "description": "Figures for staff."},
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
