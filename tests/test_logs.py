@@ -127,6 +127,29 @@ def test_a_celery_worker_logs_json_with_the_request_id_of_the_request_that_queue
     assert not [line for line in lines if "outbox_relay" in line["message"]]
 
 
+@pytest.mark.django_db
+def test_celery_beat_logs_json_and_its_frequent_sweep_at_debug(celery_test_queue, tmp_path):
+    # At DEBUG, to see the sweep's lines at all.
+    environ = server_environment(
+        CELERY_QUEUE_PREFIX=celery_test_queue, LOG_FORMAT="json", LOG_LEVEL="DEBUG", OUTBOX_SWEEP_SECONDS="1"
+    )
+    argv = [str(CELERY), "-A", "order_project", "beat", "-l", "info", "--schedule", str(tmp_path / "schedule")]
+    with tempfile.TemporaryFile() as log:
+        beat = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            time.sleep(3)  # the sweep is due every second
+        finally:
+            beat.terminate()
+            beat.wait(timeout=20)
+        log.seek(0)
+        lines = json_lines(without_root_warning(log.read().decode()))
+
+    assert all(JSON_TIME.match(line["time"]) for line in lines)
+    assert any(line["logger"] == "celery.beat" and line["level"] == "INFO" for line in lines)  # "beat: Starting..."
+    sweeps = [line for line in lines if "Sending due task outbox-sweep" in line["message"]]
+    assert sweeps and {line["level"] for line in sweeps} == {"DEBUG"}
+
+
 def test_the_sweep_lines_of_beat_are_debug_and_a_relay_that_published_stays_info():
     def passes(name: str, message: str, args) -> tuple[bool, str]:
         record = logging.LogRecord(name, logging.INFO, __file__, 1, message, args, None)
