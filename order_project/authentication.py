@@ -35,18 +35,21 @@ class GatewayAuthentication(BaseAuthentication):
         return "Token"
 
 
+def header_scheme(header: str, description: str) -> dict:
+    """An OpenAPI security scheme: a credential sent in `header`."""
+    return {"type": "apiKey", "in": "header", "name": header, "description": description}
+
+
 class GatewayAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = GatewayAuthentication
     name = "gatewayAuth"
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-Gateway-Secret",
-            "description": "Only for an API gateway in front of the service, when the service is set up for one: "
+        return header_scheme(
+            "X-Gateway-Secret",
+            "Only for an API gateway in front of the service, when the service is set up for one: "
             "the gateway's shared secret, with the caller's user id in X-User-ID.",
-        }
+        )
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -71,11 +74,9 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     priority = 1  # over drf-spectacular's extension for DRF's TokenAuthentication, which matches subclasses
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "The word `Token`, a space, then your API token from `POST /api/v1/auth/token/`: "
+        return header_scheme(
+            "Authorization",
+            "The word `Token`, a space, then your API token from `POST /api/v1/auth/token/`: "
             "`Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b`. In Swagger UI's Authorize "
             "dialog, enter the whole value, `Token ` included.",
-        }
+        )

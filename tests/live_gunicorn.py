@@ -70,13 +70,18 @@ def live_gunicorn(**env: str):
             _wait_until_listening(server, port, log)
             yield connect
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
             stopped["output"] = output()
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, the way a supervisor stops it, and SIGKILL if it does not exit in `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_listening(server: subprocess.Popen, port: int, log) -> None:

@@ -18,7 +18,7 @@ from order_project.request_id import current_request_id
 from orders import handlers, outbox
 from orders.tasks import outbox_relay, purge_idempotency_keys
 from tests.factories import make_order
-from tests.live_gunicorn import ROOT, live_gunicorn, send, server_environment
+from tests.live_gunicorn import ROOT, live_gunicorn, send, server_environment, stop
 
 JSON_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PLAIN_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ \[[^\]]*\] ")
@@ -97,12 +97,7 @@ def celery_worker_process(queue: str, **env: str):
             assert _wait_for(lambda: " ready." in output()), output()[-3000:]
             yield output
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker, timeout=20)
 
 
 @pytest.mark.django_db
@@ -139,8 +134,7 @@ def test_celery_beat_logs_json_and_its_frequent_sweep_at_debug(celery_test_queue
         try:
             time.sleep(3)  # the sweep is due every second
         finally:
-            beat.terminate()
-            beat.wait(timeout=20)
+            stop(beat, timeout=20)
         log.seek(0)
         lines = json_lines(without_root_warning(log.read().decode()))
 
