@@ -2,9 +2,13 @@
 `--config gunicorn.conf.py`); the command lines add bind address and worker count."""
 
 import json
+import logging
 import os
 
-from gunicorn import util
+from gunicorn import glogging, util
+
+from order_project.logs import logging_config
+from order_project.request_id import HEADER as REQUEST_ID_HEADER
 
 
 def _env_flag(name: str) -> bool:
@@ -19,6 +23,27 @@ def _env_flag(name: str) -> bool:
 forwarded_allow_ips = ""
 if _env_flag("TRUST_X_FORWARDED_PROTO"):
     forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+# gunicorn's error and access logs in Django's format (LOG_FORMAT, LOG_LEVEL): one format on stderr for
+# every process. Access lines without gunicorn's own timestamp (the log line has one).
+logconfig_dict = logging_config()
+logging.captureWarnings(True)  # Python's warnings too, instead of raw text between the log lines
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+class RequestIdLogger(glogging.Logger):
+    """Access lines carry the request id. gunicorn writes them after Django finished the request (and forgot
+    its id), so the id is read from the response's X-Request-ID header, set by RequestIdMiddleware."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        header = REQUEST_ID_HEADER.lower()
+        request_id = next((value for name, value in resp.headers if name.lower() == header), None)
+        atoms = self.atoms_wrapper_class(self.atoms(resp, req, environ, request_time))
+        self.access_log.info(self.cfg.access_log_format, atoms, extra={"request_id": request_id})
+
+
+logger_class = RequestIdLogger
 
 
 def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:

@@ -35,18 +35,21 @@ class GatewayAuthentication(BaseAuthentication):
         return "Token"
 
 
+def header_scheme(header: str, description: str) -> dict:
+    """An OpenAPI security scheme: a credential sent in `header`."""
+    return {"type": "apiKey", "in": "header", "name": header, "description": description}
+
+
 class GatewayAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = GatewayAuthentication
     name = "gatewayAuth"
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-Gateway-Secret",
-            "description": "Gateway mode (only when GATEWAY_AUTH_SECRET is set): the shared secret, "
-            "with the caller's user id in X-User-ID.",
-        }
+        return header_scheme(
+            "X-Gateway-Secret",
+            "Only for an API gateway in front of the service, when the service is set up for one: "
+            "the gateway's shared secret, with the caller's user id in X-User-ID.",
+        )
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -61,3 +64,19 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
         return user, Token(key=key, user=user)
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """drf-spectacular's own description only says the prefix is required; say what to send."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+    priority = 1  # over drf-spectacular's extension for DRF's TokenAuthentication, which matches subclasses
+
+    def get_security_definition(self, auto_schema):
+        return header_scheme(
+            "Authorization",
+            "The word `Token`, a space, then your API token from `POST /api/v1/auth/token/`: "
+            "`Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b`. In Swagger UI's Authorize "
+            "dialog, enter the whole value, `Token ` included.",
+        )

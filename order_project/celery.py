@@ -1,9 +1,11 @@
+import logging
+import logging.config
 import os
 from pathlib import Path
 
 from celery import Celery
 from celery.beat import PersistentScheduler
-from celery.signals import task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "order_project.settings")
 
@@ -11,6 +13,16 @@ app = Celery("order_project")
 # Every Celery setting lives in Django settings under the CELERY_ namespace.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _log_as_django_does(**kwargs) -> None:
+    """Worker and beat log through Django's LOGGING (LOG_FORMAT, LOG_LEVEL, the request id of the request
+    that queued the task) instead of Celery's own handlers and format."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)
 
 
 @task_prerun.connect

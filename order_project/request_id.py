@@ -1,14 +1,13 @@
 """Request ids: every request gets one (the client's X-Request-ID if well-formed, else a new one). It is
 returned in the response, written in every log line, and carried into the Celery tasks the request causes."""
 
-import json
-import logging
 import re
 import uuid
 from contextvars import ContextVar
 
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.core.signals import request_finished
+from django.dispatch import receiver
 
 HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -30,29 +29,9 @@ class RequestIdMiddleware:
         return response
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, for log shippers."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-@request_finished.connect
+# receiver(), not @request_finished.connect: Django's connect() returns None, so the decorated name became
+# None, the signal's weak reference to the function died, and the id stayed on every later log line.
+@receiver(request_finished)
 def _forget_request(**kwargs) -> None:
     current_request_id.set(None)
 

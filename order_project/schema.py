@@ -36,7 +36,33 @@ class RequestTooLargeResponseSerializer(serializers.Serializer):
     errors = RequestTooLargeErrorSerializer(many=True)
 
 
+# A viewset action's verb in operationIds: `orders_list`, `products_update` (the PATCH), `products_delete`.
+ACTION_VERBS = {
+    "list": "list",
+    "retrieve": "retrieve",
+    "create": "create",
+    "partial_update": "update",
+    "destroy": "delete",
+}
+METHOD_VERBS = {"POST": "create", "PATCH": "update", "PUT": "replace", "DELETE": "delete"}
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
+    def get_operation_id(self) -> str:
+        """`<resource>_<action>` (orders_cancel, returns_review, users_me_update): what a generated client
+        names its functions and modules after, instead of drf-spectacular's path-derived api_v1_orders_cancel_create.
+        An operation_id given in extend_schema wins."""
+        resource = f"{self.view.basename}s"
+        action = self.view.action
+        if action in ACTION_VERBS:
+            return f"{resource}_{ACTION_VERBS[action]}"
+        name = f"{resource}_{action}"
+        if len(getattr(self.view, action).mapping) == 1:
+            return name
+        if self.method == "GET":
+            return f"{name}_{'list' if self._is_list_view() else 'retrieve'}"
+        return f"{name}_{METHOD_VERBS[self.method]}"
+
     def _get_validation_error_codes_by_field(self, *args, **kwargs):
         by_field = defaultdict(set)
         for attr, codes in super()._get_validation_error_codes_by_field(*args, **kwargs).items():

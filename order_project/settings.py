@@ -8,6 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from order_project.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -213,7 +215,19 @@ DRF_STANDARDIZED_ERRORS = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Order service API",
-    "DESCRIPTION": "Orders with frozen JSONB snapshots, catalogue, users and order events.",
+    "DESCRIPTION": (
+        "Orders with frozen snapshots, catalogue, users and order events. Authenticate with "
+        "`Authorization: Token <token>` (get one from `POST /api/v1/auth/token/`). The request examples "
+        "work against the demo data (`make seed`): log in as alice (customer) or admin (staff)."
+    ),
+    "TAGS": [
+        {"name": "orders", "description": "Place, read, cancel and fulfil orders."},
+        {"name": "returns", "description": "Return requests and their review."},
+        {"name": "catalogue", "description": "Suppliers, products and their variants."},
+        {"name": "users", "description": "Sign-up, your account, and customer accounts for staff."},
+        {"name": "auth", "description": "API tokens."},
+        {"name": "stats", "description": "Figures for staff."},
+    ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -332,20 +346,4 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "orders@example.com")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "order_project.request_id.RequestIdFilter"}},
-    "formatters": {
-        "json": {"()": "order_project.request_id.JsonFormatter"},
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id"],
-            "formatter": os.environ.get("LOG_FORMAT", "json"),
-        }
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+LOGGING = logging_config()  # LOG_FORMAT, LOG_LEVEL

@@ -1,8 +1,10 @@
 """Our own reactions to order events (customer emails). Each runs at most once per event and handler:
 the inbox row and the work commit together, so a redelivered event is a no-op."""
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -11,6 +13,8 @@ from django.core.mail import get_connection, send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import transaction
+
+from order_project.request_id import current_request_id
 
 from . import events
 from .calculations import format_money
@@ -23,8 +27,20 @@ logger = logging.getLogger(__name__)
 # order.created payloads, up to ~300 KB for a 100-line order) stays far below RabbitMQ's size limit.
 MAX_ITEMS_PER_TASK = 20
 
-# One unit of work: [handler_name, envelope] (a list, as it comes back from the task's JSON).
+# One unit of work: [handler_name, envelope, request_id] (a list, as it comes back from the task's JSON), the
+# request id of the request that caused the event, for the handler's log lines. Items of the previous release
+# have no request id.
 HandlerItem = list[Any]
+
+
+@contextlib.contextmanager
+def _request_of(item: HandlerItem) -> Iterator[None]:
+    """Log as the request that caused the item's event: a batch holds events of many requests."""
+    token = current_request_id.set(item[2] if len(item) > 2 else None)
+    try:
+        yield
+    finally:
+        current_request_id.reset(token)
 
 
 class Handler(Protocol):
@@ -103,7 +119,7 @@ _TAKE_INBOX_ROW_SQL = f"""
 def events_handle(
     *, items: list[HandlerItem], deadline: float | None = None
 ) -> tuple[list[HandlerItem], Exception | None]:
-    """Run a batch of [handler_name, envelope] items one by one, each in its own transaction through
+    """Run a batch of [handler_name, envelope, request_id] items one by one, each in its own transaction through
     event_handle, so one item's failure neither rolls back nor repeats the others. Returns the items to
     try again (those that raised, and those not started once time.monotonic() passed `deadline`) and
     the first error."""
@@ -113,14 +129,16 @@ def events_handle(
     _open_quietly(connection)  # one mail session for the batch instead of one per email
     stalled = False
     try:
-        for index, (handler_name, envelope) in enumerate(items):
+        for index, item in enumerate(items):
+            handler_name, envelope = item[0], item[1]
             if deadline is not None and time.monotonic() > deadline:
                 # Out of time: leave the rest for the retry rather than be killed halfway through them.
                 failed.extend(items[index:])
                 first_error = first_error or TimeoutError(f"{len(items) - index} handler items not started in time")
                 break
             try:
-                event_handle(handler_name=handler_name, envelope=envelope, connection=connection)
+                with _request_of(item):
+                    event_handle(handler_name=handler_name, envelope=envelope, connection=connection)
             except SoftTimeLimitExceeded as exc:
                 # Something hung (a mail server that stopped answering): hand this item and the rest to
                 # the retry now, and do not talk to that server again before the hard limit kills us.
@@ -128,10 +146,11 @@ def events_handle(
                 first_error, stalled = first_error or exc, True
                 break
             except Exception as exc:
-                logger.warning(
-                    "Handler %s failed for event %s: %s", handler_name, envelope.get("event_id"), exc, exc_info=True
-                )
-                failed.append([handler_name, envelope])
+                with _request_of(item):
+                    logger.warning(
+                        "Handler %s failed for event %s: %s", handler_name, envelope.get("event_id"), exc, exc_info=True
+                    )
+                failed.append(item)
                 first_error = first_error or exc
                 # The session may be what broke (the server hung up): later emails get a new one.
                 _close_quietly(connection)

@@ -144,7 +144,8 @@ def _publish(events: list[OutboxEvent]) -> None:
                 },
                 retry=False,
             )
-            items.extend([handler_name, event.payload] for handler_name in handler_names(event.event_type))
+            request_id = event.request_id or None
+            items.extend([name, event.payload, request_id] for name in handler_names(event.event_type))
         # Queued after every event of the batch reached the exchange, still before the rows are marked
         # published: if queueing fails, the whole batch is published again.
         for start in range(0, len(items), MAX_ITEMS_PER_TASK):

@@ -1,11 +1,12 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from order_project import examples
 from order_project.error_codes import ErrorCode
 from order_project.lookups import UUID_PATTERN
 from order_project.openapi import write_error_responses
@@ -56,9 +57,16 @@ ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unproc
 @extend_validation_errors([ErrorCode.INVALID], "to", actions=["stats"])
 @extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
 @extend_validation_errors([ErrorCode.INVALID], "cursor", actions=["list"])
+@extend_schema(tags=["orders"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List orders",
+        description="Your orders, newest first; staff see everyone's and may filter by customer or search.",
+    )
+)
 class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Orders: customers see and act on their own; staff with view_order see all, and run the lifecycle
-    with the admin's permission for each action (order_project/permissions.py)."""
+    # Orders: customers see and act on their own; staff with view_order see all, and run the lifecycle
+    # with the admin's permission for each action (order_project/permissions.py).
 
     staff_permissions = {
         "transition": ("orders.transition_order",),
@@ -100,8 +108,14 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         return order
 
     @extend_schema(
+        summary="Place an order",
+        description=(
+            "Prices every line from the catalogue, reserves the stock and creates the order as `pending` (201, "
+            "with a `Location` header). A retry with the same `Idempotency-Key` returns the first response."
+        ),
         request=OrderCreateSerializer,
         responses={201: OrderSerializer, **ORDER_WRITE_ERRORS},
+        examples=examples.ORDER_CREATE,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
     @idempotent
@@ -116,11 +130,17 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         location = request.build_absolute_uri(f"{request.path}{order.pk}/")
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
 
-    @extend_schema(responses=OrderSerializer)
+    @extend_schema(summary="Get an order", description="By id or order number; yours, or anyone's for staff.")
     def retrieve(self, request, key=None):
         return Response(OrderSerializer(self.get_object()).data)
 
     @extend_schema(
+        summary="Cancel an order",
+        description=(
+            "Customers while the order is `pending` or `confirmed`, staff also while `processing`; the stock is "
+            "released and a paid order refunded. Otherwise 409 `invalid_transition`."
+        ),
+        examples=examples.ORDER_CANCEL,
         request=OrderCancelSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -134,9 +154,11 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
+        summary="Move an order along its lifecycle (staff)",
+        examples=examples.ORDER_TRANSITION,
         description=(
             "Staff: move the order along the lifecycle. A move to `refunded` refunds what is left of the total "
-            "(after refunds of returns) as a refund with the `note` as its reason (\"Order refunded\" without "
+            '(after refunds of returns) as a refund with the `note` as its reason ("Order refunded" without '
             "one); cancelling a paid order refunds its total the same way."
         ),
         request=OrderTransitionSerializer,
@@ -157,6 +179,13 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
+        operation_id="orders_items_fulfill",
+        summary="Ship or deliver an order item (staff)",
+        description=(
+            "Ship units of an item of a `processing` order (partial shipments add up), or mark a shipped item "
+            "delivered. The order follows: shipped once every item is, delivered once every item is."
+        ),
+        examples=examples.ITEM_FULFILLMENT,
         request=ItemFulfillmentSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -171,7 +200,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         )
         return Response(OrderSerializer(order).data)
 
-    @extend_schema(responses=OrderHistorySerializer(many=True))
+    @extend_schema(summary="An order's status history", responses=OrderHistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request, key=None):
         history = selectors.order_history(order=self.get_object())
@@ -179,14 +208,19 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
 
     # -- returns (orders/returns.py): the owner or staff; anyone else gets the order's 404
 
-    @extend_schema(methods=["GET"], responses=ReturnRequestSerializer(many=True))
+    @extend_schema(
+        methods=["GET"], tags=["returns"], summary="An order's returns", responses=ReturnRequestSerializer(many=True)
+    )
     @extend_schema(
         methods=["POST"],
+        tags=["returns"],
+        summary="Ask to return items",
         description=(
-            "The owner or staff: ask to return delivered units of a delivered order, within RETURN_WINDOW_DAYS "
-            "(default 30) of its delivery. Each item at most once, and at most its delivered units not already "
-            "held by a pending or approved return."
+            "The owner or staff: ask to return delivered units of a delivered order, within the return window "
+            "(30 days from delivery unless configured otherwise). Each item at most once, and at most its "
+            "delivered units not already held by a pending or approved return."
         ),
+        examples=examples.RETURN_CREATE,
         request=ReturnCreateSerializer,
         responses={201: ReturnRequestSerializer, **ORDER_WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -211,6 +245,8 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     # -- statistics (orders/stats.py), staff only; a list-level route, matched before {key}
 
     @extend_schema(
+        tags=["stats"],
+        summary="Order statistics (staff)",
         description=(
             "Staff: statistics of the orders placed in a period of whole UTC days (default the last 30, at most "
             "366). Revenue counts orders confirmed or later and not cancelled or failed, per currency: gross = "
@@ -240,8 +276,10 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
 )
 @extend_validation_errors([ErrorCode.INVALID], "restock", actions=["review"])
 @extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
+@extend_schema(tags=["returns"])
+@extend_schema_view(list=extend_schema(summary="List return requests (staff)"))
 class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Return requests, for staff: the list of all of them, one by id, and the review."""
+    # Return requests, for staff: the list of all of them, one by id, and the review.
 
     # Support may read returns but not review them: the refund is money, as in the admin
     # (orders/migrations/0007_returns_and_refunds.py).
@@ -260,11 +298,13 @@ class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
             return self.queryset
         return selectors.with_return_details(ReturnRequest.objects.order_by("-requested_at", "-id"))
 
-    @extend_schema(responses=ReturnRequestSerializer)
+    @extend_schema(summary="Get a return request (staff)", responses=ReturnRequestSerializer)
     def retrieve(self, request, pk=None):
         return Response(ReturnRequestSerializer(selectors.return_get(return_id=pk)).data)
 
     @extend_schema(
+        summary="Approve or reject a return (staff)",
+        examples=examples.RETURN_REVIEW,
         description=(
             "Staff: approve or reject a pending return, once (a second review is 409). An approval refunds at "
             "most what was paid for the returned units: per line unit_price_cents * quantity plus its shares of "

@@ -14,8 +14,8 @@ from .locks import variant_lock, variants_lock
 from .models import Product, ProductStatus, ProductVariant, Supplier
 
 
-def supplier_create(*, name: str) -> Supplier:
-    return _save_unique(Supplier(name=name), field="name")
+def supplier_create(*, name: str, supplier_id: uuid.UUID | None = None) -> Supplier:
+    return _save_unique(Supplier(**({"id": supplier_id} if supplier_id else {}), name=name), field="name")
 
 
 def supplier_update(*, supplier: Supplier, name: str | None = None) -> Supplier:
@@ -62,14 +62,17 @@ def product_create(
     description: str = "",
     status: str = ProductStatus.DRAFT,
     image_url: str = "",
+    product_id: uuid.UUID | None = None,
 ) -> Product:
-    """A product with at least one variant; a variant's price defaults to the product's base price."""
+    """A product with at least one variant; a variant's price defaults to the product's base price.
+    `product_id` and a variant's `id` are for fixed, documented ids (the demo data); otherwise new ones."""
     if not variants:
         raise ApplicationError(
             ErrorKind.INVALID, {"variants": ["A product needs at least one variant."]}, code=ErrorCode.REQUIRED
         )
     _ensure_skus_free([v["sku"] for v in variants], attr_for=lambda i: f"variants.{i}.sku")
     product = Product.objects.create(
+        **({"id": product_id} if product_id else {}),
         supplier=supplier,
         name=name,
         description=description,
@@ -89,6 +92,7 @@ def product_create(
 def _new_variant(product: Product, data: Mapping[str, Any]) -> ProductVariant:
     price = data.get("price_cents")
     return ProductVariant(
+        **({"id": data["id"]} if data.get("id") else {}),
         product=product,
         name=data["name"],
         sku=data["sku"],

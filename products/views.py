@@ -1,11 +1,12 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from order_project import examples
 from order_project.error_codes import ErrorCode
 from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import StaffActionsMixin, has_staff_permission
@@ -24,6 +25,13 @@ from .serializers import (
 
 
 @extend_validation_errors([ErrorCode.UNIQUE], field_name="name", actions=["create", "partial_update"])
+@extend_schema(tags=["catalogue"])
+@extend_schema_view(
+    list=extend_schema(summary="List suppliers (staff)"),
+    retrieve=extend_schema(summary="Get a supplier (staff)"),
+    create=extend_schema(summary="Add a supplier (staff)", examples=examples.SUPPLIER_CREATE),
+    partial_update=extend_schema(summary="Rename a supplier (staff)", examples=examples.SUPPLIER_UPDATE),
+)
 class SupplierViewSet(
     StaffActionsMixin,
     mixins.ListModelMixin,
@@ -61,6 +69,12 @@ class SupplierViewSet(
 @extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="variants.INDEX.attributes", actions=["create"])
 @extend_validation_errors([ErrorCode.UNIQUE], field_name="sku", actions=["variants", "variant_detail"])
 @extend_validation_errors(ATTRIBUTES_ERROR_CODES, field_name="attributes", actions=["variants", "variant_detail"])
+@extend_schema(tags=["catalogue"])
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="Get a product", description="Customers see active products only; any other is a 404 for them."
+    )
+)
 class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
     # Reads are for every customer (staff with view_product also see products that are not active).
     # The delete is soft (status `deleted`), a change like the admin's "mark as deleted" action.
@@ -101,15 +115,22 @@ class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
         return self.get_queryset().get(pk=self.get_object().pk)
 
     @extend_schema(
+        summary="List products",
+        description="Customers see active products; staff see every status and may filter by it.",
         parameters=[
             OpenApiParameter("search", str, description="Product name or exact SKU"),
             OpenApiParameter("status", str, description="Staff only: comma-separated statuses"),
-        ]
+        ],
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=ProductWriteSerializer, responses={201: ProductSerializer})
+    @extend_schema(
+        summary="Add a product with its variants (staff)",
+        request=ProductWriteSerializer,
+        responses={201: ProductSerializer},
+        examples=examples.PRODUCT_CREATE,
+    )
     def create(self, request):
         data = ProductWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -117,19 +138,34 @@ class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
         product = selectors.product_list(staff=True).get(pk=product.pk)
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ProductUpdateSerializer, responses=ProductSerializer)
+    @extend_schema(
+        summary="Update a product (staff)",
+        request=ProductUpdateSerializer,
+        responses=ProductSerializer,
+        examples=examples.PRODUCT_UPDATE,
+    )
     def partial_update(self, request, pk=None):
         data = ProductUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.product_update(product=self.get_object(), **data.validated_data)
         return Response(ProductSerializer(self._product()).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        summary="Delete a product (staff)",
+        description="Soft delete: the product gets status `deleted`; orders keep their snapshots of it.",
+        responses={204: None},
+    )
     def destroy(self, request, pk=None):
         services.product_delete(product=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=VariantWriteSerializer, responses={201: VariantSerializer})
+    @extend_schema(
+        operation_id="products_variants_create",
+        summary="Add a variant (staff)",
+        request=VariantWriteSerializer,
+        responses={201: VariantSerializer},
+        examples=examples.VARIANT_CREATE,
+    )
     @action(detail=True, methods=["post"])
     def variants(self, request, pk=None):
         data = VariantWriteSerializer(data=request.data)
@@ -137,7 +173,13 @@ class ProductViewSet(StaffActionsMixin, viewsets.ModelViewSet):
         variant = services.variant_create(product=self.get_object(), **data.validated_data)
         return Response(VariantSerializer(variant).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=VariantWriteSerializer, responses=VariantSerializer)
+    @extend_schema(
+        operation_id="products_variants_update",
+        summary="Update a variant (staff)",
+        request=VariantWriteSerializer,
+        responses=VariantSerializer,
+        examples=examples.VARIANT_UPDATE,
+    )
     @action(detail=True, methods=["patch"], url_path=f"variants/(?P<variant_id>{UUID_PATTERN})")
     def variant_detail(self, request, pk=None, variant_id=None):
         variant = get_object_or_404(ProductVariant, pk=variant_id, product=self.get_object())

@@ -33,31 +33,55 @@ def _database_url() -> str:
     return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
-@contextlib.contextmanager
-def live_gunicorn(**env: str):
-    """Yield a function that opens an http.client connection to a gunicorn started with `env` added."""
-    port = _free_port()
-    environ = {
+def server_environment(**env: str) -> dict[str, str]:
+    """The environment of a server process of this test run: its test database, cache keys of its own."""
+    return {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "CACHE_KEY_PREFIX": f"tests-gunicorn-{uuid.uuid4().hex[:12]}",
         "THROTTLE_ENABLED": "0",
         **env,
     }
+
+
+@contextlib.contextmanager
+def live_gunicorn(**env: str):
+    """Yield a function that opens an http.client connection to a gunicorn started with `env` added; the
+    function's `output()` is what gunicorn wrote to stdout and stderr so far."""
+    port = _free_port()
+    environ = server_environment(**env)
     argv = [str(GUNICORN), "order_project.wsgi:application", "--config", "gunicorn.conf.py"]
     argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket"]
+    stopped = {}
+
+    def connect() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def output() -> str:  # after the server stopped, everything it wrote, shutdown included
+        if "output" in stopped:
+            return stopped["output"]
+        log.seek(0)
+        return log.read().decode()
+
+    connect.output = output
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_until_listening(server, port, log)
-            yield lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            yield connect
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
+            stopped["output"] = output()
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM, the way a supervisor stops it, and SIGKILL if it does not exit in `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_listening(server: subprocess.Popen, port: int, log) -> None:

@@ -323,8 +323,8 @@ def test_a_relay_batch_queues_one_handler_task_that_emails_every_order(celery_wo
     assert _wait_for(lambda: len(handler_batches.runs) == 1)
     [(retries, items)] = handler_batches.queued
     assert retries == 0
-    assert [name for name, _ in items] == ["order_confirmation_email"] * 6
-    assert {envelope["order_id"] for _, envelope in items} == {str(order.pk) for order in orders}
+    assert [name for name, _, _ in items] == ["order_confirmation_email"] * 6
+    assert {envelope["order_id"] for _, envelope, _ in items} == {str(order.pk) for order in orders}
     assert handler_batches.runs[0][0] == "SUCCESS"
     assert sorted(message.to[0] for message in mail.outbox) == sorted(order.user.email for order in orders)
     assert CountingEmailBackend.created == 1  # one mail session for the batch, not one per email
@@ -353,7 +353,7 @@ def test_a_failing_item_is_retried_alone_and_the_others_are_emailed_once(celery_
     assert (first_retries, len(first_items)) == (0, 4)
     # Only the failed item goes round again; the other three committed in the first run.
     assert retry_retries == 1
-    assert [(name, envelope["order_id"]) for name, envelope in retry_items] == [("order_confirmation_email", victim)]
+    assert [(name, envelope["order_id"]) for name, envelope, _ in retry_items] == [("order_confirmation_email", victim)]
     assert calls == Counter({str(order.pk): 2 if str(order.pk) == victim else 1 for order in orders})
     assert sorted(message.to[0] for message in mail.outbox) == sorted(order.user.email for order in orders)
     assert ProcessedEvent.objects.count() == 4
@@ -366,7 +366,7 @@ def test_a_redelivered_handler_batch_sends_nothing_twice(celery_worker, handler_
     assert outbox.outbox_publish_pending() == 6  # 3 created, 1 item_fulfillment_changed, 1 status_changed, 1 cancelled
     assert _wait_for(lambda: len(handler_batches.runs) == 1)
     [(_, items)] = handler_batches.queued
-    assert sorted(name for name, _ in items) == ["order_cancellation_email"] + ["order_confirmation_email"] * 3
+    assert sorted(name for name, _, _ in items) == ["order_cancellation_email"] + ["order_confirmation_email"] * 3
     sent = [(message.to, message.subject) for message in mail.outbox]
     assert len(sent) == 4
 

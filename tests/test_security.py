@@ -132,7 +132,7 @@ def test_request_ids_are_echoed_or_generated_and_logged(customer_client, caplog)
     with caplog.at_level(logging.WARNING, logger="django.request"):
         customer_client.get("/api/v1/orders/?status=bogus", HTTP_X_REQUEST_ID="trace-me")
     record = next(r for r in caplog.records if r.name == "django.request")
-    from order_project.request_id import JsonFormatter, RequestIdFilter
+    from order_project.logs import JsonFormatter, RequestIdFilter
 
     RequestIdFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))

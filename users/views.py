@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from order_project import examples
 from order_project.error_codes import ErrorCode
 from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
@@ -39,6 +40,7 @@ from .serializers import (
     actions=["create"],
 )
 @extend_validation_errors([ErrorCode.NULL_CHARACTERS_NOT_ALLOWED], field_name="search", actions=["list"])
+@extend_schema(tags=["users"])
 class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     staff_permissions = {
         "list": ("users.view_user",),
@@ -61,12 +63,21 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
     def get_queryset(self):
         return selectors.user_list(search=search_param(self.request.query_params))
 
-    @extend_schema(parameters=[OpenApiParameter("search", str, description="Username, email or display name")])
+    @extend_schema(
+        summary="List users (staff)",
+        parameters=[OpenApiParameter("search", str, description="Username, email or display name")],
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     # 403 when the USER_SIGNUP_OPEN setting closes sign-up (AllowAny hides it from the schema otherwise).
-    @extend_schema(request=UserSignUpSerializer, responses={201: UserSerializer, 403: ErrorResponse403Serializer})
+    @extend_schema(
+        summary="Sign up",
+        description="Create a customer account. Open to anyone unless sign-up is closed on this service (403).",
+        request=UserSignUpSerializer,
+        responses={201: UserSerializer, 403: ErrorResponse403Serializer},
+        examples=examples.SIGN_UP,
+    )
     def create(self, request):
         if not settings.USER_SIGNUP_OPEN:
             raise PermissionDenied("Sign-up is closed.")
@@ -75,8 +86,14 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
         user = services.user_create(**data.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(methods=["GET"], responses=UserSerializer)
-    @extend_schema(methods=["PATCH"], request=UserUpdateSerializer, responses=UserSerializer)
+    @extend_schema(methods=["GET"], summary="Your account", responses=UserSerializer)
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Update your account",
+        request=UserUpdateSerializer,
+        responses=UserSerializer,
+        examples=examples.ME_UPDATE,
+    )
     @action(detail=False, methods=["get", "patch"])
     def me(self, request):
         if request.method == "PATCH":
@@ -85,13 +102,20 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
             services.user_update(user=request.user, **data.validated_data)
         return Response(UserSerializer(request.user).data)
 
-    @extend_schema(request=None, responses=UserSerializer)
+    @extend_schema(
+        summary="Deactivate a user (staff)",
+        description="Soft delete: the user can no longer log in or order; their orders stay as they were.",
+        request=None,
+        responses=UserSerializer,
+    )
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         user = get_object_or_404(User, pk=pk)
         return Response(UserSerializer(services.user_deactivate(user=user, actor=request.user)).data)
 
-    @extend_schema(responses=CustomerOrderSummarySerializer)
+    @extend_schema(
+        summary="A customer's order summary (staff)", tags=["stats"], responses=CustomerOrderSummarySerializer
+    )
     @action(detail=True, methods=["get"], url_path="order-summary")
     def order_summary(self, request, pk=None):
         user = get_object_or_404(User, pk=pk)
@@ -99,15 +123,23 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
 
 
 class TokenView(ObtainAuthToken):
-    """`POST /api/v1/auth/token/` with {username, password} -> {"token": ...}; 401 `authentication_failed` for
-    wrong credentials or an inactive user; throttled per client IP. JSON (or a form, for curl -d); not
-    multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound."""
-
+    # JSON (or a form, for curl -d); not multipart, whose file parts DATA_UPLOAD_MAX_MEMORY_SIZE does not bound.
     throttle_classes = (TokenThrottle,)
     parser_classes = (BoundedJSONParser, FormParser)
     serializer_class = AuthTokenSerializer
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: AuthTokenSerializer, 401: ErrorResponse401Serializer})
+    @extend_schema(
+        operation_id="auth_token_create",
+        tags=["auth"],
+        summary="Get an API token",
+        description=(
+            "Exchange a username and password for the API token to send as `Authorization: Token <token>`. "
+            "401 `authentication_failed` for wrong credentials or an inactive user; throttled per client."
+        ),
+        request=AuthTokenSerializer,
+        responses={200: AuthTokenSerializer, 401: ErrorResponse401Serializer},
+        examples=examples.TOKEN,
+    )
     def post(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)

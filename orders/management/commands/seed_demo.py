@@ -1,9 +1,15 @@
 """Demo data for `make run`: suppliers, an active catalogue with variants, two customers, a support
 agent and an admin, each with an API token, and one order for alice.
 
+Demo suppliers, products and variants have fixed ids (uuid5 of their name or SKU: `demo_supplier_id`,
+`demo_product_id`, `demo_variant_id`), the same in every database, so the API documentation's request
+examples (order_project/examples.py) work against them.
+
 Idempotent: whatever already exists (matched by supplier name, product SKUs and username) is left
 exactly as it is, so a second run changes nothing. Catalogue, users and the order are made through
 the service layer, like every other write."""
+
+import uuid
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -21,6 +27,22 @@ from users.services import user_create
 
 # Any constant: two seeders started at once (two containers, say) take turns instead of colliding.
 ADVISORY_LOCK_KEY = 7_243_190_551
+
+# Never change it: the ids of the demo catalogue, and the examples in the API documentation, derive from it.
+DEMO_NAMESPACE = uuid.UUID("6f1c2b9e-8d4a-5e3f-9a7b-0c1d2e3f4a5b")
+
+
+def demo_supplier_id(name: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"supplier:{name}")
+
+
+def demo_product_id(name: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"product:{name}")
+
+
+def demo_variant_id(sku: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"variant:{sku}")
+
 
 SUPPLIERS = ["Northwind Apparel", "Acme Home Goods", "Globex Audio"]
 
@@ -188,7 +210,7 @@ class Command(BaseCommand):
     def _supplier(self, name: str) -> Supplier:
         supplier = Supplier.objects.filter(name=name).first()
         if supplier is None:
-            supplier = supplier_create(name=name)
+            supplier = supplier_create(name=name, supplier_id=demo_supplier_id(name))
             self._log(f"created supplier {name}")
         return supplier
 
@@ -204,7 +226,8 @@ class Command(BaseCommand):
             image_url=spec["image_url"],
             currency="USD",
             base_price_cents=spec["base_price_cents"],
-            variants=spec["variants"],
+            variants=[{**variant, "id": demo_variant_id(variant["sku"])} for variant in spec["variants"]],
+            product_id=demo_product_id(spec["name"]),
         )
         self._log(f"created product {spec['name']}")
 
