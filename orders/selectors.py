@@ -12,7 +12,8 @@ from order_project.filters import FilterSet, UtcIsoDateTimeFilter
 from order_project.permissions import sees_all_orders
 from users.models import User
 
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
+from . import representation
+from .models import Order, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
 
 ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
 
@@ -23,50 +24,12 @@ def orders_visible_to(user: User) -> QuerySet[Order]:
     return orders if sees_all_orders(user) else orders.filter(user=user)
 
 
-def _utc_iso_sql(column: str) -> str:
-    """SQL for events.utc_iso: ISO 8601 in UTC with microseconds and a Z (NULL stays NULL)."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
-# Items exactly as OrderItemSerializer shows them, built by PostgreSQL: no item model instances and no
-# prefetch machinery, which cost more CPU than the SQL.
-_ITEM_REPRESENTATION_SQL = f"""
-    json_build_object(
-        'item_id', 'item_' || i.line_number,
-        'product_snapshot', i.product_snapshot,
-        'quantity', i.quantity,
-        'unit_price_cents', i.unit_price_cents,
-        'total_cents', i.total_cents,
-        'fulfillment_status', i.fulfillment_status,
-        'shipped_quantity', i.shipped_quantity,
-        'tracking_number', i.tracking_number,
-        'carrier', i.carrier,
-        'shipped_at', {_utc_iso_sql("i.shipped_at")},
-        'delivered_at', {_utc_iso_sql("i.delivered_at")}
-    ) ORDER BY i.line_number
-"""
-
-
-# The items of the order aliased `o`, as a JSON array in line order.
-_ITEMS_OF_ORDER_O_SQL = (
-    f"SELECT coalesce(json_agg({_ITEM_REPRESENTATION_SQL}), '[]') FROM {OrderItem._meta.db_table} i"
-    " WHERE i.order_id = o.id"
-)
-
-
-# A page of orders exactly as OrderSerializer shows them, built by PostgreSQL for the page's rows only:
-# no model instances, no JSON decoding and re-encoding of every snapshot in Python, no second query for
-# the items. tests/test_order_representations.py holds it to the serializer.
+# A page of orders built by PostgreSQL (orders/representation.py) for the page's rows only: no model
+# instances, no JSON decoding and re-encoding of every snapshot in Python, no second query for the items.
+# Items are rendered by PostgreSQL too: no item model instances and no prefetch machinery, which cost
+# more CPU than the SQL.
 _ORDER_REPRESENTATIONS_SQL = f"""
-    SELECT json_build_object(
-               'id', o.id, 'order_number', o.order_number, 'status', o.status,
-               'payment_status', o.payment_status, 'payment_method', o.payment_method, 'currency', o.currency,
-               'customer', o.customer, 'shipping_address', o.shipping_address,
-               'items', ({_ITEMS_OF_ORDER_O_SQL}),
-               'item_count', o.item_count, 'subtotal_cents', o.subtotal_cents,
-               'shipping_cents', o.shipping_cents, 'tax_cents', o.tax_cents, 'total_cents', o.total_cents,
-               'refunded_cents', o.refunded_cents, 'notes', o.notes, 'cancellation', o.cancellation,
-               'created_at', {_utc_iso_sql("o.created_at")}, 'updated_at', {_utc_iso_sql("o.updated_at")})
+    SELECT {representation.ORDER_OF_O_SQL}
       FROM unnest(%s::uuid[]) WITH ORDINALITY AS page(id, position)
       JOIN {Order._meta.db_table} o ON o.id = page.id
      ORDER BY page.position
@@ -86,7 +49,7 @@ def order_representations(*, order_ids: list[uuid.UUID]) -> list[dict]:
 # PostgreSQL spends running it, on the most frequent read there is.
 _ORDER_GET_SQL = (
     f"SELECT {', '.join(f'o.{field.column}' for field in Order._meta.concrete_fields)},"
-    f" ({_ITEMS_OF_ORDER_O_SQL}) AS item_representations"
+    f" ({representation.ITEMS_OF_ORDER_O_SQL}) AS item_representations"
     # orders_visible_to's rule: staff see every order, a customer their own.
     f" FROM {Order._meta.db_table} o WHERE o.{{column}} = %s AND (%s OR o.user_id = %s)"
 )

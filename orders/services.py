@@ -22,7 +22,7 @@ from products.models import Product, ProductStatus
 from products.services import stock_release, stock_take_statement
 from users.models import User
 
-from . import events, locks
+from . import events, locks, representation
 from .calculations import order_totals
 from .error_codes import OrderErrorCode
 from .locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
@@ -165,12 +165,13 @@ def _order_insert(
 ) -> None:
     """Every write of a new order in one statement, so one round trip while the variant rows are locked:
     take the stock, insert the order, its items, its first history row and its order.created event."""
-    from .serializers import OrderSerializer  # the event carries the order exactly as the API shows it
-
     stock_sql, stock_params = stock_take_statement(stock_taken)
     order_row, history_row = insert_rows([order]), insert_rows([history])  # stamps created_at
     event = events.event_build(
-        order=order, event_type=events.EventType.ORDER_CREATED, data=OrderSerializer(order).data, sequence=1
+        order=order,
+        event_type=events.EventType.ORDER_CREATED,
+        data=representation.order_representation(order),
+        sequence=1,
     )
     params = [*stock_params, order_row, history_row, insert_rows([event]), insert_rows(items)]
     # Data-modifying CTEs all run to completion; foreign keys are checked at the end of the statement.

@@ -1,10 +1,15 @@
-"""Reads build the order representation in PostgreSQL (orders/selectors.py); writes, replays and events
-build it in Python (OrderSerializer). The two must agree field for field, in every state an order and
-its items can be in."""
+"""The order representation is one table (orders/representation.py): reads build it in PostgreSQL
+(orders/selectors.py), writes, replays and events in Python. The two must agree field for field, in every
+state an order and its items can be in, and the schema must document the same fields."""
+
+import ast
+import inspect
 
 import pytest
+from django.db import connection
+from rest_framework import serializers
 
-from orders import returns, selectors, services
+from orders import representation, returns, selectors, services
 from orders.models import Order
 from orders.serializers import OrderSerializer
 
@@ -14,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _serialized(order: Order) -> dict:
-    return OrderSerializer(Order.objects.prefetch_related("items").get(pk=order.pk)).data
+    return representation.order_representation(Order.objects.prefetch_related("items").get(pk=order.pk))
 
 
 def _orders_in_every_state() -> list[Order]:
@@ -78,3 +83,45 @@ def test_the_schema_documents_refunded_cents_as_an_integer_the_api_always_sends(
     order_schema = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]["Order"]
     assert order_schema["properties"]["refunded_cents"]["type"] == "integer"
     assert "refunded_cents" in order_schema["required"]
+
+
+def test_the_schema_documents_the_fields_of_the_representation_in_its_order(client):
+    schemas = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+
+    assert list(schemas["Order"]["properties"]) == [field.name for field in representation.ORDER_FIELDS]
+    assert list(schemas["OrderItem"]["properties"]) == [field.name for field in representation.ITEM_FIELDS]
+
+
+def test_a_field_added_to_the_table_is_built_alike_by_postgresql_and_python_and_documented():
+    order = make_order(quantity=2)
+    twin = representation.Field(
+        "item_count_twin", lambda order: order.item_count, "o.item_count", schema=serializers.IntegerField()
+    )
+    with_twin = [*representation.ORDER_FIELDS, twin]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {representation.json_object_sql(with_twin)} FROM {Order._meta.db_table} o WHERE o.id = %s",
+            [order.pk],
+        )
+        (built,) = cursor.fetchone()
+
+    assert built == representation.represent(with_twin, Order.objects.prefetch_related("items").get(pk=order.pk))
+    assert list(built)[-2:] == ["updated_at", "item_count_twin"] and built["item_count_twin"] == order.item_count
+
+    class OrderWithTwinSerializer(OrderSerializer):
+        representation_fields = with_twin
+
+        class Meta(OrderSerializer.Meta):
+            fields = [field.name for field in with_twin]
+
+    assert isinstance(OrderWithTwinSerializer().fields["item_count_twin"], serializers.IntegerField)
+
+
+def test_the_order_created_event_is_built_without_the_api_serializers():
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(inspect.getsource(services)))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "serializers" not in {module.rsplit(".", 1)[-1] for module in imported}

@@ -1,0 +1,131 @@
+"""The order's representation, defined once: one ordered table of fields per object (the order, its items),
+each field saying how to read it from a model instance and how PostgreSQL builds it from a row. The raw
+SQL of the reads (selectors.py), the Python dict of writes and events, and the schema's OrderSerializer
+(serializers.py) are all generated from these tables, so a new field is one entry here."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+
+from .events import utc_iso
+from .models import Order, OrderItem
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    read: Callable[[Any], Any]  # from a model instance
+    sql: str  # from the row aliased `o` (order) or `i` (item)
+    # Its type in the schema, for a name that is not a model field (a model field documents itself).
+    schema: serializers.Field | None = None
+
+
+def _column_sql(model: type[models.Model], alias: str, name: str) -> str:
+    return f"{alias}.{model._meta.get_field(name).column}"
+
+
+def _utc_iso_sql(column: str) -> str:
+    """SQL for events.utc_iso: ISO 8601 in UTC with microseconds and a Z (NULL stays NULL)."""
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def _values(model: type[models.Model], alias: str, *names: str) -> list[Field]:
+    """Fields shown as stored (JSON numbers, strings, objects and null as PostgreSQL and Python both write them)."""
+    return [Field(name, lambda row, name=name: getattr(row, name), _column_sql(model, alias, name)) for name in names]
+
+
+def _timestamp(model: type[models.Model], alias: str, name: str) -> Field:
+    def read(row: Any) -> str | None:
+        moment = getattr(row, name)
+        return None if moment is None else utc_iso(moment)
+
+    return Field(name, read, _utc_iso_sql(_column_sql(model, alias, name)))
+
+
+def json_object_sql(fields: Sequence[Field]) -> str:
+    """`json_build_object(...)` of the fields, in table order (json, not jsonb: jsonb would reorder the keys)."""
+    return "json_build_object(" + ", ".join(f"'{field.name}', {field.sql}" for field in fields) + ")"
+
+
+def represent(fields: Sequence[Field], row: Any) -> dict[str, Any]:
+    return {field.name: field.read(row) for field in fields}
+
+
+ITEM_FIELDS: list[Field] = [
+    Field("item_id", lambda item: item.item_id, "'item_' || i.line_number"),
+    *_values(
+        OrderItem,
+        "i",
+        "product_snapshot",
+        "quantity",
+        "unit_price_cents",
+        "total_cents",
+        "fulfillment_status",
+        "shipped_quantity",
+        "tracking_number",
+        "carrier",
+    ),
+    _timestamp(OrderItem, "i", "shipped_at"),
+    _timestamp(OrderItem, "i", "delivered_at"),
+]
+
+# The items of the order aliased `o`, as a JSON array in line order.
+ITEMS_OF_ORDER_O_SQL = (
+    f"SELECT coalesce(json_agg({json_object_sql(ITEM_FIELDS)} ORDER BY i.line_number), '[]')"
+    f" FROM {OrderItem._meta.db_table} i WHERE i.order_id = o.id"
+)
+
+
+def _items(order: Order) -> list[dict[str, Any]]:
+    # A read comes with its items already rendered by the database (selectors.order_get); a write has
+    # them prefetched.
+    rendered = getattr(order, "item_representations", None)
+    if rendered is not None:
+        return rendered
+    return [represent(ITEM_FIELDS, item) for item in order.items.all()]
+
+
+ORDER_FIELDS: list[Field] = [
+    Field("id", lambda order: str(order.id), "o.id"),
+    *_values(
+        Order,
+        "o",
+        "order_number",
+        "status",
+        "payment_status",
+        "payment_method",
+        "currency",
+        "customer",
+        "shipping_address",
+    ),
+    Field("items", _items, f"({ITEMS_OF_ORDER_O_SQL})"),
+    *_values(
+        Order,
+        "o",
+        "item_count",
+        "subtotal_cents",
+        "shipping_cents",
+        "tax_cents",
+        "total_cents",
+        "refunded_cents",
+        "notes",
+        "cancellation",
+    ),
+    _timestamp(Order, "o", "created_at"),
+    _timestamp(Order, "o", "updated_at"),
+]
+
+# The representation of the order row aliased `o`, built by PostgreSQL.
+ORDER_OF_O_SQL = json_object_sql(ORDER_FIELDS)
+
+
+def order_representation(order: Order) -> dict[str, Any]:
+    """The order as the API shows it and order.created carries it; its items prefetched or pre-rendered."""
+    return represent(ORDER_FIELDS, order)
+
+
+def item_representation(item: OrderItem) -> dict[str, Any]:
+    return represent(ITEM_FIELDS, item)
