@@ -56,18 +56,8 @@ def represent(fields: Sequence[Field], row: Any) -> dict[str, Any]:
 
 ITEM_FIELDS: list[Field] = [
     Field("item_id", lambda item: item.item_id, "'item_' || i.line_number"),
-    *_values(
-        OrderItem,
-        "i",
-        "product_snapshot",
-        "quantity",
-        "unit_price_cents",
-        "total_cents",
-        "fulfillment_status",
-        "shipped_quantity",
-        "tracking_number",
-        "carrier",
-    ),
+    *_values(OrderItem, "i", "product_snapshot", "quantity", "unit_price_cents", "total_cents"),
+    *_values(OrderItem, "i", "fulfillment_status", "shipped_quantity", "tracking_number", "carrier"),
     _timestamp(OrderItem, "i", "shipped_at"),
     _timestamp(OrderItem, "i", "delivered_at"),
 ]
@@ -90,30 +80,11 @@ def _items(order: Order) -> list[dict[str, Any]]:
 
 ORDER_FIELDS: list[Field] = [
     Field("id", lambda order: str(order.id), "o.id"),
-    *_values(
-        Order,
-        "o",
-        "order_number",
-        "status",
-        "payment_status",
-        "payment_method",
-        "currency",
-        "customer",
-        "shipping_address",
-    ),
+    *_values(Order, "o", "order_number", "status", "payment_status", "payment_method", "currency"),
+    *_values(Order, "o", "customer", "shipping_address"),
     Field("items", _items, f"({ITEMS_OF_ORDER_O_SQL})"),
-    *_values(
-        Order,
-        "o",
-        "item_count",
-        "subtotal_cents",
-        "shipping_cents",
-        "tax_cents",
-        "total_cents",
-        "refunded_cents",
-        "notes",
-        "cancellation",
-    ),
+    *_values(Order, "o", "item_count", "subtotal_cents", "shipping_cents", "tax_cents", "total_cents"),
+    *_values(Order, "o", "refunded_cents", "notes", "cancellation"),
     _timestamp(Order, "o", "created_at"),
     _timestamp(Order, "o", "updated_at"),
 ]
