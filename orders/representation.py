@@ -5,6 +5,7 @@ SQL of the reads (selectors.py), the Python dict of writes and events, and the s
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.db import models
@@ -34,7 +35,7 @@ def _utc_iso_sql(column: str) -> str:
 
 def _values(model: type[models.Model], alias: str, *names: str) -> list[Field]:
     """Fields shown as stored (JSON numbers, strings, objects and null as PostgreSQL and Python both write them)."""
-    return [Field(name, lambda row, name=name: getattr(row, name), _column_sql(model, alias, name)) for name in names]
+    return [Field(name, attrgetter(name), _column_sql(model, alias, name)) for name in names]
 
 
 def _timestamp(model: type[models.Model], alias: str, name: str) -> Field:
