@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from rest_framework.exceptions import NotFound
 
+from core.timestamps import utc_iso_sql
 from order_project.filters import FilterSet, UtcIsoDateTimeFilter
 from order_project.permissions import sees_all_orders
 from users.models import User
@@ -23,11 +24,6 @@ def orders_visible_to(user: User) -> QuerySet[Order]:
     return orders if sees_all_orders(user) else orders.filter(user=user)
 
 
-def _utc_iso_sql(column: str) -> str:
-    """SQL for events.utc_iso: ISO 8601 in UTC with microseconds and a Z (NULL stays NULL)."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
 # Items exactly as OrderItemSerializer shows them, built by PostgreSQL: no item model instances and no
 # prefetch machinery, which cost more CPU than the SQL.
 _ITEM_REPRESENTATION_SQL = f"""
@@ -41,8 +37,8 @@ _ITEM_REPRESENTATION_SQL = f"""
         'shipped_quantity', i.shipped_quantity,
         'tracking_number', i.tracking_number,
         'carrier', i.carrier,
-        'shipped_at', {_utc_iso_sql("i.shipped_at")},
-        'delivered_at', {_utc_iso_sql("i.delivered_at")}
+        'shipped_at', {utc_iso_sql("i.shipped_at")},
+        'delivered_at', {utc_iso_sql("i.delivered_at")}
     ) ORDER BY i.line_number
 """
 
@@ -66,7 +62,7 @@ _ORDER_REPRESENTATIONS_SQL = f"""
                'item_count', o.item_count, 'subtotal_cents', o.subtotal_cents,
                'shipping_cents', o.shipping_cents, 'tax_cents', o.tax_cents, 'total_cents', o.total_cents,
                'refunded_cents', o.refunded_cents, 'notes', o.notes, 'cancellation', o.cancellation,
-               'created_at', {_utc_iso_sql("o.created_at")}, 'updated_at', {_utc_iso_sql("o.updated_at")})
+               'created_at', {utc_iso_sql("o.created_at")}, 'updated_at', {utc_iso_sql("o.updated_at")})
       FROM unnest(%s::uuid[]) WITH ORDINALITY AS page(id, position)
       JOIN {Order._meta.db_table} o ON o.id = page.id
      ORDER BY page.position
