@@ -12,9 +12,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from core.circuit import cache_or_fallback
 from core.counting import count_exact_then_estimate
-from order_project.circuit import cache_or_fallback
-from order_project.error_codes import ErrorCode
+from core.error_codes import ErrorCode
 from order_project.permissions import sees_all_orders
 
 # Counting every row of a big filtered list costs more than the page itself (105 ms for 843k

@@ -9,11 +9,11 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
+from core.error_codes import ErrorCode
 from orders.views import CustomerOrderSummaryViewSet, OrderViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
 
-from .error_codes import ErrorCode
 from .health import health
 
 router = DefaultRouter()

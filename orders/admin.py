@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import EstimatedCountPaginator, NoDirectWrites, ReadOnlyInline
+from core.exceptions import ApplicationError
 from core.money import format_money
-from order_project.exceptions import ApplicationError
 from users.models import User
 
 from . import (

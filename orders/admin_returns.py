@@ -23,8 +23,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from core.admin import NoDirectWrites, ReadOnlyInline
+from core.exceptions import ApplicationError
 from core.money import format_money
-from order_project.exceptions import ApplicationError
 
 from . import returns, stats
 from .admin_display import status_badge

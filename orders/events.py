@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from kombu import Producer
 
+from core.circuit import cache_or_fallback, relay_queue_circuit
+from core.request_id import current_request_id
 from core.timestamps import utc_iso
-from order_project.circuit import cache_or_fallback, relay_queue_circuit
-from order_project.request_id import current_request_id
 
 from .models import Order, OutboxEvent
 

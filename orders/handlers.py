@@ -15,7 +15,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 
 from core.money import format_money
-from order_project.request_id import current_request_id
+from core.request_id import current_request_id
 
 from . import events
 from .models import Order, ProcessedEvent

@@ -4,7 +4,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.exceptions import ApplicationError, ErrorKind
 from users.models import User
 
 from . import events

@@ -41,8 +41,8 @@ from django.db.models import Max, Sum
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind, not_found
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import sees_all_orders
 from products.services import stock_release
 from users.models import User

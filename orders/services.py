@@ -13,10 +13,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind, not_found
 from core.sql import insert_rows, insert_sql
 from core.timestamps import utc_iso
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import has_staff_permission
 from products.locks import variants_lock
 from products.models import Product, ProductStatus

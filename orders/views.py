@@ -7,10 +7,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.error_codes import ErrorCode
+from core.lookups import UUID_PATTERN
+from core.openapi import write_error_responses
 from order_project import examples
-from order_project.error_codes import ErrorCode
-from order_project.lookups import UUID_PATTERN
-from order_project.openapi import write_error_responses
 from order_project.pagination import NewestFirstPagination
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
 from order_project.throttling import OrderCreateThrottle

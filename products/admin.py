@@ -9,8 +9,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 
 from core.admin import EstimatedCountPaginator
+from core.exceptions import ApplicationError
 from core.money import format_money
-from order_project.exceptions import ApplicationError
 
 from .admin_forms import AttributesField, PriceField, use_currency
 from .models import Product, ProductVariant, Supplier

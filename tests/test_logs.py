@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from core.request_id import current_request_id
 from order_project.celery import app as celery_app
 from order_project.logs import IdleSweepFilter
-from order_project.request_id import current_request_id
 from orders import handlers, outbox
 from orders.tasks import outbox_relay, purge_idempotency_keys
 from tests.factories import make_order

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from core.admin import EstimatedCountPaginator
-from order_project.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 
 from .models import User
 from .services import email_problems, user_deactivate

@@ -11,11 +11,11 @@ from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from core.error_codes import ErrorCode
+from core.lookups import UUID_PATTERN, search_param
+from core.request_limits import BoundedJSONParser
 from order_project import examples
-from order_project.error_codes import ErrorCode
-from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import StaffActionsMixin
-from order_project.request_limits import BoundedJSONParser
 from order_project.throttling import SignUpThrottle, TokenThrottle
 
 from . import selectors, services

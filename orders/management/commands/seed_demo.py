@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
 from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
-from order_project.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from orders.models import Order
 from orders.services import OrderLine, order_create
 from products.models import ProductStatus, ProductVariant, Supplier
