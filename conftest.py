@@ -28,7 +28,7 @@ def _quiet_side_channels(settings):
 @pytest.fixture(autouse=True)
 def _closed_circuits():
     """A test that trips a circuit (a dependency at a closed port) must not leave the next one skipping it."""
-    from order_project.circuit import cache_circuit, relay_queue_circuit
+    from core.circuit import cache_circuit, relay_queue_circuit
 
     yield
     cache_circuit.close()

@@ -7,8 +7,8 @@ import os
 
 from gunicorn import glogging, util
 
+from core.request_id import HEADER as REQUEST_ID_HEADER
 from order_project.logs import logging_config
-from order_project.request_id import HEADER as REQUEST_ID_HEADER
 
 
 def _env_flag(name: str) -> bool:

@@ -4,7 +4,7 @@ where the path has an order: tests/test_openapi.py sends every one of them."""
 
 from drf_spectacular.utils import OpenApiExample
 
-from orders.management.commands.seed_demo import demo_product_id, demo_supplier_id, demo_variant_id
+from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
 
 
 def request_example(name: str, value: dict) -> list[OpenApiExample]:

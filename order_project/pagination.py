@@ -12,8 +12,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from order_project.circuit import cache_or_fallback
-from order_project.error_codes import ErrorCode
+from core.circuit import cache_or_fallback
+from core.counting import count_exact_then_estimate
+from core.error_codes import ErrorCode
 from order_project.permissions import sees_all_orders
 
 # Counting every row of a big filtered list costs more than the page itself (105 ms for 843k
@@ -64,11 +65,9 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         estimate = cache_or_fallback(lambda: cache.get(key), fallback=None)
         if estimate is not None:
             return estimate
-        counted = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
-        if counted <= EXACT_COUNT_LIMIT:
-            return counted
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        estimate = max(int(plan[0]["Plan"]["Plan Rows"]), counted)
+        estimate = count_exact_then_estimate(queryset, exact_up_to=EXACT_COUNT_LIMIT)
+        if estimate <= EXACT_COUNT_LIMIT:
+            return estimate
         cache_or_fallback(lambda: cache.set(key, estimate, ESTIMATE_TTL_SECONDS), fallback=None)
         return estimate
 

@@ -1,6 +1,6 @@
 """The OpenAPI schema class: drf-standardized-errors' error documentation, with `attr` named the way
 order_project.error_format.ContractExceptionFormatter sends it (no `non_field_errors` bucket), the
-413 of order_project.request_limits, the 400 for bad paging of order_project.pagination, and list indices
+413 of core.request_limits, the 400 for bad paging of order_project.pagination, and list indices
 in `attr` that real responses can match."""
 
 import re
@@ -12,7 +12,8 @@ from drf_standardized_errors.settings import package_settings
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from .error_codes import ErrorCode
+from core.error_codes import ErrorCode
+
 from .pagination import BoundedLimitOffsetPagination
 
 

@@ -61,13 +61,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: the docs pages need no CDN
     "drf_standardized_errors",
+    "core",
     "users",
     "products",
     "orders",
 ]
 
 MIDDLEWARE = [
-    "order_project.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collectstatic's output (admin, browsable API) from gunicorn, with DEBUG off too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -147,8 +148,8 @@ if TRUSTED_PROXY_COUNT < 0:
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "order_project.authentication.GatewayAuthentication",
-        "order_project.authentication.TokenAuthentication",
+        "users.authentication.GatewayAuthentication",
+        "users.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -156,9 +157,9 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    # JSON only, nested at most 32 levels deep (order_project/request_limits.py).
-    "DEFAULT_PARSER_CLASSES": ["order_project.request_limits.BoundedJSONParser"],
-    "DEFAULT_FILTER_BACKENDS": ["order_project.filters.FilterBackend"],
+    # JSON only, nested at most 32 levels deep (core/request_limits.py).
+    "DEFAULT_PARSER_CLASSES": ["core.request_limits.BoundedJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "order_project.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
@@ -189,7 +190,7 @@ CACHES = {
         },
     }
 }
-# After a cache error, each process skips Redis this long (throttles count locally, order_project/circuit.py).
+# After a cache error, each process skips Redis this long (throttles count locally, core/circuit.py).
 CACHE_CIRCUIT_SECONDS = float(os.environ.get("CACHE_CIRCUIT_SECONDS", "5"))
 
 # HTTPS settings: on in production (check --deploy is clean), off for plain-HTTP development.
@@ -210,7 +211,7 @@ DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_FORMATTER_CLASS": "order_project.error_format.ContractExceptionFormatter",
     # Oversized bodies (DATA_UPLOAD_MAX_MEMORY_SIZE) are a 413 in the error shape, not a 500.
-    "EXCEPTION_HANDLER_CLASS": "order_project.error_handler.BoundedInputExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "core.error_handler.BoundedInputExceptionHandler",
 }
 
 SPECTACULAR_SETTINGS = {

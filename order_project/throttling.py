@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import SimpleRateThrottle
 
-from .circuit import cache_circuit
+from core.circuit import cache_circuit
 
 logger = logging.getLogger(__name__)
 

@@ -9,15 +9,17 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from orders.views import OrderViewSet, ReturnViewSet
+from core.error_codes import ErrorCode
+from orders.views import CustomerOrderSummaryViewSet, OrderViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
 
-from .error_codes import ErrorCode
 from .health import health
 
 router = DefaultRouter()
 router.register("users", UserViewSet, basename="user")
+# The order summary of a user is the orders app's view (users never import orders), under the same prefix.
+router.register("users", CustomerOrderSummaryViewSet, basename="user-orders")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")

@@ -5,7 +5,7 @@ from importlib import import_module
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from order_project.request_limits import ChunkedBodyMiddleware
+from core.request_limits import ChunkedBodyMiddleware
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "order_project.settings")
 application = ChunkedBodyMiddleware(get_wsgi_application())

@@ -5,7 +5,6 @@ Orders are never edited, added or deleted here: every field is read-only and the
 the actions (cancel, move to the next status, ship an item), each calling the service with
 actor=request.user and guarded by a custom permission (Order.Meta.permissions)."""
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,8 +16,6 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import Max, Min, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Upper
@@ -26,15 +23,19 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from order_project.exceptions import ApplicationError
+from core.admin import EstimatedCountPaginator, NoDirectWrites, ReadOnlyInline
+from core.exceptions import ApplicationError
+from core.money import format_money
 from users.models import User
 
-from . import events, services
+from . import (
+    admin_returns,  # noqa: F401  (registers the returns, refunds and statistics screens)
+    events,
+    services,
+)
 from .admin_display import format_time, status_badge
-from .calculations import format_money
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
 from .outbox import outbox_retry
 from .transitions import ALLOWED_TRANSITIONS, can_transition
@@ -49,49 +50,6 @@ MAX_ORDERS_PER_ACTION = 100
 
 # ---------------------------------------------------------------------------------------------------
 # Changelists that stay fast at a million rows
-
-
-class EstimatedCountPaginator(Paginator):
-    """A paginator that never counts a big table. Unfiltered, the count is PostgreSQL's estimate
-    (pg_class.reltuples, kept by autovacuum/ANALYZE); filtered, rows are counted up to EXACT_UP_TO
-    and beyond that the planner's estimate is used. Small tables are always counted exactly."""
-
-    EXACT_UP_TO = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        queryset = self.object_list
-        if not isinstance(queryset, QuerySet):
-            return super().count
-        if not queryset.query.where:
-            estimate = self._table_estimate(queryset)
-            if estimate > self.EXACT_UP_TO:
-                return estimate
-        counted = queryset.order_by()[: self.EXACT_UP_TO + 1].count()
-        if counted <= self.EXACT_UP_TO:
-            return counted
-        return max(counted, self._planner_estimate(queryset))
-
-    @staticmethod
-    def _table_estimate(queryset: QuerySet) -> int:
-        connection = connections[queryset.db]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                [connection.ops.quote_name(queryset.model._meta.db_table)],
-            )
-            row = cursor.fetchone()
-        return row[0] if row else -1  # -1: never analyzed
-
-    @staticmethod
-    def _planner_estimate(queryset: QuerySet) -> int:
-        sql, params = queryset.order_by().query.sql_with_params()
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):  # psycopg decodes json itself; be safe either way
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class FastDatesQuerySet(QuerySet):
@@ -310,26 +268,6 @@ def _shipped(item: OrderItem) -> str:
 
 def _lines(values: Iterable[str]) -> str:
     return format_html_join("", "{}<br>", ((value,) for value in values if value))
-
-
-class NoDirectWrites:
-    """Rows that change only through the service layer (admin actions), never through admin forms."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ReadOnlyInline(NoDirectWrites, admin.TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
 
 
 class OrderItemInline(ReadOnlyInline):
@@ -857,6 +795,3 @@ class OutboxEventAdmin(NoDirectWrites, BigTableAdmin):
                 f"{skipped} selected event(s) had not failed (only failed events can be retried); left as they were.",
                 messages.ERROR,
             )
-
-
-from . import admin_returns  # noqa: E402, F401  (returns, refunds, order statistics)

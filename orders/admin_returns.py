@@ -22,12 +22,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from order_project.exceptions import ApplicationError
+from core.admin import NoDirectWrites, ReadOnlyInline
+from core.exceptions import ApplicationError
+from core.money import format_money
 
 from . import returns, stats
-from .admin import NoDirectWrites, ReadOnlyInline
 from .admin_display import status_badge
-from .calculations import format_money
 from .models import (
     OrderStatistics,
     Refund,

@@ -1,7 +1,7 @@
-"""Money rules for an order, in integer minor units. Rates and thresholds are settings."""
+"""Money rules for an order, in integer minor units. Rates and thresholds are settings; formatting and
+parsing amounts is core/money.py."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 
@@ -19,37 +19,3 @@ def order_totals(subtotal_cents: int) -> OrderTotals:
     # Tax on the subtotal, rounded half up in integer arithmetic (no floats anywhere in money).
     tax = (subtotal_cents * settings.ORDER_TAX_RATE_BASIS_POINTS + 5000) // 10000
     return OrderTotals(subtotal_cents, shipping, tax, subtotal_cents + shipping + tax)
-
-
-# ISO 4217 currencies whose minor unit is not the cent (the default is 2 decimals).
-CURRENCY_DECIMALS = {
-    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"], 0),
-    **dict.fromkeys(["XAF", "XOF", "XPF"], 0),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-}
-
-
-def format_money(minor_units: int | None, currency: str) -> str:
-    """Integer minor units as "USD 49.17" (currency first, as support staff read it): integer
-    arithmetic only, never a float."""
-    if minor_units is None:
-        return "-"
-    return f"{currency} {minor_to_units(minor_units, currency)}"
-
-
-def minor_to_units(minor_units: int, currency: str) -> str:
-    """4917 USD -> "49.17"; 500 JPY -> "500"; 1234 KWD -> "1.234"."""
-    decimals = CURRENCY_DECIMALS.get(currency, 2)
-    sign = "-" if minor_units < 0 else ""
-    if decimals == 0:
-        return f"{sign}{abs(minor_units)}"
-    units, fraction = divmod(abs(minor_units), 10**decimals)
-    return f"{sign}{units}.{fraction:0{decimals}d}"
-
-
-def units_to_minor(amount: Decimal, currency: str) -> int:
-    """Decimal("19.99") USD -> 1999, exactly; more decimals than the currency has is a ValueError."""
-    minor = amount.scaleb(CURRENCY_DECIMALS.get(currency, 2))
-    if minor != minor.to_integral_value():
-        raise ValueError(f"{currency} has {CURRENCY_DECIMALS.get(currency, 2)} decimal places at most.")
-    return int(minor)

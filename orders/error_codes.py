@@ -1,4 +1,4 @@
-"""Every error code the order service raises itself (the generic ones are order_project.error_codes).
+"""Every error code the order service raises itself (the generic ones are core.error_codes).
 The OpenAPI code lists are built from these groups, so a new code is documented where it is added."""
 
 from enum import StrEnum
@@ -34,7 +34,7 @@ class OrderErrorCode(StrEnum):
     PERIOD_TOO_LONG = "period_too_long"
 
 
-# The 409 and 422 answers of every idempotent order write (order_project.openapi documents them).
+# The 409 and 422 answers of every idempotent order write (core.openapi documents them).
 CONFLICT_CODES = (
     OrderErrorCode.INVALID_TRANSITION,
     OrderErrorCode.INSUFFICIENT_STOCK,

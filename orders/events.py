@@ -2,18 +2,19 @@
 
 import logging
 import threading
-from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from kombu import Producer
 
-from order_project.circuit import cache_or_fallback, relay_queue_circuit
-from order_project.request_id import current_request_id
+from core.circuit import cache_or_fallback, relay_queue_circuit
+from core.request_id import current_request_id
+from core.timestamps import utc_iso
 
 from .models import Order, OutboxEvent
 
@@ -32,11 +33,6 @@ class EventType(StrEnum):
     ORDER_RETURN_REQUESTED = "order.return_requested"
     ORDER_RETURN_REVIEWED = "order.return_reviewed"
     ORDER_REFUNDED = "order.refunded"
-
-
-def utc_iso(moment) -> str:
-    """The API's timestamp format: ISO 8601 in UTC with microseconds and a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_record(*, order: Order, event_type: EventType, data: dict[str, Any]) -> OutboxEvent:
@@ -79,6 +75,9 @@ def relay_after_commit() -> None:
 # before it starts, so further commits need not queue another one (one Redis round trip, not a publish).
 RELAY_QUEUED_KEY = "outbox:relay-queued"
 
+# Queued by name: event code never imports the tasks module, which imports it (orders/tasks.py).
+RELAY_TASK = "orders.tasks.outbox_relay"
+
 
 def _relay_soon() -> None:
     """Ask a worker to publish shortly after commit. If the broker or the cache is down the order still
@@ -106,20 +105,19 @@ def _queue_relay() -> None:
     """Queue outbox_relay on this thread's kept broker connection, which connects with a short timeout and
     never retries: Celery's own producer pool retries a down broker with backoff (~6 s of a request). A kept
     connection that went stale since its last use gets one fresh one."""
-    from .tasks import outbox_relay
-
+    conf = current_app.conf
     for _ in range(2):
-        url = outbox_relay.app.conf.broker_write_url or outbox_relay.app.conf.broker_url
+        url = conf.broker_write_url or conf.broker_url
         connection = getattr(_relay_connection, "connection", None)
         fresh = connection is None or getattr(_relay_connection, "url", None) != url
         if fresh:
-            connection = outbox_relay.app.connection_for_write(
+            connection = current_app.connection_for_write(
                 url, connect_timeout=settings.OUTBOX_RELAY_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
             )
             _relay_connection.connection, _relay_connection.url = connection, url
         try:
-            outbox_relay.apply_async(
-                countdown=settings.OUTBOX_RELAY_DELAY_SECONDS, retry=False, producer=Producer(connection)
+            current_app.send_task(
+                RELAY_TASK, countdown=settings.OUTBOX_RELAY_DELAY_SECONDS, retry=False, producer=Producer(connection)
             )
             return
         except Exception:

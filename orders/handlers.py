@@ -14,10 +14,10 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import transaction
 
-from order_project.request_id import current_request_id
+from core.money import format_money
+from core.request_id import current_request_id
 
 from . import events
-from .calculations import format_money
 from .models import Order, ProcessedEvent
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind
 
 from .error_codes import OrderErrorCode
 from .models import IdempotencyKey

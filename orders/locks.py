@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.db.models import Model, QuerySet
 
-from order_project.exceptions import not_found
+from core.exceptions import not_found
 from products.models import Product, ProductVariant, Supplier
 from users.models import User
 

@@ -9,6 +9,7 @@ import threading
 from collections import defaultdict
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # One relay run publishes at most this many events; the sweep or the next relay takes the rest.
 MAX_EVENTS_PER_RUN = 5000
+# Queued by name: the relay never imports the tasks module, which imports it (orders/tasks.py).
+HANDLE_EVENTS_TASK = "orders.tasks.handle_order_events"
 
 
 def events_exchange() -> Exchange:
@@ -122,8 +125,6 @@ def _publish(events: list[OutboxEvent]) -> None:
     task for the batch (more only past MAX_ITEMS_PER_TASK items): per-task overhead, not the handlers,
     was most of the worker's CPU with a task per event. Any failure fails the batch: it is retried
     whole, and duplicates are dropped by event_id (the handlers' inbox for ours)."""
-    from .tasks import handle_order_events
-
     exchange = events_exchange()
     connection = _kept_connection()
     items: list[HandlerItem] = []
@@ -149,7 +150,7 @@ def _publish(events: list[OutboxEvent]) -> None:
         # Queued after every event of the batch reached the exchange, still before the rows are marked
         # published: if queueing fails, the whole batch is published again.
         for start in range(0, len(items), MAX_ITEMS_PER_TASK):
-            handle_order_events.apply_async(args=[items[start : start + MAX_ITEMS_PER_TASK]], retry=False)
+            current_app.send_task(HANDLE_EVENTS_TASK, args=[items[start : start + MAX_ITEMS_PER_TASK]], retry=False)
     except Exception:
         _forget_connection()  # never reuse a connection that just failed
         raise

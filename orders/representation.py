@@ -11,7 +11,8 @@ from typing import Any
 from django.db import models
 from rest_framework import serializers
 
-from .events import utc_iso
+from core.timestamps import utc_iso, utc_iso_sql
+
 from .models import Order, OrderItem
 
 
@@ -28,11 +29,6 @@ def _column_sql(model: type[models.Model], alias: str, name: str) -> str:
     return f"{alias}.{model._meta.get_field(name).column}"
 
 
-def _utc_iso_sql(column: str) -> str:
-    """SQL for events.utc_iso: ISO 8601 in UTC with microseconds and a Z (NULL stays NULL)."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
 def _values(model: type[models.Model], alias: str, *names: str) -> list[Field]:
     """Fields shown as stored (JSON numbers, strings, objects and null as PostgreSQL and Python both write them)."""
     return [Field(name, attrgetter(name), _column_sql(model, alias, name)) for name in names]
@@ -43,7 +39,7 @@ def _timestamp(model: type[models.Model], alias: str, name: str) -> Field:
         moment = getattr(row, name)
         return None if moment is None else utc_iso(moment)
 
-    return Field(name, read, _utc_iso_sql(_column_sql(model, alias, name)))
+    return Field(name, read, utc_iso_sql(_column_sql(model, alias, name)))
 
 
 def json_object_sql(fields: Sequence[Field]) -> str:

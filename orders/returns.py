@@ -25,7 +25,7 @@ with an atomic `UPDATE ... SET refunded_cents = refunded_cents + n`, and the CHE
 `order_refunded_within_total` (0 <= refunded_cents <= total_cents) refuses any sum above the total.
 
 A staff move of a delivered order to `refunded` refunds the rest of the total the same way
-(order_refund_remaining): a Refund row with the move's note as its reason, and an order.refunded event."""
+(refunds.order_refund_remaining): a Refund row with the move's note as its reason, and an order.refunded event."""
 
 import secrets
 import uuid
@@ -37,12 +37,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind, not_found
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import sees_all_orders
 from products.services import stock_release
 from users.models import User
@@ -55,12 +55,12 @@ from .models import (
     OrderItem,
     OrderStatus,
     OrderStatusHistory,
-    PaymentStatus,
     Refund,
     ReturnItem,
     ReturnRequest,
     ReturnStatus,
 )
+from .refunds import refund_add, refund_event_record
 from .services import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
 
 RETURN_NUMBER_ATTEMPTS = 5
@@ -260,7 +260,7 @@ def return_review(
         if restock:
             stock_release(_restock_quantities(return_items))
         if refund_cents:
-            refund = _refund(order, refund_cents, actor, reason=notes, return_request=request)
+            refund = refund_add(order, refund_cents, actor, reason=notes, return_request=request)
         request.status, request.refund_cents, request.restock = ReturnStatus.APPROVED, refund_cents, restock
     else:
         if refund_cents is not None or restock:
@@ -274,7 +274,7 @@ def return_review(
     events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=_representation(request))
     items_fulfillment_recorded(order=order, items=changed_items)
     if refund is not None:
-        _refund_recorded(order, refund)
+        refund_event_record(order=order, refund=refund)
         if order.refunded_cents == order.total_cents and order.status == OrderStatus.DELIVERED:
             _transition(order, OrderStatus.REFUNDED, actor, note=f"Fully refunded ({request.return_number})")
     order.save(update_fields=["payment_status", "last_event_sequence", "updated_at"])
@@ -360,72 +360,6 @@ def _restock_quantities(return_items: list[ReturnItem]) -> dict[Any, int]:
         if ri.order_item.variant_id:
             quantities[ri.order_item.variant_id] += ri.quantity
     return dict(quantities)
-
-
-def order_refund_remaining(*, order: Order, actor: User | None, reason: str) -> Refund | None:
-    """Refund what is left of a locked order's total (the total minus the refunds already made), with
-    its Refund row and order.refunded event: what a staff move to `refunded` gives back. None when
-    nothing is left (the last return's approval refunded the rest)."""
-    remaining = order.total_cents - order.refunded_cents
-    if remaining <= 0:
-        return None
-    refund = _refund(order, remaining, actor, reason=reason)
-    _refund_recorded(order, refund)
-    return refund
-
-
-def _refund_recorded(order: Order, refund: Refund) -> None:
-    """The order.refunded event of `refund`, in the caller's transaction."""
-    request = refund.return_request
-    events.event_record(
-        order=order,
-        event_type=events.EventType.ORDER_REFUNDED,
-        data={
-            "refund_id": str(refund.pk),
-            "return_id": None if request is None else str(request.pk),
-            "return_number": None if request is None else request.return_number,
-            "amount_cents": refund.amount_cents,
-            "currency": refund.currency,
-            "reason": refund.reason,
-            "refunded_cents": order.refunded_cents,
-            "total_cents": order.total_cents,
-            "payment_status": order.payment_status,
-            "refunded_by": None if refund.created_by_id is None else str(refund.created_by_id),
-        },
-    )
-
-
-def _refund(
-    order: Order, amount: int, actor: User | None, *, reason: str, return_request: ReturnRequest | None = None
-) -> Refund:
-    """Record the refund and add it to Order.refunded_cents in one atomic UPDATE; the CHECK constraint
-    turns any sum above the total into a 409, even if a caller skipped refund_cap()."""
-    try:
-        with transaction.atomic():
-            Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + amount)
-    except IntegrityError as exc:
-        diag = getattr(exc.__cause__, "diag", None)
-        if "order_refunded_within_total" in (getattr(diag, "constraint_name", "") or ""):
-            raise ApplicationError(
-                ErrorKind.CONFLICT,
-                f"A refund of {amount} would take the refunds past the order's total.",
-                code=OrderErrorCode.REFUND_EXCEEDS_TOTAL,
-            )
-        raise
-    order.refunded_cents = Order.objects.values_list("refunded_cents", flat=True).get(pk=order.pk)
-    order.payment_status = (
-        PaymentStatus.REFUNDED if order.refunded_cents >= order.total_cents else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    refund = Refund(
-        order=order,
-        return_request=return_request,
-        amount_cents=amount,
-        currency=order.currency,
-        reason=reason,
-        created_by=actor,
-    )
-    refund.save(force_insert=True)
-    return refund
 
 
 # ---- shared ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from rest_framework.exceptions import NotFound
 
-from order_project.filters import FilterSet, UtcIsoDateTimeFilter
+from core.filters import FilterSet, UtcIsoDateTimeFilter
 from order_project.permissions import sees_all_orders
 from users.models import User
 

@@ -2,11 +2,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from order_project.error_codes import ErrorCode
-from order_project.fields import StrictCharField, StrictIntegerField, StrictRegexField
+from core.error_codes import ErrorCode
+from core.fields import StrictCharField, StrictIntegerField, StrictRegexField
+from core.timestamps import utc_iso
 
 from . import representation
-from .events import utc_iso
 from .models import (
     FulfillmentStatus,
     Order,

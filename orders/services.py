@@ -13,10 +13,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind, not_found
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind, not_found
+from core.sql import insert_rows, insert_sql
+from core.timestamps import utc_iso
 from order_project.permissions import has_staff_permission
-from order_project.sql import insert_rows, insert_sql
 from products.locks import variants_lock
 from products.models import Product, ProductStatus
 from products.services import stock_release, stock_take_statement
@@ -27,6 +28,7 @@ from .calculations import order_totals
 from .error_codes import OrderErrorCode
 from .locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
+from .refunds import order_refund_remaining
 from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after, refunds_on_entry
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -372,8 +374,6 @@ def _transition(
     items_fulfillment_recorded(order=order, items=changed_items)
     reason = cancel_reason if cancel_reason is not None else note
     if refunds_on_entry(to_status, order.payment_status):
-        from .returns import order_refund_remaining  # returns.py builds on this module
-
         # The money goes back through the refund service (Refund row, order.refunded event), capped by
         # what is left of the total after the refunds of returns.
         order_refund_remaining(order=order, actor=actor, reason=reason or f"Order {to_status}")
@@ -390,7 +390,7 @@ def _transition(
         data={"from_status": from_status, "to_status": to_status, "changed_by": actor_id, "note": note},
     )
     if to_status == OrderStatus.CANCELLED:
-        order.cancellation = {"reason": reason, "cancelled_at": events.utc_iso(now), "cancelled_by": actor_id}
+        order.cancellation = {"reason": reason, "cancelled_at": utc_iso(now), "cancelled_by": actor_id}
         changed.append("cancellation")
         events.event_record(
             order=order,

@@ -24,8 +24,8 @@ from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind
 
 from .error_codes import OrderErrorCode
 from .models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus

@@ -6,16 +6,16 @@ import time
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from .events import relay_started
+from .events import RELAY_TASK, relay_started
 from .handlers import HandlerItem, events_handle
 from .idempotency import idempotency_keys_purge
-from .outbox import outbox_publish_pending
+from .outbox import HANDLE_EVENTS_TASK, outbox_publish_pending
 from .services import orders_expire_pending
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True, soft_time_limit=50, time_limit=60)
+@shared_task(name=RELAY_TASK, ignore_result=True, soft_time_limit=50, time_limit=60)
 def outbox_relay() -> int:
     """Queued after commits that wrote events, and run by beat as a sweep for anything left behind."""
     relay_started()
@@ -30,6 +30,7 @@ HANDLE_EVENTS_BACKOFF_MAX_SECONDS = 600
 
 
 @shared_task(
+    name=HANDLE_EVENTS_TASK,
     bind=True,
     ignore_result=True,
     # Anything raised outside the per-item handling retries the whole batch: items already done are

@@ -8,9 +8,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 
-from order_project.exceptions import ApplicationError
-from orders.admin import EstimatedCountPaginator
-from orders.calculations import format_money
+from core.admin import EstimatedCountPaginator
+from core.exceptions import ApplicationError
+from core.money import format_money
 
 from .admin_forms import AttributesField, PriceField, use_currency
 from .models import Product, ProductVariant, Supplier

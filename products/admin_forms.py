@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from orders.calculations import minor_to_units, units_to_minor
+from core.money import minor_to_units, units_to_minor
 
 from .serializers import MAX_ATTRIBUTES, validate_attributes
 

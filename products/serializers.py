@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from order_project.error_codes import ErrorCode
-from order_project.fields import (
+from core.error_codes import ErrorCode
+from core.fields import (
     StrictCharField,
     StrictIntegerField,
     StrictModelSerializer,

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind
 
 from .locks import variant_lock, variants_lock
 from .models import Product, ProductStatus, ProductVariant, Supplier

@@ -6,9 +6,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from core.error_codes import ErrorCode
+from core.lookups import UUID_PATTERN, search_param
 from order_project import examples
-from order_project.error_codes import ErrorCode
-from order_project.lookups import UUID_PATTERN, search_param
 from order_project.permissions import StaffActionsMixin, has_staff_permission
 
 from . import selectors, services

@@ -19,9 +19,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from conftest import client_for, login
+from core.admin import EstimatedCountPaginator
+from core.money import format_money, minor_to_units
 from orders import admin as orders_admin
-from orders.admin import EstimatedCountPaginator, FastDatesQuerySet, OrderAdmin
-from orders.calculations import format_money, minor_to_units
+from orders.admin import FastDatesQuerySet, OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from core.request_id import current_request_id
+from order_project.celery import app as celery_app
 from order_project.logs import IdleSweepFilter
-from order_project.request_id import current_request_id
 from orders import handlers, outbox
 from orders.tasks import outbox_relay, purge_idempotency_keys
 from tests.factories import make_order
@@ -170,7 +171,7 @@ def test_handlers_run_as_the_request_that_caused_their_event(monkeypatch, settin
         finally:
             current_request_id.reset(token)
     queued = []
-    monkeypatch.setattr("orders.tasks.handle_order_events.apply_async", lambda args, **kwargs: queued.extend(args[0]))
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args, **kwargs: queued.extend(args[0]))
     assert outbox.outbox_publish_pending() == 2
 
     seen = []

@@ -11,8 +11,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
 from orders import returns, services
-from orders.management.commands.seed_demo import demo_product_id, demo_supplier_id, demo_variant_id
 from orders.models import Order
 from users.models import User
 

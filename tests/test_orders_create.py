@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from conftest import client_for
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.exceptions import ApplicationError, ErrorKind
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_create
 from products.models import ProductStatus

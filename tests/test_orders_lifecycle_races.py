@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conftest import client_for
-from order_project.exceptions import ApplicationError
+from core.exceptions import ApplicationError
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_cancel, order_create, order_transition, orders_expire_pending
 from tests.concurrency import THREAD_TIMEOUT, post, run_together

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conftest import client_for
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.exceptions import ApplicationError, ErrorKind
 from tests.assertions import assert_client_error, errors_by_attr
 from tests.concurrency import post, run_together
 from tests.factories import (

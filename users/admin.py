@@ -6,8 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from order_project.exceptions import ApplicationError
-from orders.admin import EstimatedCountPaginator
+from core.admin import EstimatedCountPaginator
+from core.exceptions import ApplicationError
 
 from .models import User
 from .services import email_problems, user_deactivate

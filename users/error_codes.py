@@ -1,5 +1,5 @@
 """The error codes only users answer with: Django's password validators' own codes, which the sign-up
-passes through (the shared codes are order_project.error_codes)."""
+passes through (the shared codes are core.error_codes)."""
 
 from enum import StrEnum
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from order_project.fields import StrictCharField, StrictEmailField, StrictRegexField
+from core.fields import StrictCharField, StrictEmailField, StrictRegexField
 
 from . import services
 from .models import User

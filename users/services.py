@@ -8,8 +8,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 
-from order_project.error_codes import ErrorCode
-from order_project.exceptions import ApplicationError, ErrorKind
+from core.error_codes import ErrorCode
+from core.exceptions import ApplicationError, ErrorKind
 
 from .locks import user_lock
 from .models import User

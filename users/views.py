@@ -11,14 +11,12 @@ from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from core.error_codes import ErrorCode
+from core.lookups import UUID_PATTERN, search_param
+from core.request_limits import BoundedJSONParser
 from order_project import examples
-from order_project.error_codes import ErrorCode
-from order_project.lookups import UUID_PATTERN, search_param
-from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
-from order_project.request_limits import BoundedJSONParser
+from order_project.permissions import StaffActionsMixin
 from order_project.throttling import SignUpThrottle, TokenThrottle
-from orders.serializers import CustomerOrderSummarySerializer
-from orders.stats import customer_order_summary
 
 from . import selectors, services
 from .error_codes import UserErrorCode
@@ -45,7 +43,6 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
     staff_permissions = {
         "list": ("users.view_user",),
         "deactivate": ("users.change_user",),  # the admin's "Deactivate selected users" action
-        "order_summary": ("users.view_user", VIEW_ORDERS),
     }
     serializer_class = UserSerializer
     queryset = User.objects.none()
@@ -112,14 +109,6 @@ class UserViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericView
     def deactivate(self, request, pk=None):
         user = get_object_or_404(User, pk=pk)
         return Response(UserSerializer(services.user_deactivate(user=user, actor=request.user)).data)
-
-    @extend_schema(
-        summary="A customer's order summary (staff)", tags=["stats"], responses=CustomerOrderSummarySerializer
-    )
-    @action(detail=True, methods=["get"], url_path="order-summary")
-    def order_summary(self, request, pk=None):
-        user = get_object_or_404(User, pk=pk)
-        return Response(CustomerOrderSummarySerializer(customer_order_summary(user_id=user.pk)).data)
 
 
 class TokenView(ObtainAuthToken):

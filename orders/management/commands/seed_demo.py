@@ -9,7 +9,6 @@ Idempotent: whatever already exists (matched by supplier name, product SKUs and 
 exactly as it is, so a second run changes nothing. Catalogue, users and the order are made through
 the service layer, like every other write."""
 
-import uuid
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -17,7 +16,8 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from rest_framework.authtoken.models import Token
 
-from order_project.exceptions import ApplicationError
+from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
+from core.exceptions import ApplicationError
 from orders.models import Order
 from orders.services import OrderLine, order_create
 from products.models import ProductStatus, ProductVariant, Supplier
@@ -29,19 +29,6 @@ from users.services import user_create
 ADVISORY_LOCK_KEY = 7_243_190_551
 
 # Never change it: the ids of the demo catalogue, and the examples in the API documentation, derive from it.
-DEMO_NAMESPACE = uuid.UUID("6f1c2b9e-8d4a-5e3f-9a7b-0c1d2e3f4a5b")
-
-
-def demo_supplier_id(name: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, f"supplier:{name}")
-
-
-def demo_product_id(name: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, f"product:{name}")
-
-
-def demo_variant_id(sku: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, f"variant:{sku}")
 
 
 SUPPLIERS = ["Northwind Apparel", "Acme Home Goods", "Globex Audio"]

@@ -1,5 +1,5 @@
 """The one exception services raise to refuse a request. It says what kind of refusal it is, not how
-HTTP spells it: order_project.error_handler maps each kind to a status and the contract's error shape,
+HTTP spells it: core.error_handler maps each kind to a status and the contract's error shape,
 and the admin shows its message."""
 
 from collections.abc import Mapping, Sequence

@@ -1,5 +1,5 @@
 """Bounded request bodies: oversized bodies and absurdly nested JSON are client errors in the
-contract's shape, never a 500 (see also order_project/error_handler.py); chunked bodies are read."""
+contract's shape, never a 500 (see also core/error_handler.py); chunked bodies are read."""
 
 import io
 import json
