@@ -12,7 +12,7 @@ from order_project.request_id import HEADER as REQUEST_ID_HEADER
 
 
 def _env_flag(name: str) -> bool:
-    # Read as order_project/settings.py's env_bool reads flags.
+    # Read as order_project/settings/'s env_bool reads flags.
     return os.environ.get(name, "0").strip().lower() in {"1", "true", "yes", "on"}
 
 
