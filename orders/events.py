@@ -110,7 +110,7 @@ def _queue_relay() -> None:
 
     for _ in range(2):
         url = outbox_relay.app.conf.broker_write_url or outbox_relay.app.conf.broker_url
-        connection = getattr(_relay_connection, "connection", None)
+        connection: Any = getattr(_relay_connection, "connection", None)  # a kombu Connection (untyped)
         fresh = connection is None or getattr(_relay_connection, "url", None) != url
         if fresh:
             connection = outbox_relay.app.connection_for_write(
