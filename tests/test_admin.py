@@ -25,6 +25,7 @@ from orders.calculations import format_money, minor_to_units
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
+from tests.assertions import estimated_count
 from tests.concurrency import run_together
 from tests.factories import (
     SHIPPING_ADDRESS,
@@ -222,7 +223,8 @@ def test_paginator_counts_exactly_up_to_a_bound_then_estimates(monkeypatch):
         make_order(variants=[variant])
     monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 3)
     monkeypatch.setattr(EstimatedCountPaginator, "_table_estimate", staticmethod(lambda queryset: -1))
-    assert EstimatedCountPaginator(Order.objects.all(), 2).count >= 4  # more than the bound: not counted exactly
+    # More than the bound: the planner's estimate, not counted exactly.
+    assert EstimatedCountPaginator(Order.objects.all(), 2).count == estimated_count(Order.objects.all(), exact_up_to=3)
     monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 10)
     assert EstimatedCountPaginator(Order.objects.all(), 2).count == 5
     assert EstimatedCountPaginator(Order.objects.filter(status="cancelled"), 2).count == 0
@@ -1075,9 +1077,11 @@ def test_deactivate_users_action(admin_client, superuser):
 
 
 def test_user_admin_search(admin_client):
-    UserFactory(username="findme", email="findme@example.com", display_name="Find Me")
-    assert "findme@example.com" in admin_client.get("/admin/users/user/", {"q": "Find Me"}).content.decode()
-    assert User.objects.count() >= 2
+    found = UserFactory(username="findme", email="findme@example.com", display_name="Find Me")
+    UserFactory(username="someone", email="someone@example.com", display_name="Someone Else")
+    response = admin_client.get("/admin/users/user/", {"q": "Find Me"})
+    assert list(response.context["cl"].result_list) == [found]
+    assert "findme@example.com" in response.content.decode()
 
 
 @pytest.mark.django_db
