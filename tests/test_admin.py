@@ -37,6 +37,8 @@ from tests.factories import (
     UserFactory,
     VariantFactory,
     make_order,
+    order_body,
+    order_in,
 )
 from users.models import User
 
@@ -119,21 +121,6 @@ def snapshot(order: Order) -> tuple:
         order.events.count(),
         stock,
     )
-
-
-def order_in(status: str, **kwargs) -> Order:
-    order = make_order(**kwargs)
-    path = {
-        "pending": [],
-        "confirmed": ["confirmed"],
-        "processing": ["confirmed", "processing"],
-        "shipped": ["confirmed", "processing", "shipped"],
-        "delivered": ["confirmed", "processing", "shipped", "delivered"],
-    }[status]
-    for step in path:
-        order_transition(order_id=order.pk, to_status=step, actor=None)
-    order.refresh_from_db()
-    return order
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -987,11 +974,7 @@ def test_a_stock_edit_of_two_variants_beside_a_checkout_of_both_never_deadlocks(
     editor = Client()
     editor.force_login(StaffFactory(is_superuser=True, username="root"))
     buyer = client_for(UserFactory())
-    body = {
-        "items": [{"product_id": str(product.pk), "variant_id": str(v.pk), "quantity": 1} for v in (first, second)],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
+    body = order_body([(first, 1), (second, 1)])
 
     def checkout_after(delay: float) -> int:
         time.sleep(delay)

@@ -24,7 +24,7 @@ from orders.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services import order_cancel
 from orders.tasks import handle_order_event, handle_order_events
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
+from tests.factories import UserFactory, VariantFactory, make_order, order_body
 
 pytestmark = pytest.mark.broker
 
@@ -61,18 +61,12 @@ class _Reader:
         return messages
 
 
-def _order_body(variant, quantity=1):
-    return {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
-
-
 @pytest.mark.django_db
 def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, customer_client, event_queue):
     variant = VariantFactory(stock_quantity=3)
-    created = customer_client.post("/api/v1/orders/", _order_body(variant), format="json", HTTP_X_REQUEST_ID="req-42")
+    created = customer_client.post(
+        "/api/v1/orders/", order_body([(variant, 1)]), format="json", HTTP_X_REQUEST_ID="req-42"
+    )
     assert created.status_code == 201
     order_id = created.json()["id"]
     cancelled = customer_client.post(f"/api/v1/orders/{order_id}/cancel/", {"reason": "changed my mind"})

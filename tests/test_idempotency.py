@@ -12,15 +12,11 @@ from conftest import client_for
 from orders.idempotency import idempotency_keys_purge
 from orders.models import IdempotencyKey, Order, OutboxEvent
 from orders.tasks import purge_idempotency_keys
-from tests.factories import SHIPPING_ADDRESS, TokenFactory, UserFactory, VariantFactory, make_order
+from tests.factories import TokenFactory, UserFactory, VariantFactory, make_order, order_body
 
 
 def _body(variant, quantity=1):
-    return {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "paypal",
-    }
+    return order_body([(variant, quantity)], payment_method="paypal")
 
 
 @pytest.mark.django_db

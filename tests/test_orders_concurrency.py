@@ -11,24 +11,13 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from tests.factories import SHIPPING_ADDRESS, StaffFactory, TokenFactory, UserFactory, VariantFactory, make_order
+from tests.factories import StaffFactory, TokenFactory, UserFactory, VariantFactory, make_order, order_body, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 URL = "/api/v1/orders/"
 THREAD_TIMEOUT = 60
-
-
-def order_body(lines):
-    return {
-        "items": [
-            {"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}
-            for variant, quantity in lines
-        ],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
 
 
 def run_together(requests):
@@ -56,11 +45,6 @@ def run_together(requests):
     errors = [result for result in results if isinstance(result, BaseException)]
     assert not errors, errors
     return results
-
-
-def stock_of(variant):
-    variant.refresh_from_db()
-    return variant.stock_quantity
 
 
 def test_20_concurrent_orders_for_5_units_sell_exactly_5():

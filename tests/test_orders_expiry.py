@@ -9,7 +9,7 @@ from conftest import client_for
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import order_transition, orders_expire_pending
 from orders.tasks import expire_pending_orders
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +22,6 @@ TTL = timedelta(hours=24)
 def _settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ORDER_PENDING_TTL = TTL
-
-
-def stock_of(variant):
-    variant.refresh_from_db()
-    return variant.stock_quantity
 
 
 def aged(order, age):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services import OrderLine, order_create, order_transition
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
+from orders.services import order_transition
+from tests.factories import VariantFactory, make_order, stocks, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -22,27 +22,7 @@ def fulfill_url(order, item_id):
 
 def three_line_order(user=None, quantities=(3, 2, 1)):
     variants = [VariantFactory(stock_quantity=STOCK) for _ in quantities]
-    order = order_create(
-        user=user or UserFactory(),
-        items=[
-            OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=q)
-            for v, q in zip(variants, quantities, strict=True)
-        ],
-        shipping_address=SHIPPING_ADDRESS,
-        payment_method="credit_card",
-    )
-    return order, variants
-
-
-def to_status(order, *steps, actor=None):
-    for step in steps:
-        order_transition(order_id=order.pk, to_status=step, actor=actor)
-    order.refresh_from_db()
-    return order
-
-
-def stocks(variants):
-    return [type(v).objects.get(pk=v.pk).stock_quantity for v in variants]
+    return make_order(user=user, variants=variants, quantities=quantities), variants
 
 
 def items_of(order):
@@ -262,10 +242,10 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
 # ---- refused calls ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("steps", [[], ["confirmed"]], ids=["pending", "confirmed"])
-def test_shipping_before_processing_is_409(steps, staff_client):
+@pytest.mark.parametrize("status", ["pending", "confirmed"])
+def test_shipping_before_processing_is_409(status, staff_client):
     order, variants = three_line_order()
-    to_status(order, *steps)
+    walk(order, status)
     unchanged = state(order, variants)
 
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
@@ -277,10 +257,10 @@ def test_shipping_before_processing_is_409(steps, staff_client):
     assert state(order, variants) == unchanged
 
 
-@pytest.mark.parametrize("steps", [[], ["confirmed"], ["confirmed", "processing"]])
-def test_delivering_an_unshipped_item_is_409(steps, staff_client):
+@pytest.mark.parametrize("status", ["pending", "confirmed", "processing"])
+def test_delivering_an_unshipped_item_is_409(status, staff_client):
     order, variants = three_line_order()
-    to_status(order, *steps)
+    walk(order, status)
     unchanged = state(order, variants)
 
     response = staff_client.post(fulfill_url(order, "item_2"), {"status": "delivered"})
@@ -292,7 +272,7 @@ def test_delivering_an_unshipped_item_is_409(steps, staff_client):
 
 def test_customer_gets_403_even_on_their_own_order(customer, customer_client):
     order, variants = three_line_order(user=customer)
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     unchanged = state(order, variants)
 
     response = customer_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
@@ -304,7 +284,7 @@ def test_customer_gets_403_even_on_their_own_order(customer, customer_client):
 
 def test_anonymous_gets_401(anon_client):
     order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     unchanged = state(order, variants)
 
     response = anon_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
@@ -316,7 +296,7 @@ def test_anonymous_gets_401(anon_client):
 @pytest.mark.parametrize("item_id", ["item_99", "item_0", "item_4"])
 def test_unknown_item_is_404(item_id, staff_client):
     order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     unchanged = state(order, variants)
 
     response = staff_client.post(fulfill_url(order, item_id), {"status": "shipped", "quantity": 1})
@@ -350,7 +330,7 @@ def test_unknown_order_is_404(staff_client):
 )
 def test_invalid_body_is_400(body, attr, staff_client):
     order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     unchanged = state(order, variants)
 
     response = staff_client.post(fulfill_url(order, "item_1"), body)
@@ -362,7 +342,7 @@ def test_invalid_body_is_400(body, attr, staff_client):
 
 def test_cancelling_marks_unshipped_items_cancelled_and_they_cannot_ship(customer, customer_client, staff_client):
     order, variants = three_line_order(user=customer)
-    to_status(order, "confirmed")
+    walk(order, "confirmed")
     response = customer_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "changed my mind"})
     assert response.status_code == 200, response.json()
     assert [i["fulfillment_status"] for i in response.json()["items"]] == ["cancelled"] * 3
@@ -379,7 +359,7 @@ def test_cancelling_marks_unshipped_items_cancelled_and_they_cannot_ship(custome
 
 def test_shipped_items_of_a_cancelled_processing_order_cannot_ship_more(staff_client):
     order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
     assert staff_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "fraud"}).status_code == 200
     unchanged = state(order, variants)
@@ -394,7 +374,7 @@ def test_shipped_items_of_a_cancelled_processing_order_cannot_ship_more(staff_cl
 
 def test_staff_move_to_shipped_ships_what_was_left(staff, staff_client):
     order, _ = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
 
     response = staff_client.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "shipped"})
@@ -418,7 +398,7 @@ def fulfillment_events_after(order, sequence):
 
 def test_staff_moves_to_shipped_and_delivered_publish_an_event_per_item_they_change(staff_client):
     order, _ = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
     assert staff_client.post(fulfill_url(order, "item_3"), {"status": "shipped"}).status_code == 200
     assert staff_client.post(fulfill_url(order, "item_3"), {"status": "delivered"}).status_code == 200
@@ -437,7 +417,7 @@ def test_staff_moves_to_shipped_and_delivered_publish_an_event_per_item_they_cha
 
 def test_cancelling_publishes_an_event_per_item_it_cancels(staff_client):
     order, _ = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_2"), {"status": "shipped", "quantity": 1}).status_code == 200
     before = Order.objects.get(pk=order.pk).last_event_sequence
 
@@ -452,8 +432,8 @@ def test_cancelling_publishes_an_event_per_item_it_cancels(staff_client):
 def test_a_staff_move_to_shipped_costs_one_write_for_all_item_events(staff_client, django_assert_max_num_queries):
     small, _ = three_line_order(quantities=(1,))
     big, _ = three_line_order(quantities=(1,) * 20)
-    to_status(small, "confirmed", "processing")
-    to_status(big, "confirmed", "processing")
+    walk(small, "processing")
+    walk(big, "processing")
 
     with django_assert_max_num_queries(20) as one_item:
         assert staff_client.post(f"/api/v1/orders/{small.pk}/transition/", {"status": "shipped"}).status_code == 200
@@ -467,7 +447,7 @@ def test_a_staff_move_to_shipped_costs_one_write_for_all_item_events(staff_clien
 def test_a_delivered_item_stays_delivered_when_the_last_one_ships(staff_client):
     """An early delivery of one line does not hold back the roll-up to shipped, then delivered."""
     order, _ = three_line_order(quantities=(1, 1))
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped"}).status_code == 200
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "delivered"})
     assert response.status_code == 200, response.json()

@@ -8,7 +8,7 @@ import pytest
 from conftest import client_for
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund
 from orders.services import order_transition
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, stocks, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +26,6 @@ CONTRACT = {
     "failed": set(),
 }
 
-# The allowed moves that take a new order (pending) to each status.
-PATH_TO = {
-    "pending": [],
-    "confirmed": ["confirmed"],
-    "processing": ["confirmed", "processing"],
-    "shipped": ["confirmed", "processing", "shipped"],
-    "delivered": ["confirmed", "processing", "shipped", "delivered"],
-    "cancelled": ["cancelled"],
-    "refunded": ["confirmed", "processing", "shipped", "delivered", "refunded"],
-    "failed": ["failed"],
-}
-
 STOCK = 10
 QUANTITY = 3
 
@@ -52,19 +40,6 @@ def cancel_url(order):
 
 def history_url(order):
     return f"/api/v1/orders/{order.pk}/history/"
-
-
-def walk(order, to_status, actor=None):
-    """Bring `order` to `to_status` through allowed moves only, as the service would."""
-    for step in PATH_TO[to_status]:
-        order_transition(order_id=order.pk, to_status=step, actor=actor, note=f"walk to {step}")
-    order.refresh_from_db()
-    assert order.status == to_status
-    return order
-
-
-def stocks(variants):
-    return [type(v).objects.get(pk=v.pk).stock_quantity for v in variants]
 
 
 def two_line_order(user=None):
