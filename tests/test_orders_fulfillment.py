@@ -8,6 +8,7 @@ import pytest
 
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import order_transition
+from tests.assertions import order_state
 from tests.factories import VariantFactory, make_order, stocks, walk
 
 pytestmark = pytest.mark.django_db
@@ -27,25 +28,6 @@ def three_line_order(user=None, quantities=(3, 2, 1)):
 
 def items_of(order):
     return {item.item_id: item for item in OrderItem.objects.filter(order=order)}
-
-
-def state(order, variants):
-    """Everything a refused fulfillment call must leave as it was."""
-    order = Order.objects.get(pk=order.pk)
-    return {
-        "status": order.status,
-        "last_event_sequence": order.last_event_sequence,
-        "events": OutboxEvent.objects.filter(order=order).count(),
-        "history": OrderStatusHistory.objects.filter(order=order).count(),
-        "stock": stocks(variants),
-        "items": list(
-            OrderItem.objects.filter(order=order)
-            .order_by("line_number")
-            .values_list(
-                "fulfillment_status", "shipped_quantity", "carrier", "tracking_number", "shipped_at", "delivered_at"
-            )
-        ),
-    }
 
 
 def the_error(response):
@@ -123,17 +105,17 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
     expect_event("item_1", "processing", 2, "UPS", "1Z-A")
 
     # More than the one unit left: 400 on quantity, nothing written.
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 2})
     assert response.status_code == 400, response.json()
     assert (the_error(response)["attr"], the_error(response)["code"]) == ("quantity", "invalid")
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     # Delivering an item that is not fully shipped: 409.
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "delivered"})
     assert response.status_code == 409, response.json()
     assert the_error(response)["code"] == "invalid_transition"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     # Second parcel completes item_1; the order still waits for the other lines.
     response = staff_client.post(
@@ -150,10 +132,10 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
     assert (db_item.fulfillment_status, db_item.shipped_quantity) == ("shipped", 3)
 
     # A fully shipped item ships no more.
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
     assert response.status_code in (400, 409), response.json()
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     # item_2 without a quantity ships everything left of it.
     response = staff_client.post(fulfill_url(order, "item_2"), {"status": "shipped", "carrier": "UPS"})
@@ -199,10 +181,10 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
         expect_event(item_id, "delivered", shipped, carrier, tracking)
 
     # A delivered item is not delivered twice.
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "delivered"})
     assert response.status_code == 409, response.json()
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     history = staff_client.get(f"/api/v1/orders/{order.pk}/history/").json()
     assert [(h["from_status"], h["to_status"], h["changed_by"]) for h in history] == [
@@ -244,9 +226,9 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
 
 @pytest.mark.parametrize("status", ["pending", "confirmed"])
 def test_shipping_before_processing_is_409(status, staff_client):
-    order, variants = three_line_order()
+    order, _ = three_line_order()
     walk(order, status)
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
 
@@ -254,56 +236,56 @@ def test_shipping_before_processing_is_409(status, staff_client):
     error = the_error(response)
     assert error["code"] == "invalid_transition"
     assert order.status in error["detail"]
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 @pytest.mark.parametrize("status", ["pending", "confirmed", "processing"])
 def test_delivering_an_unshipped_item_is_409(status, staff_client):
-    order, variants = three_line_order()
+    order, _ = three_line_order()
     walk(order, status)
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_2"), {"status": "delivered"})
 
     assert response.status_code == 409, response.json()
     assert the_error(response)["code"] == "invalid_transition"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_customer_gets_403_even_on_their_own_order(customer, customer_client):
-    order, variants = three_line_order(user=customer)
+    order, _ = three_line_order(user=customer)
     walk(order, "processing")
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = customer_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
 
     assert response.status_code == 403
     assert the_error(response)["code"] == "permission_denied"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_anonymous_gets_401(anon_client):
-    order, variants = three_line_order()
+    order, _ = three_line_order()
     walk(order, "processing")
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = anon_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
 
     assert response.status_code == 401
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 @pytest.mark.parametrize("item_id", ["item_99", "item_0", "item_4"])
 def test_unknown_item_is_404(item_id, staff_client):
-    order, variants = three_line_order()
+    order, _ = three_line_order()
     walk(order, "processing")
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, item_id), {"status": "shipped", "quantity": 1})
 
     assert response.status_code == 404, response.content
     assert the_error(response)["code"] == "not_found"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_unknown_order_is_404(staff_client):
@@ -329,15 +311,15 @@ def test_unknown_order_is_404(staff_client):
     ],
 )
 def test_invalid_body_is_400(body, attr, staff_client):
-    order, variants = three_line_order()
+    order, _ = three_line_order()
     walk(order, "processing")
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_1"), body)
 
     assert response.status_code == 400, response.json()
     assert the_error(response)["attr"] == attr
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_cancelling_marks_unshipped_items_cancelled_and_they_cannot_ship(customer, customer_client, staff_client):
@@ -348,13 +330,13 @@ def test_cancelling_marks_unshipped_items_cancelled_and_they_cannot_ship(custome
     assert [i["fulfillment_status"] for i in response.json()["items"]] == ["cancelled"] * 3
     assert {i.fulfillment_status for i in items_of(order).values()} == {"cancelled"}
     assert stocks(variants) == [STOCK] * 3
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     for body in ({"status": "shipped", "quantity": 1}, {"status": "delivered"}):
         response = staff_client.post(fulfill_url(order, "item_1"), body)
         assert response.status_code == 409, response.json()
         assert the_error(response)["code"] == "invalid_transition"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_shipped_items_of_a_cancelled_processing_order_cannot_ship_more(staff_client):
@@ -362,12 +344,12 @@ def test_shipped_items_of_a_cancelled_processing_order_cannot_ship_more(staff_cl
     walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
     assert staff_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "fraud"}).status_code == 200
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped"})
 
     assert response.status_code == 409, response.json()
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
     # Only the two units still in the warehouse came back; the shipped one did not.
     assert stocks(variants) == [STOCK - 1, STOCK, STOCK]
 
