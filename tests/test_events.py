@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -24,6 +23,7 @@ from orders.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services import order_cancel
 from orders.tasks import handle_order_event, handle_order_events
+from tests.concurrency import run_together
 from tests.factories import UserFactory, VariantFactory, make_order, order_body
 
 pytestmark = pytest.mark.broker
@@ -157,20 +157,7 @@ def test_two_relays_at_once_publish_each_of_200_events_exactly_once(event_queue)
         order_cancel(order_id=order.pk, actor=customer, reason="duplicate order")  # 3 more events each
     assert OutboxEvent.objects.count() == 400
 
-    barrier = threading.Barrier(2)
-
-    def relay():
-        try:
-            barrier.wait()
-            outbox.outbox_publish_pending(batch_size=25)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=relay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(*[lambda: outbox.outbox_publish_pending(batch_size=25)] * 2)
     outbox.outbox_publish_pending()  # a sweep takes whatever one relay left waiting behind the other
 
     messages = event_queue.drain()
