@@ -1,5 +1,5 @@
 # make run   - the whole service on this machine (gunicorn, Celery worker and beat), with demo data
-# make test  - lint, migration and OpenAPI checks, then the test suite (PYTEST_ARGS=--create-db in CI)
+# make test  - lint, type check, migration and OpenAPI checks, then the test suite (PYTEST_ARGS=--create-db in CI)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run    set up .venv and the database, seed demo data, start web + Celery worker + beat"
-	@echo "make test   ruff, makemigrations --check, OpenAPI validation, pytest (PYTEST_ARGS=...)"
+	@echo "make test   ruff, mypy, makemigrations --check, OpenAPI validation, pytest (PYTEST_ARGS=...)"
 	@echo "make seed   (re)run the idempotent demo data command"
 	@echo "make clean  remove .venv, .run/ and staticfiles/"
 
@@ -31,6 +31,7 @@ seed: db
 test: install
 	$(PY) scripts/ensure_db.py
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(PY) manage.py collectstatic --noinput --verbosity 0

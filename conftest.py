@@ -1,28 +1,8 @@
-import uuid
-
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.factories import StaffFactory, TokenFactory, UserFactory
-
-TEST_RUN = uuid.uuid4().hex[:12]
-TEST_EVENTS_EXCHANGE = f"orders-tests-{TEST_RUN}"
-
-
-@pytest.fixture(autouse=True)
-def _quiet_side_channels(settings):
-    """Most tests look at outbox rows, not the broker, and place many orders quickly: the after-commit
-    relay and throttling are off unless a test turns them on (tests/test_events.py, test_throttling.py)."""
-    settings.OUTBOX_RELAY_ON_COMMIT = False
-    settings.THROTTLE_ENABLED = False
-    # PBKDF2's many rounds cost most of a second per user; no test depends on the hasher's strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The real Redis, under keys of this test run's own: another checkout's run (CI next to a developer's)
-    # never sees this one's rate-limit counters or kept list counts.
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"tests-{TEST_RUN}"}}
-    # Events go to an exchange of this run's own: another checkout's run never sees them on its queues.
-    settings.EVENTS_EXCHANGE = TEST_EVENTS_EXCHANGE
 
 
 @pytest.fixture(autouse=True)
@@ -37,18 +17,18 @@ def _closed_circuits():
 
 @pytest.fixture(scope="session", autouse=True)
 def celery_test_queue():
-    """Tasks queued by tests go to this run's own queue, deleted at the end, so they never reach a
-    developer's worker (or pile up in RabbitMQ)."""
-    from order_project.celery import app
-    from order_project.settings import celery_queue_names
+    """The queue of this run's own (order_project/settings/test.py) that tasks queued by tests go to, so they
+    never reach a developer's worker; deleted at the end, with this run's exchanges, so nothing piles up."""
+    from django.conf import settings
 
-    name = f"tests-{TEST_RUN}"
-    app.conf.update(celery_queue_names(name))
+    from order_project.celery import app
+
+    name = settings.CELERY_TASK_DEFAULT_QUEUE
     yield name
     with app.connection_for_write() as connection:
         connection.default_channel.queue_delete(name)
-        connection.default_channel.exchange_delete(name)
-        connection.default_channel.exchange_delete(TEST_EVENTS_EXCHANGE)
+        connection.default_channel.exchange_delete(settings.CELERY_TASK_DEFAULT_EXCHANGE)
+        connection.default_channel.exchange_delete(settings.EVENTS_EXCHANGE)
 
 
 def client_for(user) -> APIClient:

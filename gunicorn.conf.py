@@ -12,7 +12,7 @@ from order_project.logs import logging_config
 
 
 def _env_flag(name: str) -> bool:
-    # Read as order_project/settings.py's env_bool reads flags.
+    # Read as order_project/settings/'s env_bool reads flags.
     return os.environ.get(name, "0").strip().lower() in {"1", "true", "yes", "on"}
 
 

@@ -19,7 +19,7 @@ BENCH_DIR = ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
 VENV_BIN = Path(sys.executable).parent
 PYTHON = sys.executable
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orders"  # the default of order_project/settings.py
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/orders"  # the default of order_project/settings/
 
 
 def base_database_url() -> str:

@@ -7,6 +7,7 @@ Model.save() takes them (pre_save), so auto_now fields and defaults behave as th
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
@@ -30,7 +31,7 @@ def insert_sql(model: type[Model], returning: str = "") -> str:
     return sql + (f" RETURNING {returning}" if returning else "")
 
 
-def insert_rows(objs: list[Model]) -> str:
+def insert_rows(objs: Sequence[Model]) -> str:
     """The JSON parameter of insert_sql for `objs`, in order; marks them as saved, as save() would."""
     rows = []
     for obj in objs:

@@ -108,7 +108,7 @@ def _queue_relay() -> None:
     conf = current_app.conf
     for _ in range(2):
         url = conf.broker_write_url or conf.broker_url
-        connection = getattr(_relay_connection, "connection", None)
+        connection: Any = getattr(_relay_connection, "connection", None)  # a kombu Connection (untyped)
         fresh = connection is None or getattr(_relay_connection, "url", None) != url
         if fresh:
             connection = current_app.connection_for_write(

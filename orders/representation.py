@@ -26,7 +26,9 @@ class Field:
 
 
 def _column_sql(model: type[models.Model], alias: str, name: str) -> str:
-    return f"{alias}.{model._meta.get_field(name).column}"
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is not a column of {model.__name__}"
+    return f"{alias}.{field.column}"
 
 
 def _values(model: type[models.Model], alias: str, *names: str) -> list[Field]:

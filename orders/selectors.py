@@ -57,13 +57,13 @@ _ORDER_GET_SQL = (
 
 def order_get(*, user: User, key: str) -> Order:
     """One order by UUID or by order number, if `user` may see it (staff with view_order: any; others: their own)."""
+    value: uuid.UUID | str
     try:
         column, value = "id", uuid.UUID(key)
     except ValueError:
-        value = key.upper()
+        column, value = "order_number", key.upper()
         if not ORDER_NUMBER_PATTERN.match(value):
             raise NotFound()
-        column = "order_number"
     found = list(Order.objects.raw(_ORDER_GET_SQL.format(column=column), [value, sees_all_orders(user), user.pk]))
     if not found:
         raise NotFound()

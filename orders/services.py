@@ -193,7 +193,7 @@ def _order_insert(
 
 def _attach_items(order: Order, order_items: list[OrderItem]) -> None:
     """Hand the order its items as if prefetched, so rendering costs no query."""
-    order._prefetched_objects_cache = {"items": order_items}
+    order._prefetched_objects_cache = {"items": order_items}  # type: ignore[attr-defined]  # Django's own attribute
 
 
 _READ_VARIANTS_SQL = f"SELECT {LINE_VARIANT_COLUMNS} {LINE_VARIANTS_FROM} WHERE {LINE_VARIANTS_FILTER}"
@@ -209,7 +209,9 @@ def _line_keys(lines: Sequence[OrderLine]) -> list[list[uuid.UUID]]:
 
 def _variant_of_row(row: Sequence[Any]) -> LockedVariant:
     # Django has psycopg return jsonb as text (JSONField parses it); so does this raw query.
-    return LockedVariant(*row[:4], json.loads(row[4]), *row[5:])
+    values = list(row)
+    values[4] = json.loads(values[4])
+    return LockedVariant(*values)
 
 
 def _lock_line_variants(user: User, lines: list[OrderLine]) -> list[LockedVariant]:
@@ -245,8 +247,8 @@ def _line_problems(
     changed) and the variant it resolves to (None for a line with problems)."""
     by_id = {variant.id: variant for variant in found}
     by_product: dict[uuid.UUID, list[LockedVariant]] = {}
-    for variant in found:
-        by_product.setdefault(variant.product_id, []).append(variant)
+    for found_variant in found:
+        by_product.setdefault(found_variant.product_id, []).append(found_variant)
 
     errors: list[dict[str, list[ErrorDetail]]] = [{} for _ in lines]
     resolved: list[LockedVariant | None] = []

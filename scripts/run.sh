@@ -12,7 +12,7 @@ export DEBUG="${DEBUG:-0}"
 export DJANGO_SETTINGS_MODULE=order_project.settings
 export PYTHONUNBUFFERED=1
 export LOG_FORMAT="${LOG_FORMAT:-plain}"  # readable in a terminal; deployments keep the JSON default
-# Celery's queue and exchanges: CELERY_QUEUE_PREFIX, else orders-<database name> (settings.py), so this
+# Celery's queue and exchanges: CELERY_QUEUE_PREFIX, else orders-<database name> (order_project/settings/), so this
 # service never takes the tasks of tests, benchmarks or another checkout on another database.
 VENV=.venv
 PY="$VENV/bin/python"

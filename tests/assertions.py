@@ -1,4 +1,16 @@
-"""Assertions shared by the API tests."""
+"""Assertions, and the values they expect, shared by the tests."""
+
+import json
+
+from orders.models import Order, OrderItem
+from products.models import ProductVariant
+
+
+def estimated_count(queryset, *, exact_up_to: int) -> int:
+    """A list's count past `exact_up_to` rows: PostgreSQL's row estimate for it, never below the rows counted
+    on the way (exact_up_to + 1); not the exact count."""
+    plan_rows = json.loads(queryset.order_by().explain(format="json"))[0]["Plan"]["Plan Rows"]
+    return max(int(plan_rows), exact_up_to + 1)
 
 
 def errors_by_attr(response, status: int, error_type: str = "validation_error") -> dict[str, set[str]]:
@@ -18,3 +30,29 @@ def errors_by_attr(response, status: int, error_type: str = "validation_error") 
 
 def assert_client_error(response, status: int, code: str) -> None:
     assert errors_by_attr(response, status, "client_error") == {None: {code}}
+
+
+def order_state(order: Order) -> dict:
+    """Everything a refused call on `order` must leave as it was: its row, items, history and events, and the
+    stock of its variants."""
+    order = Order.objects.get(pk=order.pk)
+    return {
+        "status": order.status,
+        "payment_status": order.payment_status,
+        "cancellation": order.cancellation,
+        "last_event_sequence": order.last_event_sequence,
+        "history": order.history.count(),
+        "events": order.events.count(),
+        "items": list(
+            OrderItem.objects.filter(order=order)
+            .order_by("line_number")
+            .values_list(
+                "fulfillment_status", "shipped_quantity", "carrier", "tracking_number", "shipped_at", "delivered_at"
+            )
+        ),
+        "stock": list(
+            ProductVariant.objects.filter(order_items__order=order)
+            .order_by("pk")
+            .values_list("stock_quantity", flat=True)
+        ),
+    }

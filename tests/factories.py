@@ -1,11 +1,13 @@
 import importlib
+from collections.abc import Iterable, Sequence
 
 import factory
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
-from orders.services import OrderLine, order_create
+from orders.models import Order
+from orders.services import OrderLine, order_create, order_transition
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from users.models import User
 
@@ -122,9 +124,72 @@ SHIPPING_ADDRESS = {
 }
 
 
-def make_order(*, user=None, variants=None, quantity: int = 1, payment_method: str = "credit_card"):
-    """An order placed through the real service, so it has history, snapshots and an outbox event."""
+def make_order(
+    *,
+    user=None,
+    variants=None,
+    quantity: int = 1,
+    quantities: Sequence[int] | None = None,
+    payment_method: str = "credit_card",
+) -> Order:
+    """An order placed through the real service, so it has history, snapshots and an outbox event: one line
+    per variant, of `quantity` units each or of `quantities` (one per variant)."""
     user = user or UserFactory()
     variants = variants or [VariantFactory()]
-    lines = [OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=quantity) for v in variants]
+    quantities = quantities or [quantity] * len(variants)
+    lines = [
+        OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=q)
+        for v, q in zip(variants, quantities, strict=True)
+    ]
     return order_create(user=user, items=lines, shipping_address=SHIPPING_ADDRESS, payment_method=payment_method)
+
+
+# The allowed moves (orders/transitions.py) that take a new, pending order to each status.
+PATH_TO = {
+    "pending": [],
+    "confirmed": ["confirmed"],
+    "processing": ["confirmed", "processing"],
+    "shipped": ["confirmed", "processing", "shipped"],
+    "delivered": ["confirmed", "processing", "shipped", "delivered"],
+    "cancelled": ["cancelled"],
+    "refunded": ["confirmed", "processing", "shipped", "delivered", "refunded"],
+    "failed": ["failed"],
+}
+
+
+def walk(order: Order, to_status: str, *, actor=None, note: str = "") -> Order:
+    """Bring a pending `order` to `to_status` through the real service, by allowed moves only (refreshed)."""
+    for step in PATH_TO[to_status]:
+        order_transition(order_id=order.pk, to_status=step, actor=actor, note=note)
+    order.refresh_from_db()
+    return order
+
+
+def order_in(status: str, *, actor=None, **order_kwargs) -> Order:
+    """An order placed by make_order(**order_kwargs) and walked through the real services to `status`."""
+    return walk(make_order(**order_kwargs), status, actor=actor)
+
+
+def stock_of(variant: ProductVariant) -> int:
+    """The variant's stock as the database has it now (refreshing `variant`)."""
+    variant.refresh_from_db(fields=["stock_quantity"])
+    return variant.stock_quantity
+
+
+def stocks(variants: Iterable[ProductVariant]) -> list[int]:
+    return [stock_of(variant) for variant in variants]
+
+
+def order_item(variant: ProductVariant, quantity: int = 1) -> dict:
+    return {"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}
+
+
+def order_body(lines: Iterable[tuple[ProductVariant, int]] = (), **overrides) -> dict:
+    """The JSON of POST /api/v1/orders/ for `(variant, quantity)` lines; `overrides` replace or add top-level
+    fields (`items` too)."""
+    body = {
+        "items": [order_item(variant, quantity) for variant, quantity in lines],
+        "shipping_address": dict(SHIPPING_ADDRESS),
+        "payment_method": "credit_card",
+    }
+    return {**body, **overrides}

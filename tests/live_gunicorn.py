@@ -34,9 +34,11 @@ def _database_url() -> str:
 
 
 def server_environment(**env: str) -> dict[str, str]:
-    """The environment of a server process of this test run: its test database, cache keys of its own."""
+    """The environment of a server process of this test run: a deployment's settings (not the test run's,
+    order_project/settings/test.py), on its test database, with cache keys of its own."""
     return {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "order_project.settings",
         "DATABASE_URL": _database_url(),
         "CACHE_KEY_PREFIX": f"tests-gunicorn-{uuid.uuid4().hex[:12]}",
         "THROTTLE_ENABLED": "0",

@@ -16,6 +16,7 @@ PACKAGES = ("core", "order_project", "users", "products", "orders")
 PROJECT_ROOT = {
     "order_project",
     "order_project.settings",
+    "order_project.settings.test",
     "order_project.urls",
     "order_project.celery",
     "order_project.wsgi",

@@ -7,6 +7,7 @@ import pytest
 
 from orders.models import Order
 from products.models import ProductVariant
+from tests import factories
 from tests.factories import (
     SHIPPING_ADDRESS,
     ProductFactory,
@@ -35,12 +36,7 @@ def assert_error(response, status: int, code: str, attr=None) -> None:
 
 
 def order_body(variant, **overrides):
-    body = {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": 1}],
-        "shipping_address": dict(SHIPPING_ADDRESS),
-        "payment_method": "credit_card",
-    }
-    return {**body, **overrides}
+    return factories.order_body([(variant, 1)], **overrides)
 
 
 def post_raw(client, url, data, content_type="application/json", **extra):

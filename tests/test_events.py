@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -24,7 +23,8 @@ from orders.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services import order_cancel
 from orders.tasks import handle_order_event, handle_order_events
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
+from tests.concurrency import run_together
+from tests.factories import UserFactory, VariantFactory, make_order, order_body
 
 pytestmark = pytest.mark.broker
 
@@ -61,18 +61,12 @@ class _Reader:
         return messages
 
 
-def _order_body(variant, quantity=1):
-    return {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
-
-
 @pytest.mark.django_db
 def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, customer_client, event_queue):
     variant = VariantFactory(stock_quantity=3)
-    created = customer_client.post("/api/v1/orders/", _order_body(variant), format="json", HTTP_X_REQUEST_ID="req-42")
+    created = customer_client.post(
+        "/api/v1/orders/", order_body([(variant, 1)]), format="json", HTTP_X_REQUEST_ID="req-42"
+    )
     assert created.status_code == 201
     order_id = created.json()["id"]
     cancelled = customer_client.post(f"/api/v1/orders/{order_id}/cancel/", {"reason": "changed my mind"})
@@ -163,20 +157,7 @@ def test_two_relays_at_once_publish_each_of_200_events_exactly_once(event_queue)
         order_cancel(order_id=order.pk, actor=customer, reason="duplicate order")  # 3 more events each
     assert OutboxEvent.objects.count() == 400
 
-    barrier = threading.Barrier(2)
-
-    def relay():
-        try:
-            barrier.wait()
-            outbox.outbox_publish_pending(batch_size=25)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=relay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together(*[lambda: outbox.outbox_publish_pending(batch_size=25)] * 2)
     outbox.outbox_publish_pending()  # a sweep takes whatever one relay left waiting behind the other
 
     messages = event_queue.drain()

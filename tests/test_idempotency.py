@@ -1,10 +1,8 @@
 """Idempotency-Key on order writes: retries replay, never repeat."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -12,15 +10,12 @@ from conftest import client_for
 from orders.idempotency import idempotency_keys_purge
 from orders.models import IdempotencyKey, Order, OutboxEvent
 from orders.tasks import purge_idempotency_keys
-from tests.factories import SHIPPING_ADDRESS, TokenFactory, UserFactory, VariantFactory, make_order
+from tests.concurrency import run_together
+from tests.factories import TokenFactory, UserFactory, VariantFactory, make_order, order_body
 
 
 def _body(variant, quantity=1):
-    return {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "paypal",
-    }
+    return order_body([(variant, quantity)], payment_method="paypal")
 
 
 @pytest.mark.django_db
@@ -119,28 +114,15 @@ def test_ten_concurrent_posts_with_one_key_create_one_order():
     token = TokenFactory()
     variant = VariantFactory(stock_quantity=100)
     body = _body(variant)
-    barrier = threading.Barrier(10)
-    responses = []
 
     def post():
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        try:
-            barrier.wait()
-            responses.append(client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="race"))
-        finally:
-            connection.close()
+        return client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="race")
 
-    threads = [threading.Thread(target=post) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    responses = run_together(*[post] * 10)
 
-    statuses = sorted(response.status_code for response in responses)
-    assert len(statuses) == 10
-    assert set(statuses) <= {201, 409}
-    assert statuses.count(201) >= 1
+    assert {response.status_code for response in responses} <= {201, 409}
     assert Order.objects.count() == 1
     created_ids = {response.json()["id"] for response in responses if response.status_code == 201}
     assert created_ids == {str(Order.objects.get().pk)}

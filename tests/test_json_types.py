@@ -6,6 +6,7 @@ import pytest
 
 from orders.models import Order
 from products.models import Product, Supplier
+from tests import factories
 from tests.assertions import errors_by_attr
 from tests.factories import SHIPPING_ADDRESS, SupplierFactory, VariantFactory, make_order
 
@@ -13,13 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def order_body(**overrides):
-    variant = VariantFactory(stock_quantity=5)
-    body = {
-        "items": [{"product_id": str(variant.product_id), "quantity": 1}],
-        "shipping_address": dict(SHIPPING_ADDRESS),
-        "payment_method": "credit_card",
-    }
-    return {**body, **overrides}
+    return factories.order_body([(VariantFactory(stock_quantity=5), 1)], **overrides)
 
 
 @pytest.mark.parametrize("value", [0, 1.5, True, ["text"], {"text": 1}])

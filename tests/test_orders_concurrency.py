@@ -2,72 +2,32 @@
 order is cancelled (and restocked) only once. Each request runs in its own thread with its own connection."""
 
 import itertools
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from conftest import client_for
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from tests.factories import SHIPPING_ADDRESS, StaffFactory, TokenFactory, UserFactory, VariantFactory, make_order
+from tests.concurrency import post, run_together
+from tests.factories import StaffFactory, TokenFactory, UserFactory, VariantFactory, make_order, order_body, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 URL = "/api/v1/orders/"
-THREAD_TIMEOUT = 60
 
 
-def order_body(lines):
-    return {
-        "items": [
-            {"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": quantity}
-            for variant, quantity in lines
-        ],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
-
-
-def run_together(requests):
-    """Run every `(client, method, url, body)` in its own thread, all released at once by a barrier.
-    Returns `(status, json)` per request, or the exception a request raised (a 500 raises in the test client)."""
-    barrier = threading.Barrier(len(requests), timeout=THREAD_TIMEOUT)
-    results: list = [None] * len(requests)
-
-    def worker(index, client, method, url, body):
-        try:
-            barrier.wait()
-            response = getattr(client, method)(url, body)
-            results[index] = (response.status_code, response.json())
-        except BaseException as exc:  # surfaced by the caller's assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index, *request)) for index, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    errors = [result for result in results if isinstance(result, BaseException)]
-    assert not errors, errors
-    return results
-
-
-def stock_of(variant):
-    variant.refresh_from_db()
-    return variant.stock_quantity
+def post_together(requests):
+    """POST every `(client, url, body)` in its own thread, all released at once: `(status, json)` per request."""
+    return run_together(*(post(client, url, body) for client, url, body in requests))
 
 
 def test_20_concurrent_orders_for_5_units_sell_exactly_5():
     variant = VariantFactory(stock_quantity=5)
-    requests = [(client_for(UserFactory()), "post", URL, order_body([(variant, 1)])) for _ in range(20)]
+    requests = [(client_for(UserFactory()), URL, order_body([(variant, 1)])) for _ in range(20)]
 
-    results = run_together(requests)
+    results = post_together(requests)
 
     statuses = Counter(status for status, _ in results)
     assert statuses == {201: 5, 409: 15}
@@ -94,11 +54,10 @@ def test_multi_line_orders_in_every_line_order_never_deadlock_or_oversell(round_
     initial = {first.pk: 5, second.pk: 6, third.pk: 4}
     orderings = list(itertools.permutations([first, second, third]))  # 6 different line orders
     requests = [
-        (client_for(UserFactory()), "post", URL, order_body([(variant, 1) for variant in orderings[i % 6]]))
-        for i in range(10)
+        (client_for(UserFactory()), URL, order_body([(variant, 1) for variant in orderings[i % 6]])) for i in range(10)
     ]
 
-    results = run_together(requests)
+    results = post_together(requests)
 
     # Every order needs one of each; the third variant (4 units) limits the sales to 4.
     assert Counter(status for status, _ in results) == {201: 4, 409: 6}
@@ -124,9 +83,9 @@ def test_uneven_multi_line_orders_conserve_stock():
         [(variants[0], 3), (variants[1], 3), (variants[2], 3)],
         [(variants[2], 1), (variants[0], 1)],
     ]
-    requests = [(client_for(UserFactory()), "post", URL, order_body(plan)) for plan in plans]
+    requests = [(client_for(UserFactory()), URL, order_body(plan)) for plan in plans]
 
-    results = run_together(requests)
+    results = post_together(requests)
 
     assert {status for status, _ in results} <= {201, 409}
     assert any(status == 201 for status, _ in results)
@@ -136,7 +95,12 @@ def test_uneven_multi_line_orders_conserve_stock():
             for variant, quantity in plan:
                 sold[variant.pk] += quantity
     assert [stock_of(v) for v in variants] == [8 - sold[v.pk] for v in variants]
-    assert all(stock_of(v) >= 0 for v in variants)
+    # Stock only falls while these run: every line an order was refused for is short still at the end.
+    for (status, body), plan in zip(results, plans, strict=True):
+        if status == 409:
+            short = {f"items.{index}.quantity" for index, (v, quantity) in enumerate(plan) if stock_of(v) < quantity}
+            refused = {(error["code"], error["attr"]) for error in body["errors"]}
+            assert refused and refused <= {("insufficient_stock", attr) for attr in short}, (plan, body)
     assert Order.objects.count() == sum(status == 201 for status, _ in results)
 
 
@@ -146,11 +110,11 @@ def test_two_concurrent_cancels_release_stock_once():
     order = make_order(user=customer, variants=variants, quantity=4)
     url = f"{URL}{order.pk}/cancel/"
     requests = [
-        (client_for(customer), "post", url, {"reason": "changed my mind"}),
-        (client_for(staff), "post", url, {"reason": "customer called"}),
+        (client_for(customer), url, {"reason": "changed my mind"}),
+        (client_for(staff), url, {"reason": "customer called"}),
     ]
 
-    results = run_together(requests)
+    results = post_together(requests)
 
     assert sorted(status for status, _ in results) == [200, 409]
     refused = next(body for status, body in results if status == 409)
@@ -173,7 +137,7 @@ def test_a_double_clicked_cancel_releases_stock_once():
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     url = f"{URL}{order.pk}/cancel/"
 
-    results = run_together([(client, "post", url, {"reason": "oops"}) for client in clients])
+    results = post_together([(client, url, {"reason": "oops"}) for client in clients])
 
     assert sorted(status for status, _ in results) == [200, 409]
     assert stock_of(variant) == 3
@@ -186,14 +150,12 @@ def test_cancels_and_checkouts_racing_on_the_same_variants_conserve_stock():
     assert [stock_of(v) for v in variants] == [0, 0]
     owner_client = client_for(owner)
     checkouts = [
-        (client_for(UserFactory()), "post", URL, order_body([(variants[i % 2], 1), (variants[(i + 1) % 2], 1)]))
+        (client_for(UserFactory()), URL, order_body([(variants[i % 2], 1), (variants[(i + 1) % 2], 1)]))
         for i in range(6)
     ]
-    cancels = [
-        (owner_client, "post", f"{URL}{order.pk}/cancel/", {"reason": "no longer needed"}) for order in to_cancel
-    ]
+    cancels = [(owner_client, f"{URL}{order.pk}/cancel/", {"reason": "no longer needed"}) for order in to_cancel]
 
-    results = run_together(cancels + checkouts)
+    results = post_together(cancels + checkouts)
 
     assert [status for status, _ in results[:2]] == [200, 200]
     assert {status for status, _ in results[2:]} <= {201, 409}
@@ -213,11 +175,11 @@ def test_a_deactivation_racing_a_checkout_never_lets_an_order_in_after_it():
     variants = [VariantFactory(stock_quantity=1000) for _ in range(20)]  # a long checkout widens the race
     for round_ in range(DEACTIVATION_ROUNDS):
         customer = UserFactory()
-        checkout = (client_for(customer), "post", URL, order_body([(variant, 1) for variant in variants]))
-        deactivation = (staff_client, "post", f"/api/v1/users/{customer.pk}/deactivate/", {})
+        checkout = (client_for(customer), URL, order_body([(variant, 1) for variant in variants]))
+        deactivation = (staff_client, f"/api/v1/users/{customer.pk}/deactivate/", {})
         first_checkout = round_ % 2  # either request starts first
 
-        results = run_together([checkout, deactivation] if first_checkout else [deactivation, checkout])
+        results = post_together([checkout, deactivation] if first_checkout else [deactivation, checkout])
 
         (status, body), deactivated = results if first_checkout else results[::-1]
         assert deactivated[0] == 200

@@ -12,7 +12,8 @@ from core.exceptions import ApplicationError, ErrorKind
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, order_create
 from products.models import ProductStatus
-from tests.factories import SHIPPING_ADDRESS, ProductFactory, StaffFactory, UserFactory, VariantFactory
+from tests import factories
+from tests.factories import SHIPPING_ADDRESS, ProductFactory, StaffFactory, UserFactory, VariantFactory, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +27,7 @@ def line(variant, quantity=1, **extra):
 
 
 def order_body(items, **overrides):
-    body = {
-        "items": items,
-        "shipping_address": dict(SHIPPING_ADDRESS),
-        "payment_method": "credit_card",
-        "notes": "Leave at the door",
-    }
-    body.update(overrides)
-    return body
+    return factories.order_body(**{"items": items, "notes": "Leave at the door", **overrides})
 
 
 def error_pairs(response):
@@ -45,11 +39,6 @@ def assert_nothing_created():
     assert OrderItem.objects.count() == 0
     assert OrderStatusHistory.objects.count() == 0
     assert OutboxEvent.objects.count() == 0
-
-
-def stock_of(variant):
-    variant.refresh_from_db()
-    return variant.stock_quantity
 
 
 # ---- the happy path ---------------------------------------------------------------------------------

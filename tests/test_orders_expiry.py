@@ -9,7 +9,8 @@ from conftest import client_for
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
 from orders.services import order_transition, orders_expire_pending
 from orders.tasks import expire_pending_orders
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+from tests.assertions import order_state
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +23,6 @@ TTL = timedelta(hours=24)
 def _settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ORDER_PENDING_TTL = TTL
-
-
-def stock_of(variant):
-    variant.refresh_from_db()
-    return variant.stock_quantity
 
 
 def aged(order, age):
@@ -43,18 +39,6 @@ def new_order(*, age=None, steps=(), variant=None, quantity=QUANTITY):
     if age is not None:
         aged(order, age)
     return order, variant
-
-
-def state(order, variant):
-    order = Order.objects.get(pk=order.pk)
-    return {
-        "status": order.status,
-        "last_event_sequence": order.last_event_sequence,
-        "history": OrderStatusHistory.objects.filter(order=order).count(),
-        "events": OutboxEvent.objects.filter(order=order).count(),
-        "items": list(OrderItem.objects.filter(order=order).values_list("fulfillment_status", flat=True)),
-        "stock": stock_of(variant),
-    }
 
 
 def assert_expired(order, variant):
@@ -100,48 +84,48 @@ def test_only_old_pending_orders_expire(expire):
     }
     for steps in (["confirmed"], ["confirmed", "processing"], ["cancelled"], ["failed"]):
         untouched[f"old {steps[-1]}"] = new_order(age=TTL * 3, steps=steps)
-    before = {name: state(*pair) for name, pair in untouched.items()}
+    before = {name: order_state(order) for name, (order, _) in untouched.items()}
 
     assert expire() == 1
 
     assert_expired(old, old_variant)
-    assert {name: state(*pair) for name, pair in untouched.items()} == before
+    assert {name: order_state(order) for name, (order, _) in untouched.items()} == before
 
 
 def test_a_second_run_releases_nothing_more():
-    order, variant = new_order(age=TTL * 2)
+    order, _ = new_order(age=TTL * 2)
     assert orders_expire_pending() == 1
-    after_first = state(order, variant)
+    after_first = order_state(order)
 
     assert orders_expire_pending() == 0
 
-    assert state(order, variant) == after_first
-    assert after_first["stock"] == STOCK
+    assert order_state(order) == after_first
+    assert after_first["stock"] == [STOCK]
 
 
 def test_zero_ttl_disables_expiry(settings):
     settings.ORDER_PENDING_TTL = timedelta(0)
-    order, variant = new_order(age=timedelta(days=365))
-    before = state(order, variant)
+    order, _ = new_order(age=timedelta(days=365))
+    before = order_state(order)
 
     assert orders_expire_pending() == 0
     assert expire_pending_orders() == 0
 
-    assert state(order, variant) == before
+    assert order_state(order) == before
     assert before["status"] == "pending"
-    assert before["stock"] == STOCK - QUANTITY
+    assert before["stock"] == [STOCK - QUANTITY]
 
 
 def test_a_short_ttl_is_honoured(settings):
     settings.ORDER_PENDING_TTL = timedelta(minutes=10)
     old, old_variant = new_order(age=timedelta(minutes=11))
-    young, young_variant = new_order(age=timedelta(minutes=9))
-    before = state(young, young_variant)
+    young, _ = new_order(age=timedelta(minutes=9))
+    before = order_state(young)
 
     assert orders_expire_pending() == 1
 
     assert_expired(old, old_variant)
-    assert state(young, young_variant) == before
+    assert order_state(young) == before
 
 
 def test_every_batch_is_processed():
@@ -188,15 +172,15 @@ def test_an_expired_order_cannot_be_cancelled_or_confirmed(customer):
     order = make_order(user=customer, variants=[variant], quantity=QUANTITY)
     aged(order, TTL * 2)
     assert orders_expire_pending() == 1
-    before = state(order, variant)
+    before = order_state(order)
 
     cancel = client_for(customer).post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "changed my mind"})
     confirm = client_for(StaffFactory()).post(f"/api/v1/orders/{order.pk}/transition/", {"status": "confirmed"})
 
     assert (cancel.status_code, confirm.status_code) == (409, 409)
     assert cancel.json()["errors"][0]["code"] == confirm.json()["errors"][0]["code"] == "invalid_transition"
-    assert state(order, variant) == before
-    assert before["stock"] == STOCK
+    assert order_state(order) == before
+    assert before["stock"] == [STOCK]
 
 
 def test_an_order_cancelled_before_expiry_is_not_restocked_again(customer):
@@ -205,12 +189,12 @@ def test_an_order_cancelled_before_expiry_is_not_restocked_again(customer):
     response = client_for(customer).post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "changed my mind"})
     assert response.status_code == 200
     aged(order, TTL * 2)
-    before = state(order, variant)
+    before = order_state(order)
 
     assert orders_expire_pending() == 0
 
-    assert state(order, variant) == before
-    assert before["stock"] == STOCK
+    assert order_state(order) == before
+    assert before["stock"] == [STOCK]
 
 
 def test_expiry_does_not_touch_other_customers_fresh_orders_on_the_same_variant():

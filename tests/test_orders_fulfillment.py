@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services import OrderLine, order_create, order_transition
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory, make_order
+from orders.services import order_transition
+from tests.assertions import order_state
+from tests.factories import VariantFactory, make_order, stocks, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -22,50 +23,11 @@ def fulfill_url(order, item_id):
 
 def three_line_order(user=None, quantities=(3, 2, 1)):
     variants = [VariantFactory(stock_quantity=STOCK) for _ in quantities]
-    order = order_create(
-        user=user or UserFactory(),
-        items=[
-            OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=q)
-            for v, q in zip(variants, quantities, strict=True)
-        ],
-        shipping_address=SHIPPING_ADDRESS,
-        payment_method="credit_card",
-    )
-    return order, variants
-
-
-def to_status(order, *steps, actor=None):
-    for step in steps:
-        order_transition(order_id=order.pk, to_status=step, actor=actor)
-    order.refresh_from_db()
-    return order
-
-
-def stocks(variants):
-    return [type(v).objects.get(pk=v.pk).stock_quantity for v in variants]
+    return make_order(user=user, variants=variants, quantities=quantities), variants
 
 
 def items_of(order):
     return {item.item_id: item for item in OrderItem.objects.filter(order=order)}
-
-
-def state(order, variants):
-    """Everything a refused fulfillment call must leave as it was."""
-    order = Order.objects.get(pk=order.pk)
-    return {
-        "status": order.status,
-        "last_event_sequence": order.last_event_sequence,
-        "events": OutboxEvent.objects.filter(order=order).count(),
-        "history": OrderStatusHistory.objects.filter(order=order).count(),
-        "stock": stocks(variants),
-        "items": list(
-            OrderItem.objects.filter(order=order)
-            .order_by("line_number")
-            .values_list(
-                "fulfillment_status", "shipped_quantity", "carrier", "tracking_number", "shipped_at", "delivered_at"
-            )
-        ),
-    }
 
 
 def the_error(response):
@@ -143,17 +105,17 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
     expect_event("item_1", "processing", 2, "UPS", "1Z-A")
 
     # More than the one unit left: 400 on quantity, nothing written.
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 2})
     assert response.status_code == 400, response.json()
     assert (the_error(response)["attr"], the_error(response)["code"]) == ("quantity", "invalid")
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     # Delivering an item that is not fully shipped: 409.
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "delivered"})
     assert response.status_code == 409, response.json()
     assert the_error(response)["code"] == "invalid_transition"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     # Second parcel completes item_1; the order still waits for the other lines.
     response = staff_client.post(
@@ -170,10 +132,10 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
     assert (db_item.fulfillment_status, db_item.shipped_quantity) == ("shipped", 3)
 
     # A fully shipped item ships no more.
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
     assert response.status_code in (400, 409), response.json()
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     # item_2 without a quantity ships everything left of it.
     response = staff_client.post(fulfill_url(order, "item_2"), {"status": "shipped", "carrier": "UPS"})
@@ -219,10 +181,10 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
         expect_event(item_id, "delivered", shipped, carrier, tracking)
 
     # A delivered item is not delivered twice.
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "delivered"})
     assert response.status_code == 409, response.json()
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
     history = staff_client.get(f"/api/v1/orders/{order.pk}/history/").json()
     assert [(h["from_status"], h["to_status"], h["changed_by"]) for h in history] == [
@@ -262,11 +224,11 @@ def test_partial_shipments_then_deliveries_roll_the_order_up(staff, staff_client
 # ---- refused calls ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("steps", [[], ["confirmed"]], ids=["pending", "confirmed"])
-def test_shipping_before_processing_is_409(steps, staff_client):
-    order, variants = three_line_order()
-    to_status(order, *steps)
-    unchanged = state(order, variants)
+@pytest.mark.parametrize("status", ["pending", "confirmed"])
+def test_shipping_before_processing_is_409(status, staff_client):
+    order, _ = three_line_order()
+    walk(order, status)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
 
@@ -274,56 +236,56 @@ def test_shipping_before_processing_is_409(steps, staff_client):
     error = the_error(response)
     assert error["code"] == "invalid_transition"
     assert order.status in error["detail"]
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
-@pytest.mark.parametrize("steps", [[], ["confirmed"], ["confirmed", "processing"]])
-def test_delivering_an_unshipped_item_is_409(steps, staff_client):
-    order, variants = three_line_order()
-    to_status(order, *steps)
-    unchanged = state(order, variants)
+@pytest.mark.parametrize("status", ["pending", "confirmed", "processing"])
+def test_delivering_an_unshipped_item_is_409(status, staff_client):
+    order, _ = three_line_order()
+    walk(order, status)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_2"), {"status": "delivered"})
 
     assert response.status_code == 409, response.json()
     assert the_error(response)["code"] == "invalid_transition"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_customer_gets_403_even_on_their_own_order(customer, customer_client):
-    order, variants = three_line_order(user=customer)
-    to_status(order, "confirmed", "processing")
-    unchanged = state(order, variants)
+    order, _ = three_line_order(user=customer)
+    walk(order, "processing")
+    unchanged = order_state(order)
 
     response = customer_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
 
     assert response.status_code == 403
     assert the_error(response)["code"] == "permission_denied"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_anonymous_gets_401(anon_client):
-    order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
-    unchanged = state(order, variants)
+    order, _ = three_line_order()
+    walk(order, "processing")
+    unchanged = order_state(order)
 
     response = anon_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1})
 
     assert response.status_code == 401
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 @pytest.mark.parametrize("item_id", ["item_99", "item_0", "item_4"])
 def test_unknown_item_is_404(item_id, staff_client):
-    order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
-    unchanged = state(order, variants)
+    order, _ = three_line_order()
+    walk(order, "processing")
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, item_id), {"status": "shipped", "quantity": 1})
 
     assert response.status_code == 404, response.content
     assert the_error(response)["code"] == "not_found"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_unknown_order_is_404(staff_client):
@@ -349,52 +311,52 @@ def test_unknown_order_is_404(staff_client):
     ],
 )
 def test_invalid_body_is_400(body, attr, staff_client):
-    order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
-    unchanged = state(order, variants)
+    order, _ = three_line_order()
+    walk(order, "processing")
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_1"), body)
 
     assert response.status_code == 400, response.json()
     assert the_error(response)["attr"] == attr
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_cancelling_marks_unshipped_items_cancelled_and_they_cannot_ship(customer, customer_client, staff_client):
     order, variants = three_line_order(user=customer)
-    to_status(order, "confirmed")
+    walk(order, "confirmed")
     response = customer_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "changed my mind"})
     assert response.status_code == 200, response.json()
     assert [i["fulfillment_status"] for i in response.json()["items"]] == ["cancelled"] * 3
     assert {i.fulfillment_status for i in items_of(order).values()} == {"cancelled"}
     assert stocks(variants) == [STOCK] * 3
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     for body in ({"status": "shipped", "quantity": 1}, {"status": "delivered"}):
         response = staff_client.post(fulfill_url(order, "item_1"), body)
         assert response.status_code == 409, response.json()
         assert the_error(response)["code"] == "invalid_transition"
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
 
 
 def test_shipped_items_of_a_cancelled_processing_order_cannot_ship_more(staff_client):
     order, variants = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
     assert staff_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "fraud"}).status_code == 200
-    unchanged = state(order, variants)
+    unchanged = order_state(order)
 
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped"})
 
     assert response.status_code == 409, response.json()
-    assert state(order, variants) == unchanged
+    assert order_state(order) == unchanged
     # Only the two units still in the warehouse came back; the shipped one did not.
     assert stocks(variants) == [STOCK - 1, STOCK, STOCK]
 
 
 def test_staff_move_to_shipped_ships_what_was_left(staff, staff_client):
     order, _ = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
 
     response = staff_client.post(f"/api/v1/orders/{order.pk}/transition/", {"status": "shipped"})
@@ -418,7 +380,7 @@ def fulfillment_events_after(order, sequence):
 
 def test_staff_moves_to_shipped_and_delivered_publish_an_event_per_item_they_change(staff_client):
     order, _ = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped", "quantity": 1}).status_code == 200
     assert staff_client.post(fulfill_url(order, "item_3"), {"status": "shipped"}).status_code == 200
     assert staff_client.post(fulfill_url(order, "item_3"), {"status": "delivered"}).status_code == 200
@@ -437,7 +399,7 @@ def test_staff_moves_to_shipped_and_delivered_publish_an_event_per_item_they_cha
 
 def test_cancelling_publishes_an_event_per_item_it_cancels(staff_client):
     order, _ = three_line_order()
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_2"), {"status": "shipped", "quantity": 1}).status_code == 200
     before = Order.objects.get(pk=order.pk).last_event_sequence
 
@@ -452,8 +414,8 @@ def test_cancelling_publishes_an_event_per_item_it_cancels(staff_client):
 def test_a_staff_move_to_shipped_costs_one_write_for_all_item_events(staff_client, django_assert_max_num_queries):
     small, _ = three_line_order(quantities=(1,))
     big, _ = three_line_order(quantities=(1,) * 20)
-    to_status(small, "confirmed", "processing")
-    to_status(big, "confirmed", "processing")
+    walk(small, "processing")
+    walk(big, "processing")
 
     with django_assert_max_num_queries(20) as one_item:
         assert staff_client.post(f"/api/v1/orders/{small.pk}/transition/", {"status": "shipped"}).status_code == 200
@@ -467,7 +429,7 @@ def test_a_staff_move_to_shipped_costs_one_write_for_all_item_events(staff_clien
 def test_a_delivered_item_stays_delivered_when_the_last_one_ships(staff_client):
     """An early delivery of one line does not hold back the roll-up to shipped, then delivered."""
     order, _ = three_line_order(quantities=(1, 1))
-    to_status(order, "confirmed", "processing")
+    walk(order, "processing")
     assert staff_client.post(fulfill_url(order, "item_1"), {"status": "shipped"}).status_code == 200
     response = staff_client.post(fulfill_url(order, "item_1"), {"status": "delivered"})
     assert response.status_code == 200, response.json()

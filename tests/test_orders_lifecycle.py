@@ -8,7 +8,8 @@ import pytest
 from conftest import client_for
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund
 from orders.services import order_transition
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+from tests.assertions import order_state
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, stocks, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -24,18 +25,6 @@ CONTRACT = {
     "cancelled": set(),
     "refunded": set(),
     "failed": set(),
-}
-
-# The allowed moves that take a new order (pending) to each status.
-PATH_TO = {
-    "pending": [],
-    "confirmed": ["confirmed"],
-    "processing": ["confirmed", "processing"],
-    "shipped": ["confirmed", "processing", "shipped"],
-    "delivered": ["confirmed", "processing", "shipped", "delivered"],
-    "cancelled": ["cancelled"],
-    "refunded": ["confirmed", "processing", "shipped", "delivered", "refunded"],
-    "failed": ["failed"],
 }
 
 STOCK = 10
@@ -54,42 +43,11 @@ def history_url(order):
     return f"/api/v1/orders/{order.pk}/history/"
 
 
-def walk(order, to_status, actor=None):
-    """Bring `order` to `to_status` through allowed moves only, as the service would."""
-    for step in PATH_TO[to_status]:
-        order_transition(order_id=order.pk, to_status=step, actor=actor, note=f"walk to {step}")
-    order.refresh_from_db()
-    assert order.status == to_status
-    return order
-
-
-def stocks(variants):
-    return [type(v).objects.get(pk=v.pk).stock_quantity for v in variants]
-
-
 def two_line_order(user=None):
     variants = [VariantFactory(stock_quantity=STOCK), VariantFactory(stock_quantity=STOCK)]
     order = make_order(user=user, variants=variants, quantity=QUANTITY)
     assert stocks(variants) == [STOCK - QUANTITY, STOCK - QUANTITY]
     return order, variants
-
-
-def snapshot(order, variants):
-    """Everything a refused move must leave exactly as it was."""
-    order = Order.objects.get(pk=order.pk)
-    return {
-        "status": order.status,
-        "cancellation": order.cancellation,
-        "last_event_sequence": order.last_event_sequence,
-        "history": OrderStatusHistory.objects.filter(order=order).count(),
-        "events": OutboxEvent.objects.filter(order=order).count(),
-        "stock": stocks(variants),
-        "items": list(
-            OrderItem.objects.filter(order=order)
-            .order_by("line_number")
-            .values_list("fulfillment_status", "shipped_quantity", "shipped_at", "delivered_at")
-        ),
-    }
 
 
 def error(response):
@@ -111,7 +69,7 @@ def assert_sequences_gapless(order):
 def test_transition_pair(from_status, to_status, staff, staff_client):
     order, variants = two_line_order()
     walk(order, from_status, actor=StaffFactory())
-    before = snapshot(order, variants)
+    before = order_state(order)
     note = f"staff says {from_status} -> {to_status}"
 
     response = staff_client.post(transition_url(order), {"status": to_status, "note": note})
@@ -123,7 +81,7 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
         assert err["code"] == "invalid_transition"
         assert err["attr"] is None
         assert from_status in err["detail"]
-        assert snapshot(order, variants) == before
+        assert order_state(order) == before
         return
 
     assert response.status_code == 200, response.json()
@@ -277,30 +235,30 @@ def test_order_number_works_as_the_key(staff_client):
 
 
 def test_customer_may_not_transition_even_their_own_order(customer, customer_client):
-    order, variants = two_line_order(user=customer)
-    before = snapshot(order, variants)
+    order, _ = two_line_order(user=customer)
+    before = order_state(order)
 
     response = customer_client.post(transition_url(order), {"status": "confirmed"})
 
     assert response.status_code == 403
     assert error(response)[1]["code"] == "permission_denied"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 def test_anonymous_transition_is_401(anon_client):
-    order, variants = two_line_order()
-    before = snapshot(order, variants)
+    order, _ = two_line_order()
+    before = order_state(order)
 
     response = anon_client.post(transition_url(order), {"status": "confirmed"})
 
     assert response.status_code == 401
     assert error(response)[1]["code"] == "not_authenticated"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 def test_bad_token_transition_is_401():
-    order, variants = two_line_order()
-    before = snapshot(order, variants)
+    order, _ = two_line_order()
+    before = order_state(order)
     client = client_for(None)
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
 
@@ -308,13 +266,13 @@ def test_bad_token_transition_is_401():
 
     assert response.status_code == 401
     assert error(response)[1]["code"] == "authentication_failed"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 @pytest.mark.parametrize("body", [{"status": "teleported"}, {"status": ""}, {}, {"status": None}])
 def test_unknown_or_missing_status_is_400(body, staff_client):
-    order, variants = two_line_order()
-    before = snapshot(order, variants)
+    order, _ = two_line_order()
+    before = order_state(order)
 
     response = staff_client.post(transition_url(order), body)
 
@@ -322,7 +280,7 @@ def test_unknown_or_missing_status_is_400(body, staff_client):
     kind, err = error(response)
     assert kind == "validation_error"
     assert err["attr"] == "status"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 def test_transition_of_an_unknown_order_is_404(staff_client):
@@ -340,11 +298,11 @@ def test_transition_of_an_unknown_order_is_404(staff_client):
 def assert_released_once(order, variants, *, retry):
     """Stock is back; the retry is refused with 409 and gives nothing back a second time."""
     assert stocks(variants) == [STOCK, STOCK]
-    before = snapshot(order, variants)
+    before = order_state(order)
     response = retry()
     assert response.status_code == 409, response.json()
     assert error(response)[1]["code"] == "invalid_transition"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
     assert stocks(variants) == [STOCK, STOCK]
 
 
@@ -422,51 +380,51 @@ def test_failed_order_cannot_be_cancelled(staff_client):
 
 @pytest.mark.parametrize("from_status", ["processing", "shipped", "delivered", "refunded", "failed"])
 def test_customer_cannot_cancel_past_confirmed(from_status, customer, customer_client):
-    order, variants = two_line_order(user=customer)
+    order, _ = two_line_order(user=customer)
     walk(order, from_status)
-    before = snapshot(order, variants)
+    before = order_state(order)
 
     response = customer_client.post(cancel_url(order), {"reason": "changed my mind"})
 
     assert response.status_code == 409, response.json()
     assert error(response)[1]["code"] == "invalid_transition"
     assert from_status in error(response)[1]["detail"]
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 @pytest.mark.parametrize("from_status", ["shipped", "delivered", "refunded"])
 def test_staff_cannot_cancel_once_shipped(from_status, staff_client):
-    order, variants = two_line_order()
+    order, _ = two_line_order()
     walk(order, from_status)
-    before = snapshot(order, variants)
+    before = order_state(order)
 
     response = staff_client.post(cancel_url(order), {"reason": "too late"})
 
     assert response.status_code == 409, response.json()
     assert error(response)[1]["code"] == "invalid_transition"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 def test_customer_cannot_cancel_someone_elses_order(customer_client):
-    order, variants = two_line_order(user=UserFactory())
-    before = snapshot(order, variants)
+    order, _ = two_line_order(user=UserFactory())
+    before = order_state(order)
 
     response = customer_client.post(cancel_url(order), {"reason": "not mine"})
 
     assert response.status_code == 404
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 @pytest.mark.parametrize("reason", ["", "no", "x" * 501])
 def test_cancel_reason_length_is_checked(reason, customer, customer_client):
-    order, variants = two_line_order(user=customer)
-    before = snapshot(order, variants)
+    order, _ = two_line_order(user=customer)
+    before = order_state(order)
 
     response = customer_client.post(cancel_url(order), {"reason": reason})
 
     assert response.status_code == 400
     assert error(response)[1]["attr"] == "reason"
-    assert snapshot(order, variants) == before
+    assert order_state(order) == before
 
 
 def test_cancelling_a_processing_order_cancels_only_unshipped_items(staff_client):

@@ -13,20 +13,15 @@ from django.utils import timezone
 from conftest import client_for
 from core.exceptions import ApplicationError
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services import OrderLine, order_cancel, order_create, order_transition, orders_expire_pending
+from orders.services import order_cancel, order_transition, orders_expire_pending
 from tests.concurrency import THREAD_TIMEOUT, post, run_together
-from tests.factories import SHIPPING_ADDRESS, StaffFactory, UserFactory, VariantFactory, make_order
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, order_body, order_in, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROUNDS = 10
 STOCK = 10
 QUANTITY = 3
-
-
-def stock_of(variant):
-    variant.refresh_from_db()
-    return variant.stock_quantity
 
 
 def history_of(order):
@@ -129,18 +124,7 @@ def test_staff_cancel_and_ship_race_on_a_processing_order():
 
 def processing_order(quantities):
     variants = [VariantFactory(stock_quantity=STOCK) for _ in quantities]
-    order = order_create(
-        user=UserFactory(),
-        items=[
-            OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=q)
-            for v, q in zip(variants, quantities, strict=True)
-        ],
-        shipping_address=SHIPPING_ADDRESS,
-        payment_method="credit_card",
-    )
-    for step in ("confirmed", "processing"):
-        order_transition(order_id=order.pk, to_status=step, actor=None)
-    return order
+    return order_in("processing", variants=variants, quantities=quantities)
 
 
 def ship_url(order, item_id):
@@ -301,11 +285,7 @@ def test_an_expiry_batch_and_a_checkout_on_the_same_variants_never_deadlock(sett
         for rank, variant in enumerate(variants):
             order = make_order(variants=[variant], quantity=1)
             Order.objects.filter(pk=order.pk).update(created_at=base - timedelta(seconds=rank))
-        checkout = {
-            "items": [{"product_id": str(v.product_id), "variant_id": str(v.pk), "quantity": 1} for v in variants],
-            "shipping_address": SHIPPING_ADDRESS,
-            "payment_method": "credit_card",
-        }
+        checkout = order_body([(v, 1) for v in variants])
 
         (status, body), expired = run_together(post(buyer, "/api/v1/orders/", checkout), orders_expire_pending)
 

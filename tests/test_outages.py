@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from orders.models import Order, OutboxEvent, OutboxStatus
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory
+from tests.factories import UserFactory, VariantFactory, order_body
 from tests.test_security import _rates, restore_rates  # noqa: F401 (a fixture)
 
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
@@ -65,20 +65,12 @@ def broker_at(settings):
     point(original)
 
 
-def _order_body(variant) -> dict:
-    return {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": 1}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
-
-
 def _timed_creates(client, variant, count: int) -> list[float]:
     """POST `count` orders; assert each is a 201; return each one's seconds (printed, never asserted)."""
     seconds = []
     for _ in range(count):
         started = time.monotonic()
-        response = client.post("/api/v1/orders/", _order_body(variant), format="json")
+        response = client.post("/api/v1/orders/", order_body([(variant, 1)]), format="json")
         seconds.append(round(time.monotonic() - started, 3))
         assert response.status_code == 201, response.content
     return seconds
@@ -94,7 +86,7 @@ def test_with_redis_and_the_broker_down_an_order_is_committed_once_and_answered_
     broker_at(CLOSED_BROKER)
     customer = UserFactory()
 
-    response = client_for(customer).post("/api/v1/orders/", _order_body(VariantFactory()), format="json")
+    response = client_for(customer).post("/api/v1/orders/", order_body([(VariantFactory(), 1)]), format="json")
 
     assert response.status_code == 201
     order = Order.objects.get(user=customer)
@@ -116,8 +108,8 @@ def test_with_redis_down_throttled_endpoints_answer_and_count_in_the_process(red
     assert client.post("/api/v1/auth/token/", credentials).status_code == 429
     customer_client = client_for(UserFactory())
     variant = VariantFactory()
-    assert customer_client.post("/api/v1/orders/", _order_body(variant), format="json").status_code == 201
-    refused = customer_client.post("/api/v1/orders/", _order_body(variant), format="json")
+    assert customer_client.post("/api/v1/orders/", order_body([(variant, 1)]), format="json").status_code == 201
+    refused = customer_client.post("/api/v1/orders/", order_body([(variant, 1)]), format="json")
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["code"] == "throttled"
     assert Order.objects.count() == 1

@@ -29,7 +29,6 @@ from orders.models import OrderStatus
 from orders.returns import return_request
 from orders.services import item_fulfill, order_transition
 from tests.factories import (
-    SHIPPING_ADDRESS,
     StaffFactory,
     StaffWithoutPermissionsFactory,
     SupplierFactory,
@@ -38,6 +37,7 @@ from tests.factories import (
     UserFactory,
     VariantFactory,
     make_order,
+    order_body,
 )
 
 pytestmark = pytest.mark.django_db
@@ -133,15 +133,6 @@ class Row:
         return self.status
 
 
-def _order_body(world: World) -> dict:
-    variant = world.variant()
-    return {
-        "items": [{"product_id": str(variant.product_id), "variant_id": str(variant.pk), "quantity": 1}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
-
-
 def _product_body(world: World) -> dict:
     return {
         "name": "Matrix product",
@@ -223,7 +214,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     # ---- orders
     ("GET", f"{V1}/orders/"): Row("authenticated", 200, lambda w: (f"{V1}/orders/", None), seen=_owners_order_listed),
-    ("POST", f"{V1}/orders/"): Row("authenticated", 201, lambda w: (f"{V1}/orders/", _order_body(w))),
+    ("POST", f"{V1}/orders/"): Row("authenticated", 201, lambda w: (f"{V1}/orders/", order_body([(w.variant(), 1)]))),
     ("GET", f"{V1}/orders/{{key}}/"): Row("owner", 200, lambda w: (f"{V1}/orders/{w.order().pk}/", None)),
     ("GET", f"{V1}/orders/{{key}}/history/"): Row(
         "owner", 200, lambda w: (f"{V1}/orders/{w.order().pk}/history/", None)

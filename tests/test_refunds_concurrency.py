@@ -9,9 +9,8 @@ from rest_framework.test import APIClient
 from conftest import client_for
 from orders import returns as returns_service
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund, ReturnRequest
-from orders.services import order_transition
 from tests.concurrency import post, run_together
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
+from tests.factories import StaffFactory, UserFactory, VariantFactory, order_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,12 +21,8 @@ NOTES = "Photos confirm the damage."
 
 def delivered_order(customer, quantity=2, price=1000):
     """quantity x price; with the defaults 2000 + 160 tax + 599 shipping = 2759."""
-    order = make_order(
-        user=customer, variants=[VariantFactory(price_cents=price, stock_quantity=50)], quantity=quantity
-    )
-    for step in ("confirmed", "processing", "shipped", "delivered"):
-        order_transition(order_id=order.pk, to_status=step, actor=None)
-    return Order.objects.get(pk=order.pk)
+    variant = VariantFactory(price_cents=price, stock_quantity=50)
+    return order_in("delivered", user=customer, variants=[variant], quantity=quantity)
 
 
 def ask(customer, order, quantity):

@@ -19,6 +19,9 @@ DEVELOPMENT_ONLY = {
     "ruff",
     "pyyaml",
     "playwright",
+    "mypy",
+    "django-stubs",
+    "djangorestframework-stubs",
 }
 
 

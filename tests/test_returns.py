@@ -19,15 +19,15 @@ from orders.models import (
     Refund,
     ReturnRequest,
 )
-from orders.services import OrderLine, order_create, order_transition
-from products.models import ProductVariant
+from orders.services import order_transition
 from tests.factories import (
-    SHIPPING_ADDRESS,
     StaffFactory,
     StaffWithoutPermissionsFactory,
     UserFactory,
     VariantFactory,
     make_order,
+    order_in,
+    stock_of,
 )
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +39,6 @@ NOTES = "Checked at the warehouse: as described."
 STOCK = 10
 
 
-def to_delivered(order, actor=None):
-    for step in ("confirmed", "processing", "shipped", "delivered"):
-        order_transition(order_id=order.pk, to_status=step, actor=actor)
-    return Order.objects.get(pk=order.pk)
-
-
 def delivered_order(user, prices=(1000,), quantities=None, currency="USD"):
     """A delivered order with one line per price (quantities default to 2 each)."""
     quantities = quantities or [2] * len(prices)
@@ -52,16 +46,7 @@ def delivered_order(user, prices=(1000,), quantities=None, currency="USD"):
         VariantFactory(product__currency=currency, product__base_price_cents=price, stock_quantity=STOCK)
         for price in prices
     ]
-    order = order_create(
-        user=user,
-        items=[
-            OrderLine(product_id=v.product_id, variant_id=v.pk, quantity=q)
-            for v, q in zip(variants, quantities, strict=True)
-        ],
-        shipping_address=SHIPPING_ADDRESS,
-        payment_method="credit_card",
-    )
-    return to_delivered(order), variants
+    return order_in("delivered", user=user, variants=variants, quantities=quantities), variants
 
 
 def returns_url(order):
@@ -101,10 +86,6 @@ def events_of(order):
     assert [e.sequence for e in found] == list(range(1, len(found) + 1))
     assert Order.objects.get(pk=order.pk).last_event_sequence == len(found)
     return found
-
-
-def stock_of(variant):
-    return ProductVariant.objects.get(pk=variant.pk).stock_quantity
 
 
 # ---- asking for a return ------------------------------------------------------------------------------

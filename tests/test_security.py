@@ -12,7 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from conftest import client_for
-from tests.factories import SHIPPING_ADDRESS, UserFactory, VariantFactory
+from tests.factories import UserFactory, VariantFactory, order_body
 
 
 @pytest.fixture
@@ -50,11 +50,7 @@ def restore_rates(settings):
 def test_order_creation_is_throttled_per_user(throttled, restore_rates, customer_client):
     _rates(throttled, order_create="2/min")
     variant = VariantFactory(stock_quantity=50)
-    body = {
-        "items": [{"product_id": str(variant.product_id), "quantity": 1}],
-        "shipping_address": SHIPPING_ADDRESS,
-        "payment_method": "credit_card",
-    }
+    body = order_body([(variant, 1)])
     statuses = [customer_client.post("/api/v1/orders/", body, format="json").status_code for _ in range(3)]
     assert statuses == [201, 201, 429]
     refused = customer_client.post("/api/v1/orders/", body, format="json")

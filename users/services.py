@@ -1,5 +1,7 @@
 """Writes on users: sign-up, profile edits and deactivation (soft delete)."""
 
+from typing import cast
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,7 +37,7 @@ def username_problems(username: str) -> list[ErrorDetail]:
     """Usernames (normalised) are unique regardless of case, so "Alice" cannot impersonate "alice". The
     users_user_username_ci_unique index on lower(username) decides between concurrent sign-ups."""
     username = username_normalize(username)
-    max_length = User._meta.get_field("username").max_length
+    max_length = cast(int, User._meta.get_field("username").max_length)  # a CharField: always set
     if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
         return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code=ErrorCode.MAX_LENGTH)]
     if User.objects.filter(username__iexact=username).exists():

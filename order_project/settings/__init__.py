@@ -1,4 +1,5 @@
-"""Settings read from the environment (12-factor), with defaults that work on a developer machine."""
+"""Settings read from the environment (12-factor), with defaults that work on a developer machine.
+The test suite runs on order_project/settings/test.py, these with its overrides."""
 
 import hashlib
 import os
@@ -10,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from order_project.logs import logging_config
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent  # order_project/settings/__init__.py
 
 
 def env_bool(name: str, default: bool = False) -> bool:
