@@ -46,3 +46,9 @@ def test_the_readme_points_at_the_repositorys_own_contract():
     readme = (ROOT / "README.md").read_text()
     assert "docs/API.md" in readme
     assert "shared/" not in readme
+
+
+def test_swagger_ui_sends_the_schema_to_no_outside_validator(client):
+    # Swagger UI's default validatorUrl posts the schema to validator.swagger.io from any non-local host.
+    page = client.get("/api/docs/").content.decode()
+    assert '"validatorUrl": null' in page
