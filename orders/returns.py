@@ -43,7 +43,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
-from order_project.permissions import sees_all_orders
+from order_project.permissions import order_visibility
 from products.services import stock_release
 from users.models import User
 
@@ -145,7 +145,7 @@ def _return_request(
     order_id: uuid.UUID, actor: User, reason: str, reason_category: str, lines: list[ReturnLine], description: str
 ) -> ReturnRequest:
     order = locks.order_lock(order_id)
-    if not sees_all_orders(actor) and order.user_id != actor.pk:
+    if not order_visibility(actor).allows(order):
         raise not_found()
     if order.status != OrderStatus.DELIVERED:
         raise _not_returnable(f"Only a delivered order can be returned; this one is {order.status}.")
