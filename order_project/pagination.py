@@ -15,7 +15,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from core.circuit import cache_or_fallback
 from core.counting import count_exact_then_estimate
 from core.error_codes import ErrorCode
-from order_project.permissions import sees_all_orders
+from order_project.permissions import order_visibility
 
 # Counting every row of a big filtered list costs more than the page itself (105 ms for 843k
 # orders of one status); past this many the count is PostgreSQL's estimate.
@@ -75,7 +75,8 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         request = self.request
         paging = {self.limit_query_param, self.offset_query_param, getattr(self, "cursor_query_param", None)}
         filters = sorted((name, values) for name, values in request.query_params.lists() if name not in paging)
-        who = "staff" if sees_all_orders(request.user) else str(request.user.pk)
+        visibility = order_visibility(request.user)  # whose list this is: its count is theirs
+        who = "staff" if visibility.every_order else str(visibility.owner_id)
         list_id = json.dumps([request.path, who, filters, EXACT_COUNT_LIMIT])
         return "list-count-estimate:" + hashlib.sha256(list_id.encode()).hexdigest()
 

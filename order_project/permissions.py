@@ -3,6 +3,10 @@ needs for the same thing (the Support group, orders/migrations/0006 and 0007, ho
 superusers hold every permission). `is_staff` alone lets a user into the admin and nothing more: without
 `orders.view_order` they are a customer to the orders API (their own orders; anyone else's is a 404)."""
 
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 VIEW_ORDERS = "orders.view_order"
@@ -17,6 +21,28 @@ def has_staff_permission(user, *permissions: str) -> bool:
 
 def sees_all_orders(user) -> bool:
     return has_staff_permission(user, VIEW_ORDERS)
+
+
+@dataclass(frozen=True)
+class OrderVisibility:
+    """Who may see an order, the one rule: staff with view_order see every order, anyone else only their own
+    (anyone else's is a 404, never a 403). The list, the single read (as SQL parameters), the list's staff
+    filters and the returns all ask this."""
+
+    every_order: bool
+    owner_id: Any  # whose orders are seen when not every_order; None (no account) sees none
+
+    def allows(self, order) -> bool:
+        return self.every_order or (self.owner_id is not None and order.user_id == self.owner_id)
+
+    def filter(self, orders: QuerySet) -> QuerySet:
+        if self.every_order:
+            return orders
+        return orders.none() if self.owner_id is None else orders.filter(user_id=self.owner_id)
+
+
+def order_visibility(user) -> OrderVisibility:
+    return OrderVisibility(every_order=sees_all_orders(user), owner_id=getattr(user, "pk", None))
 
 
 class StaffPermission(BasePermission):

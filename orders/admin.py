@@ -38,7 +38,7 @@ from . import (
 from .admin_display import format_time, status_badge
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
 from .outbox import outbox_retry
-from .transitions import ALLOWED_TRANSITIONS, can_transition
+from .transitions import allowed_transitions, can_cancel, can_ship, item_waits_to_ship
 
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
 MIN_SUBSTRING_SEARCH = 3
@@ -156,7 +156,7 @@ class CancelForm(forms.Form):
         help_text="Recorded in the order's history and sent with the order.cancelled event.",
     )
 
-    def __init__(self, *args, orders: list[Order], **kwargs):
+    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
         super().__init__(*args, **kwargs)
 
 
@@ -170,10 +170,10 @@ class TransitionForm(forms.Form):
         help_text="For refunded: the reason of the refund of what is left of the total.",
     )
 
-    def __init__(self, *args, orders: list[Order], **kwargs):
+    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
         super().__init__(*args, **kwargs)
         # Cancelling has its own action (it needs a reason and the cancel permission).
-        targets = set().union(*(ALLOWED_TRANSITIONS.get(order.status, frozenset()) for order in orders))
+        targets = set().union(*(allowed_transitions(actor, order) for order in orders))
         targets.discard(OrderStatus.CANCELLED)
         self.fields["status"].choices = [(value, label) for value, label in OrderStatus.choices if value in targets]
 
@@ -186,14 +186,14 @@ class ShipForm(forms.Form):
     carrier = forms.CharField(max_length=50)
     tracking_number = forms.CharField(max_length=100)
 
-    def __init__(self, *args, orders: list[Order], **kwargs):
+    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
         super().__init__(*args, **kwargs)
         (order,) = orders
-        waiting = (FulfillmentStatus.PENDING, FulfillmentStatus.PROCESSING)
         self.fields["item"].choices = [
             (item.item_id, f"{item.item_id}: {_item_title(item.product_snapshot)}, shipped {_shipped(item)}")
             for item in order.items.all()
-            if item.fulfillment_status in waiting
+            # The order's own stage is the service's to refuse, with its reason, on submit.
+            if item_waits_to_ship(item)
         ]
 
 
@@ -654,9 +654,9 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     def _available_actions(self, request, order: Order) -> list[dict[str, str]]:
         """The buttons of the order page: only moves this user may make and the order allows."""
         possible = {
-            "cancel": can_transition(order.status, OrderStatus.CANCELLED),
-            "transition": bool(ALLOWED_TRANSITIONS.get(order.status, frozenset()) - {OrderStatus.CANCELLED}),
-            "ship": order.status == OrderStatus.PROCESSING,
+            "cancel": can_cancel(request.user, order),
+            "transition": bool(allowed_transitions(request.user, order) - {OrderStatus.CANCELLED}),
+            "ship": can_ship(order),
         }
         return [
             {"title": action.title, "url": reverse(f"admin:orders_order_{action.name}", args=[order.pk])}
@@ -684,7 +684,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         if order is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         change_url = reverse("admin:orders_order_change", args=[order.pk])
-        form = action.form(request.POST or None, orders=[order])
+        form = action.form(request.POST or None, orders=[order], actor=request.user)
         if request.method == "POST" and form.is_valid():
             self._perform(request, action, [order], form.cleaned_data)
             return HttpResponseRedirect(change_url)
@@ -703,7 +703,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         if len(orders) > MAX_ORDERS_PER_ACTION:
             self.message_user(request, f"Select at most {MAX_ORDERS_PER_ACTION} orders for one action.", messages.ERROR)
             return None
-        form = action.form(request.POST if "apply" in request.POST else None, orders=orders)
+        form = action.form(request.POST if "apply" in request.POST else None, orders=orders, actor=request.user)
         if "apply" in request.POST and form.is_valid():
             self._perform(request, action, orders, form.cleaned_data)
             return None  # back to the changelist, with the messages

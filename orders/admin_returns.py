@@ -64,16 +64,14 @@ class RejectForm(forms.Form):
 
 
 def _approve(request_: ReturnRequest, actor, data: dict[str, Any]) -> ReturnRequest:
-    refund = data.get("refund_cents")
-    if refund is None:
-        refund = returns.return_refund_cap(return_request=request_).cents
     return returns.return_review(
         return_id=request_.pk,
         actor=actor,
         decision=ReturnStatus.APPROVED,
         notes=data["notes"],
-        refund_cents=refund,
+        refund_cents=data.get("refund_cents"),
         restock=bool(data.get("restock")),
+        empty_refund_is_cap=True,
     )
 
 

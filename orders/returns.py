@@ -43,7 +43,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
-from order_project.permissions import sees_all_orders
+from order_project.permissions import order_visibility
 from products.services import stock_release
 from users.models import User
 
@@ -145,7 +145,7 @@ def _return_request(
     order_id: uuid.UUID, actor: User, reason: str, reason_category: str, lines: list[ReturnLine], description: str
 ) -> ReturnRequest:
     order = locks.order_lock(order_id)
-    if not sees_all_orders(actor) and order.user_id != actor.pk:
+    if not order_visibility(actor).allows(order):
         raise not_found()
     if order.status != OrderStatus.DELIVERED:
         raise _not_returnable(f"Only a delivered order can be returned; this one is {order.status}.")
@@ -226,11 +226,16 @@ def return_review(
     notes: str,
     refund_cents: int | None = None,
     restock: bool = False,
+    empty_refund_is_cap: bool = False,
 ) -> ReturnRequest:
     """Approve or reject a pending return, once (a second review is 409). An approval marks the units
     returned on their items, gives them back to stock if `restock`, and refunds `refund_cents`
     (at most refund_cap(), see the module docstring): a Refund row, Order.refunded_cents and
-    payment_status move, and the order becomes `refunded` once everything paid has been refunded."""
+    payment_status move, and the order becomes `refunded` once everything paid has been refunded.
+    An approval needs `refund_cents` (0 for none), unless `empty_refund_is_cap` (the admin's empty
+    field): then None refunds the cap, computed under the order lock. A rejection takes neither a refund
+    nor a restock. Those are checked first, so a malformed review is a 400 whatever the return."""
+    _check_review(decision, refund_cents, restock, empty_refund_is_cap=empty_refund_is_cap)
     order_id = ReturnRequest.objects.filter(pk=return_id).values_list("order_id", flat=True).first()
     if order_id is None:
         raise not_found()
@@ -250,12 +255,12 @@ def return_review(
     refund: Refund | None = None
     changed_items: list[OrderItem] = []
     if decision == ReturnStatus.APPROVED:
+        cap = refund_cap(order=order, return_request=request, return_items=return_items)
         if refund_cents is None:
-            problem = ErrorDetail("An approval needs a refund amount.", ErrorCode.REQUIRED)
-            raise ApplicationError(ErrorKind.INVALID, {"refund_cents": [problem]})
+            refund_cents = cap.cents
         if refund_cents and order.status != OrderStatus.DELIVERED:
             raise _not_returnable(f"The order is {order.status}: nothing is left to refund.")
-        _check_refund(refund_cents, refund_cap(order=order, return_request=request, return_items=return_items))
+        _check_refund(refund_cents, cap)
         changed_items = _take_back(return_items)
         if restock:
             stock_release(_restock_quantities(return_items))
@@ -263,10 +268,6 @@ def return_review(
             refund = refund_add(order, refund_cents, actor, reason=notes, return_request=request)
         request.status, request.refund_cents, request.restock = ReturnStatus.APPROVED, refund_cents, restock
     else:
-        if refund_cents is not None or restock:
-            field = "refund_cents" if refund_cents is not None else "restock"
-            problem = ErrorDetail("A rejection refunds and restocks nothing.", ErrorCode.INVALID)
-            raise ApplicationError(ErrorKind.INVALID, {field: [problem]})
         request.status = ReturnStatus.REJECTED
     request.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_notes", "refund_cents", "restock"])
 
@@ -279,6 +280,23 @@ def return_review(
             _transition(order, OrderStatus.REFUNDED, actor, note=f"Fully refunded ({request.return_number})")
     order.save(update_fields=["payment_status", "last_event_sequence", "updated_at"])
     return request
+
+
+def _check_review(decision: str, refund_cents: int | None, restock: bool, *, empty_refund_is_cap: bool) -> None:
+    """The review's rule: an approval names its refund (0 for none), a rejection refunds and restocks nothing."""
+    problems: dict[str, list[ErrorDetail]] = {}
+    if decision == ReturnStatus.APPROVED:
+        if refund_cents is None and not empty_refund_is_cap:
+            problems["refund_cents"] = [
+                ErrorDetail("An approval needs a refund amount (0 for none).", ErrorCode.REQUIRED)
+            ]
+    else:
+        if refund_cents is not None:
+            problems["refund_cents"] = [ErrorDetail("Only an approval refunds.", ErrorCode.INVALID)]
+        if restock:
+            problems["restock"] = [ErrorDetail("Only an approval restocks.", ErrorCode.INVALID)]
+    if problems:
+        raise ApplicationError(ErrorKind.INVALID, problems)
 
 
 def refund_cap(*, order: Order, return_request: ReturnRequest, return_items: list[ReturnItem]) -> RefundCap:

@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework.exceptions import NotFound
 
 from core.filters import FilterSet, UtcIsoDateTimeFilter
-from order_project.permissions import sees_all_orders
+from order_project.permissions import order_visibility
 from users.models import User
 
 from . import representation
@@ -19,9 +19,8 @@ ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
 
 
 def orders_visible_to(user: User) -> QuerySet[Order]:
-    """Staff with view_order see every order; anyone else only their own (anyone else's is a 404, never a 403)."""
-    orders = Order.objects.all()
-    return orders if sees_all_orders(user) else orders.filter(user=user)
+    """The orders `user` may see (permissions.OrderVisibility)."""
+    return order_visibility(user).filter(Order.objects.all())
 
 
 # A page of orders built by PostgreSQL (orders/representation.py) for the page's rows only: no model
@@ -50,7 +49,7 @@ def order_representations(*, order_ids: list[uuid.UUID]) -> list[dict]:
 _ORDER_GET_SQL = (
     f"SELECT {', '.join(f'o.{field.column}' for field in Order._meta.concrete_fields)},"
     f" ({representation.ITEMS_OF_ORDER_O_SQL}) AS item_representations"
-    # orders_visible_to's rule: staff see every order, a customer their own.
+    # OrderVisibility.allows in SQL: every order, or the owner's own.
     f" FROM {Order._meta.db_table} o WHERE o.{{column}} = %s AND (%s OR o.user_id = %s)"
 )
 
@@ -64,7 +63,9 @@ def order_get(*, user: User, key: str) -> Order:
         column, value = "order_number", key.upper()
         if not ORDER_NUMBER_PATTERN.match(value):
             raise NotFound()
-    found = list(Order.objects.raw(_ORDER_GET_SQL.format(column=column), [value, sees_all_orders(user), user.pk]))
+    visibility = order_visibility(user)
+    params = [value, visibility.every_order, visibility.owner_id]
+    found = list(Order.objects.raw(_ORDER_GET_SQL.format(column=column), params))
     if not found:
         raise NotFound()
     return found[0]
@@ -96,7 +97,7 @@ class OrderFilter(FilterSet):
         fields = ["status", "created_after", "created_before", "customer", "search"]
 
     def _staff(self) -> bool:
-        return bool(self.request and sees_all_orders(self.request.user))
+        return bool(self.request and order_visibility(self.request.user).every_order)
 
     def filter_customer(self, orders: QuerySet[Order], name: str, value) -> QuerySet[Order]:
         # A customer's list is already their own; the staff filter is ignored for them.

@@ -17,7 +17,6 @@ from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
 from core.sql import insert_rows, insert_sql
 from core.timestamps import utc_iso
-from order_project.permissions import has_staff_permission
 from products.locks import variants_lock
 from products.models import Product, ProductStatus
 from products.services import stock_release, stock_take_statement
@@ -29,7 +28,16 @@ from .error_codes import OrderErrorCode
 from .locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
 from .refunds import order_refund_remaining
-from .transitions import CUSTOMER_CANCELLABLE, STOCK_RELEASING, can_transition, payment_status_after, refunds_on_entry
+from .transitions import (
+    STOCK_RELEASING,
+    cancel_refusal,
+    deliver_item_refusal,
+    item_waits_to_ship,
+    payment_status_after,
+    refunds_on_entry,
+    ship_item_refusal,
+    transition_refusal,
+)
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ORDER_NUMBER_ATTEMPTS = 5
@@ -355,8 +363,9 @@ def _transition(
 ) -> Order:
     """order_transition on an order row this transaction already holds locked."""
     from_status = order.status
-    if not can_transition(from_status, to_status):
-        raise _invalid_transition(f"An order that is {from_status} cannot become {to_status}.")
+    refusal = transition_refusal(order, to_status)
+    if refusal is not None:
+        raise _invalid_transition(refusal)
 
     now = timezone.now()
     actor_id = str(actor.pk) if actor is not None else None
@@ -369,7 +378,7 @@ def _transition(
     elif to_status == OrderStatus.SHIPPED:
         # A staff move to shipped ships whatever was still waiting, so items agree with the order.
         changed_items = _set_items(
-            items, FulfillmentStatus.SHIPPED, when=_is_waiting, shipped_quantity=_all_units, shipped_at=now
+            items, FulfillmentStatus.SHIPPED, when=item_waits_to_ship, shipped_quantity=_all_units, shipped_at=now
         )
     elif to_status == OrderStatus.DELIVERED:
         changed_items = _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
@@ -408,10 +417,6 @@ def _is_open(item: OrderItem) -> bool:
     return item.fulfillment_status not in CLOSED_ITEM_STATUSES
 
 
-def _is_waiting(item: OrderItem) -> bool:
-    return item.fulfillment_status in (FulfillmentStatus.PENDING, FulfillmentStatus.PROCESSING)
-
-
 def _all_units(item: OrderItem) -> int:
     return item.quantity
 
@@ -433,9 +438,9 @@ def order_cancel(*, order_id: uuid.UUID, actor: User, reason: str) -> Order:
     """Customers cancel their own orders while pending or confirmed; staff with cancel_order also while
     processing. The order row lock in order_transition makes a second, concurrent cancel a 409."""
     order = locks.order_lock(order_id)
-    staff_may_cancel = has_staff_permission(actor, "orders.cancel_order")
-    if not staff_may_cancel and order.status not in CUSTOMER_CANCELLABLE and can_transition(order.status, "cancelled"):
-        raise _invalid_transition(f"An order that is {order.status} can no longer be cancelled by the customer.")
+    refusal = cancel_refusal(actor, order)
+    if refusal is not None:
+        raise _invalid_transition(refusal)
     return _transition(order, OrderStatus.CANCELLED, actor, note=reason, cancel_reason=reason)
 
 
@@ -462,14 +467,9 @@ def item_fulfill(
     if status == FulfillmentStatus.SHIPPED:
         _ship(order, item, quantity, carrier, tracking_number, now)
     else:
-        if order.status not in (OrderStatus.PROCESSING, OrderStatus.SHIPPED):
-            raise _invalid_transition(
-                f"Items are delivered only while the order is processing or shipped; it is {order.status}."
-            )
-        if item.fulfillment_status != FulfillmentStatus.SHIPPED:
-            raise _invalid_transition(
-                f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."
-            )
+        refusal = deliver_item_refusal(order, item)
+        if refusal is not None:
+            raise _invalid_transition(refusal)
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
         item.save(update_fields=["fulfillment_status", "delivered_at"])
     items_fulfillment_recorded(order=order, items=[item])
@@ -515,10 +515,9 @@ def items_fulfillment_recorded(*, order: Order, items: Sequence[OrderItem]) -> N
 def _ship(
     order: Order, item: OrderItem, quantity: int | None, carrier: str | None, tracking_number: str | None, now
 ) -> None:
-    if order.status != OrderStatus.PROCESSING:
-        raise _invalid_transition(f"Items ship only while the order is processing; it is {order.status}.")
-    if not _is_waiting(item):
-        raise _invalid_transition(f"This item is {item.fulfillment_status} and cannot ship.")
+    refusal = ship_item_refusal(order, item)
+    if refusal is not None:
+        raise _invalid_transition(refusal)
     remaining = item.quantity - item.shipped_quantity
     quantity = remaining if quantity is None else quantity
     if quantity > remaining:

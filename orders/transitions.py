@@ -1,6 +1,11 @@
-"""The one table of allowed order status moves. Every status change is checked against it."""
+"""The one table of allowed order status moves and every precondition of a move, as functions of
+(actor, order): the services raise when one is false, the admin asks the same ones which buttons,
+actions and choices to offer. A `*_refusal` function gives the reason a move is refused (None: allowed)."""
 
-from .models import OrderStatus, PaymentStatus
+from order_project.permissions import has_staff_permission
+from users.models import User
+
+from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 
 S = OrderStatus
 
@@ -40,5 +45,80 @@ def refunds_on_entry(to_status: str, payment_status: str) -> bool:
     return to_status == S.REFUNDED or (to_status == S.CANCELLED and payment_status == PaymentStatus.PAID)
 
 
-def can_transition(from_status: str, to_status: str) -> bool:
+def status_allows(from_status: str, to_status: str) -> bool:
+    """The table alone: whether any actor could move an order from `from_status` to `to_status`."""
     return to_status in ALLOWED_TRANSITIONS.get(from_status, frozenset())
+
+
+def transition_refusal(order: Order, to_status: str) -> str | None:
+    if status_allows(order.status, to_status):
+        return None
+    return f"An order that is {order.status} cannot become {to_status}."
+
+
+def can_transition(actor: User | None, order: Order, to_status: str) -> bool:
+    """Whether `actor` (None: the system) may move `order` to `to_status`; a cancel has its own rule."""
+    if to_status == S.CANCELLED:
+        return can_cancel(actor, order)
+    return transition_refusal(order, to_status) is None
+
+
+def cancel_refusal(actor: User | None, order: Order) -> str | None:
+    """Customers cancel while pending or confirmed; staff with cancel_order (and the system) whenever the
+    table allows it."""
+    refusal = transition_refusal(order, S.CANCELLED)
+    if refusal is not None or order.status in CUSTOMER_CANCELLABLE:
+        return refusal
+    if actor is None or has_staff_permission(actor, "orders.cancel_order"):
+        return None
+    return f"An order that is {order.status} can no longer be cancelled by the customer."
+
+
+def can_cancel(actor: User | None, order: Order) -> bool:
+    return cancel_refusal(actor, order) is None
+
+
+def allowed_transitions(actor: User | None, order: Order) -> frozenset[str]:
+    """Every status `actor` may move `order` to now."""
+    targets = ALLOWED_TRANSITIONS.get(order.status, frozenset())
+    return frozenset(to_status for to_status in targets if can_transition(actor, order, to_status))
+
+
+# ---- items ------------------------------------------------------------------------------------------
+
+# Items in these statuses still have units to ship.
+WAITING_ITEM_STATUSES = frozenset({FulfillmentStatus.PENDING, FulfillmentStatus.PROCESSING})
+
+
+def can_ship(order: Order) -> bool:
+    """Whether the order is at the stage where its items ship."""
+    return order.status == S.PROCESSING
+
+
+def item_waits_to_ship(item: OrderItem) -> bool:
+    """Whether the item still has units to ship, whatever its order's status."""
+    return item.fulfillment_status in WAITING_ITEM_STATUSES
+
+
+def ship_item_refusal(order: Order, item: OrderItem) -> str | None:
+    if not can_ship(order):
+        return f"Items ship only while the order is processing; it is {order.status}."
+    if not item_waits_to_ship(item):
+        return f"This item is {item.fulfillment_status} and cannot ship."
+    return None
+
+
+def can_ship_item(order: Order, item: OrderItem) -> bool:
+    return ship_item_refusal(order, item) is None
+
+
+def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
+    if order.status not in (S.PROCESSING, S.SHIPPED):
+        return f"Items are delivered only while the order is processing or shipped; it is {order.status}."
+    if item.fulfillment_status != FulfillmentStatus.SHIPPED:
+        return f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."
+    return None
+
+
+def can_deliver_item(order: Order, item: OrderItem) -> bool:
+    return deliver_item_refusal(order, item) is None

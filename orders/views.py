@@ -271,7 +271,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         return Response(OrderStatsSerializer(stats.order_stats(period=period)).data)
 
 
-# Raised by ReturnReviewSerializer.validate (approval needs an amount, rejection takes none) and the refund cap.
+# Raised by returns.return_review (approval needs an amount, rejection takes none) and the refund cap.
 @extend_validation_errors(
     [ErrorCode.REQUIRED, ErrorCode.INVALID, Code.REFUND_EXCEEDS_PAID, Code.REFUND_EXCEEDS_REMAINING],
     "refund_cents",

@@ -2,14 +2,17 @@
 APIClient and its own database connection, released together by a barrier. However they interleave,
 no unit is returned twice and the refunds of an order never add up to more than its total."""
 
+import threading
+import time
+
 import pytest
 from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
-from conftest import client_for
+from conftest import client_for, login
 from orders import returns as returns_service
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund, ReturnRequest
-from tests.concurrency import post, run_together
+from tests.concurrency import THREAD_TIMEOUT, post, run_together
 from tests.factories import StaffFactory, UserFactory, VariantFactory, order_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,3 +207,42 @@ def test_a_staff_move_to_refunded_racing_an_approval_refunds_the_total_once():
         amounts = sorted(Refund.objects.filter(order=order).values_list("amount_cents", flat=True))
         assert amounts == ([1379, 1380] if approved[0] == 200 else [2759])
         assert events.count("order.refunded") == len(amounts)
+
+
+def test_an_empty_admin_refund_is_the_cap_as_it_stands_under_the_order_lock():
+    """1 x 1999 + 1 x 1000 (total 3838). Once item_1's return is approved (2557), item_2 is the order's last
+    unit back and its cap is 3838 - 2557 = 1281; before that approval it is 1279. An admin approval of
+    item_2 with an empty refund, sent while item_1's approval holds the order lock, refunds 1281: the cap
+    is worked out under the lock (a cap read before it refunded 1279 and stranded 2 cents)."""
+    customer, staff = UserFactory(), StaffFactory()
+    variants = [VariantFactory(price_cents=price, stock_quantity=5) for price in (1999, 1000)]
+    order = order_in("delivered", user=customer, variants=variants, quantity=1)
+    first, second = (
+        returns_service.return_request(
+            order_id=order.pk,
+            actor=customer,
+            reason=REASON,
+            reason_category="damaged",
+            items=[{"item_id": item_id, "quantity": 1}],
+        )
+        for item_id in ("item_1", "item_2")
+    )
+    first_holds_the_lock = threading.Event()
+
+    def approve_first_and_hold_the_lock():
+        with transaction.atomic():
+            returns_service.return_review(
+                return_id=first.pk, actor=staff, decision="approved", notes=NOTES, refund_cents=2557
+            )
+            first_holds_the_lock.set()
+            time.sleep(1)  # the admin's approval arrives meanwhile and queues on the order row
+
+    def approve_second_in_the_admin():
+        assert first_holds_the_lock.wait(THREAD_TIMEOUT)
+        url = f"/admin/orders/returnrequest/{second.pk}/approve/"
+        return login(staff).post(url, {"notes": NOTES, "refund_cents": ""}).status_code
+
+    assert run_together(approve_first_and_hold_the_lock, approve_second_in_the_admin)[1] == 302
+    assert ReturnRequest.objects.get(pk=second.pk).refund_cents == 1281
+    order, _ = check_consistent(order)
+    assert (order.refunded_cents, order.payment_status, order.status) == (3838, "refunded", "refunded")

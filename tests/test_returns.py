@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from conftest import client_for
+from core.exceptions import ApplicationError
 from orders import returns as returns_service
 from orders.models import (
     Order,
@@ -848,3 +849,52 @@ def test_the_admin_change_status_to_refunded_refunds_like_the_api(client, custom
     assert (order.status, order.payment_status, order.refunded_cents) == ("refunded", "refunded", order.total_cents)
     assert [e.event_type for e in events_of(order)][-2:] == ["order.refunded", "order.status_changed"]
     assert b"Refunded at the customer&#x27;s request" in client.get(f"/admin/orders/refund/{refund.pk}/change/").content
+
+
+# ---- the review rule lives in the service --------------------------------------------------------------
+
+
+def problems_of(refusal: ApplicationError) -> dict[str, list[str]]:
+    return {attr: [detail.code for detail in details] for attr, details in refusal.detail.items()}
+
+
+def test_the_service_itself_refuses_a_review_that_breaks_the_rule(customer, customer_client, staff):
+    """The API's serializer checks shapes only: the rule (an approval names its refund, a rejection
+    neither refunds nor restocks) is return_review's, reported for every field at once."""
+    order, _ = delivered_order(customer)
+    made = ask(customer_client, order, ("item_1", 1)).json()
+    review = {"return_id": made["id"], "actor": staff, "notes": NOTES}
+
+    with pytest.raises(ApplicationError) as rejection:
+        returns_service.return_review(**review, decision="rejected", refund_cents=5, restock=True)
+    with pytest.raises(ApplicationError) as approval:
+        returns_service.return_review(**review, decision="approved")
+
+    assert problems_of(rejection.value) == {"refund_cents": ["invalid"], "restock": ["invalid"]}
+    assert problems_of(approval.value) == {"refund_cents": ["required"]}
+    assert ReturnRequest.objects.get().status == "pending"
+
+
+def test_a_review_breaking_the_rule_is_a_400_whatever_the_return(customer, customer_client, staff_client):
+    order, _ = delivered_order(customer)
+    made = ask(customer_client, order, ("item_1", 1)).json()
+    assert approve(staff_client, made["id"], 0).status_code == 200
+    rejection = {"decision": "rejected", "notes": NOTES, "refund_cents": 5, "restock": True}
+
+    for return_id in (made["id"], "00000000-0000-0000-0000-000000000000"):
+        response = staff_client.post(review_url(return_id), rejection)
+        assert response.status_code == 400
+        assert errors_of(response) == [("refund_cents", "invalid"), ("restock", "invalid")]
+
+
+def test_an_approval_told_an_empty_refund_is_the_cap_refunds_the_cap(customer, customer_client, staff):
+    """What the admin's empty field means, known to the service: 1 x 1999 + 1 x 1000, item_1's cap 2557."""
+    order, _ = delivered_order(customer, prices=(1999, 1000), quantities=[1, 1])
+    made = ask(customer_client, order, ("item_1", 1)).json()
+
+    reviewed = returns_service.return_review(
+        return_id=made["id"], actor=staff, decision="approved", notes=NOTES, empty_refund_is_cap=True
+    )
+
+    assert reviewed.refund_cents == 2557
+    assert Order.objects.get(pk=order.pk).refunded_cents == 2557
