@@ -13,7 +13,7 @@ from orders import representation, returns, selectors, services
 from orders.models import Order
 from orders.serializers import OrderSerializer
 
-from .factories import StaffFactory, VariantFactory, make_order
+from .factories import StaffFactory, VariantFactory, make_order, order_in, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +27,13 @@ def _orders_in_every_state() -> list[Order]:
     pending = make_order(variants=[VariantFactory(attributes={"Color": "Red", "Size": "L"}), VariantFactory()])
     cancelled = make_order()
     services.order_cancel(order_id=cancelled.pk, actor=staff, reason='Changed my mind, "quoted" ünïcode')
-    shipping = make_order(variants=[VariantFactory(), VariantFactory()], quantity=3)
-    services.order_transition(order_id=shipping.pk, to_status="confirmed", actor=staff)
-    services.order_transition(order_id=shipping.pk, to_status="processing", actor=staff)
+    shipping = order_in("processing", actor=staff, variants=[VariantFactory(), VariantFactory()], quantity=3)
     services.item_fulfill(
         order_id=shipping.pk, item_id="item_1", actor=staff, status="shipped", quantity=2, carrier="UPS",
         tracking_number="1Z999",
     )  # fmt: skip
-    delivered = make_order()
-    for status in ("confirmed", "processing", "shipped", "delivered"):
-        services.order_transition(order_id=delivered.pk, to_status=status, actor=staff)
-    partly_refunded = make_order(quantity=2)
-    for status in ("confirmed", "processing", "shipped", "delivered"):
-        services.order_transition(order_id=partly_refunded.pk, to_status=status, actor=staff)
+    delivered = order_in("delivered", actor=staff)
+    partly_refunded = order_in("delivered", actor=staff, quantity=2)
     asked = returns.return_request(
         order_id=partly_refunded.pk,
         actor=staff,
@@ -50,9 +44,7 @@ def _orders_in_every_state() -> list[Order]:
     returns.return_review(
         return_id=asked.pk, actor=staff, decision="approved", notes="Broken, as shown.", refund_cents=700
     )
-    refunded = make_order()
-    for status in ("confirmed", "processing", "shipped", "delivered", "refunded"):
-        services.order_transition(order_id=refunded.pk, to_status=status, actor=staff, note="Lost in transit")
+    refunded = walk(make_order(), "refunded", actor=staff, note="Lost in transit")
     return [pending, cancelled, shipping, delivered, partly_refunded, refunded]
 
 

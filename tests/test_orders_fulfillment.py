@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services import order_transition
 from tests.assertions import order_state
-from tests.factories import VariantFactory, make_order, stocks, walk
+from tests.factories import VariantFactory, make_order, order_in, stocks, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -450,9 +449,7 @@ def test_a_delivered_item_stays_delivered_when_the_last_one_ships(staff_client):
 
 @pytest.mark.django_db
 def test_an_item_of_a_cancelled_order_cannot_be_delivered(staff, staff_client):
-    order = make_order(variants=VariantFactory.create_batch(2), quantity=1)
-    for status in ("confirmed", "processing"):
-        order_transition(order_id=order.pk, to_status=status, actor=staff)
+    order = order_in("processing", actor=staff, variants=VariantFactory.create_batch(2), quantity=1)
     shipped = staff_client.post(f"/api/v1/orders/{order.pk}/items/item_1/fulfillment/", {"status": "shipped"})
     assert shipped.status_code == 200
     assert staff_client.post(f"/api/v1/orders/{order.pk}/cancel/", {"reason": "lost parcel"}).status_code == 200
