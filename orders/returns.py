@@ -61,6 +61,7 @@ from .models import (
     ReturnStatus,
 )
 from .refunds import refund_add, refund_event_record
+from .serializers import ReturnRequestSerializer
 from .services import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
 
 RETURN_NUMBER_ATTEMPTS = 5
@@ -390,6 +391,5 @@ def _attach(request: ReturnRequest, order: Order, return_items: list[ReturnItem]
 
 
 def _representation(request: ReturnRequest) -> dict[str, Any]:
-    from .serializers import ReturnRequestSerializer  # the event carries the return as the API shows it
-
+    """The return as the API shows it: what its events carry."""
     return ReturnRequestSerializer(request).data
