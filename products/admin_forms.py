@@ -36,6 +36,9 @@ class PriceField(forms.Field):
             amount = None
         if amount is None or not amount.is_finite():
             raise forms.ValidationError("Enter an amount in units, such as 19.99.", code="invalid")
+        if abs(amount) > MAX_PRICE_CENTS:  # a unit is at least one minor unit: out of range, and too big for
+            # units_to_minor's Decimal context (1e999999 would overflow it)
+            amount = Decimal(-1)
         try:
             minor = units_to_minor(amount, self.currency)
         except ValueError as exc:

@@ -41,6 +41,7 @@ from tests.factories import (
     order_body,
     order_in,
 )
+from users import admin as users_admin
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -1017,6 +1018,24 @@ def test_catalogue_changelists(admin_client):
     assert variant.product.name in html and "USD 19.99" in html
     assert variant.product.supplier.name in admin_client.get("/admin/products/supplier/").content.decode()
     assert admin_client.get("/admin/products/product/", {"q": variant.sku}).status_code == 200
+
+
+def test_deactivate_users_action_handles_a_bounded_number_at_once(admin_client, monkeypatch):
+    monkeypatch.setattr(users_admin, "MAX_USERS_PER_ACTION", 2)
+    users = UserFactory.create_batch(3)
+
+    response = admin_client.post(
+        "/admin/users/user/",
+        {"action": "deactivate_users", ACTION_CHECKBOX_NAME: [user.pk for user in users], "index": 0},
+        follow=True,
+    )
+
+    assert sorted(User.objects.filter(pk__in=[u.pk for u in users]).values_list("is_active", flat=True)) == [
+        False,
+        False,
+        True,
+    ]
+    assert "Only the first 2 selected users were handled" in response.content.decode()
 
 
 def test_deactivate_users_action(admin_client, superuser):

@@ -202,6 +202,14 @@ def test_sign_up_with_a_full_width_or_case_look_alike_of_a_taken_name_is_refused
     assert User.objects.count() == 1
 
 
+@pytest.mark.parametrize("name", ["\u2474", "a\ufe57b"])  # NFKC: "(1)" and "a!b"
+def test_sign_up_refuses_a_name_that_normalisation_turns_into_forbidden_characters(anon_client, name):
+    response = anon_client.post(USERS_URL, signup_payload(username=name, email="n@example.com"))
+
+    assert errors_by_attr(response, 400) == {"username": {"invalid"}}
+    assert not User.objects.filter(email="n@example.com").exists()
+
+
 def test_sign_up_stores_the_normalised_username(anon_client):
     # Full-width "bob" and the "fi" ligature: NFKC makes them the plain letters.
     response = anon_client.post(USERS_URL, signup_payload(username="\uff42\uff4f\uff42_\ufb01", email="b@example.com"))
@@ -360,6 +368,17 @@ def test_token_with_bad_credentials_is_401_authentication_failed(anon_client, cr
     response = anon_client.post(TOKEN_URL, credentials)
 
     assert_authentication_failed(response)
+    assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "length"), [("username", 151), ("password", 4097)])
+def test_token_credentials_are_bounded(anon_client, field, length):
+    UserFactory(username="alice")
+    credentials = {"username": "alice", "password": "s3cret-Passw0rd", field: "x" * length}
+
+    response = anon_client.post(TOKEN_URL, credentials)
+
+    assert errors_by_attr(response, 400) == {field: {"max_length"}}
     assert not Token.objects.exists()
 
 

@@ -12,6 +12,9 @@ from core.exceptions import ApplicationError
 from .models import User
 from .services import email_problems, user_deactivate
 
+# A changelist action runs the service once per user, in the request; keep that bounded.
+MAX_USERS_PER_ACTION = 100
+
 
 class UserChangeForm(DjangoUserAdmin.form):
     def clean_email(self):
@@ -56,7 +59,7 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Deactivate selected users (soft delete)", permissions=["change"])
     def deactivate_users(self, request, queryset):
         deactivated = 0
-        for user in queryset:
+        for user in queryset.order_by("pk")[:MAX_USERS_PER_ACTION]:
             if user.pk == request.user.pk:
                 self.message_user(request, "You cannot deactivate your own account.", messages.ERROR)
             elif not user.is_active:
@@ -71,3 +74,9 @@ class UserAdmin(DjangoUserAdmin):
                     self.log_change(request, user, "Deactivated (soft delete): log-in refused, API tokens revoked.")
         if deactivated:
             self.message_user(request, f"{deactivated} user(s) deactivated.", messages.SUCCESS)
+        if queryset.count() > MAX_USERS_PER_ACTION:
+            self.message_user(
+                request,
+                f"Only the first {MAX_USERS_PER_ACTION} selected users were handled: run it again.",
+                messages.WARNING,
+            )

@@ -17,7 +17,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class UserSignUpSerializer(serializers.Serializer):
-    username = StrictRegexField(r"^[\w.@+-]+\Z", max_length=150)
+    username = StrictRegexField(services.USERNAME_PATTERN, max_length=150)
     email = StrictEmailField(max_length=254, required=False, allow_blank=True, default="")
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
     display_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
@@ -42,8 +42,11 @@ class UserSignUpSerializer(serializers.Serializer):
 class AuthTokenSerializer(serializers.Serializer):
     """{username, password} in, {token} out (the schema's AuthTokenRequest and AuthToken, as DRF's own)."""
 
-    username = StrictCharField(write_only=True)
-    password = StrictCharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    # Bounded like sign-up's username; a password longer than any that could be set is not worth hashing.
+    username = StrictCharField(write_only=True, max_length=150)
+    password = StrictCharField(
+        write_only=True, max_length=4096, trim_whitespace=False, style={"input_type": "password"}
+    )
     token = StrictCharField(read_only=True)
 
 

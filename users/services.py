@@ -1,5 +1,6 @@
 """Writes on users: sign-up, profile edits and deactivation (soft delete)."""
 
+import re
 from typing import cast
 
 from django.contrib.auth import authenticate
@@ -33,6 +34,11 @@ def username_normalize(username: str) -> str:
     return User.normalize_username(username)
 
 
+# Letters, digits and @.+-_ (Django's own username rule), checked after NFKC: normalising can bring in
+# characters the raw name did not have ("⑴" becomes "(1)").
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")
+
+
 def username_problems(username: str) -> list[ErrorDetail]:
     """Usernames (normalised) are unique regardless of case, so "Alice" cannot impersonate "alice". The
     users_user_username_ci_unique index on lower(username) decides between concurrent sign-ups."""
@@ -40,6 +46,8 @@ def username_problems(username: str) -> list[ErrorDetail]:
     max_length = cast(int, User._meta.get_field("username").max_length)  # a CharField: always set
     if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
         return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code=ErrorCode.MAX_LENGTH)]
+    if not USERNAME_PATTERN.match(username):
+        return [ErrorDetail("Use letters, digits and @ . + - _ only.", code=ErrorCode.INVALID)]
     if User.objects.filter(username__iexact=username).exists():
         return [ErrorDetail("A user with that username already exists.", code=ErrorCode.UNIQUE)]
     return []
