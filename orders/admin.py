@@ -38,7 +38,7 @@ from . import (
 from .admin_display import format_time, status_badge
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
 from .outbox import outbox_retry
-from .transitions import allowed_transitions, can_cancel, can_ship, item_waits_to_ship
+from .transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
 
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
 MIN_SUBSTRING_SEARCH = 3
@@ -357,6 +357,8 @@ class DateRangeForm(forms.Form):
         start, end = cleaned.get("created_from"), cleaned.get("created_to")
         if start and end and start > end:
             raise forms.ValidationError("The “to” date is before the “from” date.")
+        if end == date.max:  # the filter ends before the next day, which does not exist
+            raise forms.ValidationError("Choose a “to” date before 9999-12-31.")
         return cleaned
 
 
@@ -461,7 +463,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     # -- permissions: orders change only through the actions below (NoDirectWrites)
 
     def has_cancel_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.cancel_order")
+        return request.user.has_perm(CANCEL_PERMISSION)
 
     def has_transition_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("orders.transition_order")

@@ -58,7 +58,9 @@ class OrderCreateSerializer(serializers.Serializer):
         (none when `items` itself is refused, e.g. too long), for their catalogue checks."""
         item_errors = self.errors.get("items", {})
         lines = self.initial_data.get("items") if isinstance(self.initial_data, dict) else None
-        if not isinstance(lines, list) or not isinstance(item_errors, dict):
+        # A list DRF refused for one bad line was never checked against max_length: no catalogue look-up
+        # for more lines than an order may have.
+        if not isinstance(lines, list) or not isinstance(item_errors, dict) or len(lines) > MAX_LINES:
             return {}
         valid = {}
         for index, line in enumerate(lines):

@@ -36,6 +36,7 @@ from .transitions import (
     payment_status_after,
     refunds_on_entry,
     ship_item_refusal,
+    staff_cancel_refusal,
     transition_refusal,
 )
 
@@ -355,6 +356,8 @@ def order_transition(
     """The one way an order's status changes: lock the row, check the move against the transition
     table, release stock on the way out, write history and events, all in one transaction.
     `actor` None means the system (a scheduled task)."""
+    if to_status == OrderStatus.CANCELLED and (refusal := staff_cancel_refusal(actor)) is not None:
+        raise ApplicationError(ErrorKind.FORBIDDEN, refusal)
     return _transition(locks.order_lock(order_id), to_status, actor, note, cancel_reason)
 
 

@@ -50,6 +50,9 @@ def status_allows(from_status: str, to_status: str) -> bool:
     return to_status in ALLOWED_TRANSITIONS.get(from_status, frozenset())
 
 
+CANCEL_PERMISSION = "orders.cancel_order"
+
+
 def transition_refusal(order: Order, to_status: str) -> str | None:
     if status_allows(order.status, to_status):
         return None
@@ -69,9 +72,17 @@ def cancel_refusal(actor: User | None, order: Order) -> str | None:
     refusal = transition_refusal(order, S.CANCELLED)
     if refusal is not None or order.status in CUSTOMER_CANCELLABLE:
         return refusal
-    if actor is None or has_staff_permission(actor, "orders.cancel_order"):
+    if actor is None or has_staff_permission(actor, CANCEL_PERMISSION):
         return None
     return f"An order that is {order.status} can no longer be cancelled by the customer."
+
+
+def staff_cancel_refusal(actor: User | None) -> str | None:
+    """A staff move to cancelled through the generic transition needs the cancel permission as well, as the
+    admin's cancel action does (the system, actor None, may)."""
+    if actor is None or has_staff_permission(actor, CANCEL_PERMISSION):
+        return None
+    return "Cancelling an order needs the permission to cancel orders."
 
 
 def can_cancel(actor: User | None, order: Order) -> bool:

@@ -35,6 +35,7 @@ from .serializers import (
     ReturnReviewSerializer,
     StatsQuerySerializer,
 )
+from .transitions import CANCEL_PERMISSION
 
 ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unprocessable_codes=UNPROCESSABLE_CODES)
 
@@ -78,7 +79,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     }
     # Anyone's order, not just their own (which they need no permission for).
     staff_permissions_on_others = {
-        "cancel": ("orders.cancel_order",),
+        "cancel": (CANCEL_PERMISSION,),
         "returns": ("orders.add_returnrequest",),
     }
 
@@ -332,7 +333,6 @@ class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
 # GET /api/v1/users/{id}/order-summary/, registered under the users prefix: wired here, in the orders app,
 # because it reads orders and the users app never imports orders. The operation keeps the users' name.
 class CustomerOrderSummaryViewSet(StaffActionsMixin, viewsets.GenericViewSet):
-
     staff_permissions = {"order_summary": ("users.view_user", VIEW_ORDERS)}
     queryset = User.objects.none()
     # Ids are UUIDs: anything else is a 404 from the router, never a 500 from the ORM.

@@ -136,6 +136,8 @@ def test_a_backwards_or_malformed_range_is_an_error_in_words_not_a_filter(admin_
     assert "The “to” date is before the “from” date." in backwards
     assert all(order.order_number in backwards for order in orders)
     assert "From: Enter a valid date." in listed(admin_client, {"created_from": "2026-13-45"})
+    last_day = listed(admin_client, {"created_from": "2026-03-10", "created_to": "9999-12-31"})  # no next day
+    assert "Choose a “to” date before 9999-12-31." in last_day
 
 
 def test_the_range_filter_reads_orders_through_an_index(admin_client):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from conftest import client_for
 from core.exceptions import ApplicationError, ErrorKind
@@ -769,3 +770,18 @@ def test_a_repeated_checkout_runs_prepared_statements(customer_client, settings)
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any("FOR UPDATE OF v" in statement for statement in prepared)
     assert any(statement.startswith("WITH stock AS") for statement in prepared)
+
+
+def test_a_body_with_more_lines_than_an_order_may_have_gets_no_catalogue_look_up(customer_client):
+    # DRF checks a list's length only when every line is valid: with one bad line among too many, the
+    # others are not looked up in the catalogue (a 1 MiB body holds some 20,000 lines).
+    variant = VariantFactory(stock_quantity=5)
+    lines = [line(variant, 0)] + [{"product_id": str(uuid.uuid4()), "quantity": 1}] * 150
+
+    with CaptureQueriesContext(connection) as queries:
+        response = customer_client.post(URL, order_body(lines))
+
+    assert response.status_code == 400
+    assert "product_not_found" not in response.content.decode()
+    assert not [q for q in queries.captured_queries if "products_productvariant" in q["sql"]]
+    assert_nothing_created()

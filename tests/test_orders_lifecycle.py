@@ -4,12 +4,21 @@ what each writes (history, outbox events, stock) and that every refused move cha
 import itertools
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from conftest import client_for
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund
 from orders.services import order_transition
 from tests.assertions import order_state
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, stocks, walk
+from tests.factories import (
+    StaffFactory,
+    StaffWithoutPermissionsFactory,
+    UserFactory,
+    VariantFactory,
+    make_order,
+    stocks,
+    walk,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -466,3 +475,21 @@ def test_payment_status_follows_the_order(staff, path, payment_status):
         order = order_transition(order_id=order.pk, to_status=status, actor=staff, note=f"to {status}")
     order.refresh_from_db()
     assert order.payment_status == payment_status
+
+
+def test_a_staff_move_to_cancelled_needs_the_cancel_permission_too():
+    # /transition/ needs transition_order; cancelling through it must not skip cancel_order, which the
+    # admin's cancel action and /cancel/ on another's order ask for.
+    order, variants = two_line_order()
+    walk(order, "processing", actor=StaffFactory())
+    mover = StaffWithoutPermissionsFactory()
+    mover.user_permissions.add(*Permission.objects.filter(codename__in=["view_order", "transition_order"]))
+    before = (order_state(order), stocks(variants))
+
+    client = client_for(mover)
+    response = client.post(transition_url(order), {"status": "cancelled", "note": "no"})
+
+    assert response.status_code == 403, response.json()
+    assert response.json()["errors"][0]["code"] == "permission_denied"
+    assert (order_state(order), stocks(variants)) == before
+    assert client.post(transition_url(order), {"status": "shipped"}).status_code == 200
