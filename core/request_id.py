@@ -45,7 +45,9 @@ def _send_request_id(headers=None, **kwargs) -> None:
 
 @task_prerun.connect
 def _receive_request_id(task=None, **kwargs) -> None:
-    request_id = getattr(task.request, "request_id", None) if task else None
+    if task is None:
+        return
+    request_id = getattr(task.request, "request_id", None)
     task.request.request_id_token = current_request_id.set(request_id)
 
 

@@ -38,6 +38,7 @@ from . import (
 from .admin_display import format_time, status_badge
 from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
 from .outbox import outbox_retry
+from .serializers import MAX_QUANTITY
 from .transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
 
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
@@ -181,7 +182,10 @@ class TransitionForm(forms.Form):
 class ShipForm(forms.Form):
     item = forms.ChoiceField(label="Item")
     quantity = forms.IntegerField(
-        required=False, min_value=1, max_value=1000, help_text="Units shipped now; empty ships every remaining unit."
+        required=False,
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        help_text="Units shipped now; empty ships every remaining unit.",
     )
     carrier = forms.CharField(max_length=50)
     tracking_number = forms.CharField(max_length=100)

@@ -97,5 +97,3 @@ def order_representation(order: Order) -> dict[str, Any]:
     return represent(ORDER_FIELDS, order)
 
 
-def item_representation(item: OrderItem) -> dict[str, Any]:
-    return represent(ITEM_FIELDS, item)
