@@ -111,6 +111,8 @@ def _queue_relay() -> None:
         connection: Any = getattr(_relay_connection, "connection", None)  # a kombu Connection (untyped)
         fresh = connection is None or getattr(_relay_connection, "url", None) != url
         if fresh:
+            if connection is not None:  # kept for another broker URL (settings changed): close it
+                connection.release()
             connection = current_app.connection_for_write(
                 url, connect_timeout=settings.OUTBOX_RELAY_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
             )
