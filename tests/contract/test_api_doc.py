@@ -7,7 +7,7 @@ from pathlib import Path
 
 from drf_spectacular.generators import SchemaGenerator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 METHODS = ("get", "post", "put", "patch", "delete")
 DOCUMENTED = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) (/api/v1/[^\s`?]*)")
 

@@ -13,7 +13,7 @@ import pytest
 
 from orders.models import Order
 from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
-from tests.test_admin import support_group
+from tests.orders.admin.test_admin import support_group
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PASSWORD = "s3cret-Passw0rd"  # tests.factories.UserFactory's
 
 
@@ -132,7 +132,7 @@ def test_order_page_fits_a_1366_screen_with_badges_times_money_returns_and_refun
     from playwright.sync_api import expect
 
     from orders import returns as returns_service
-    from tests.test_returns import NOTES, REASON, delivered_order
+    from tests.orders.api.test_returns import NOTES, REASON, delivered_order
 
     root = StaffFactory(username="root", password=PASSWORD, is_superuser=True)
     customer = UserFactory(display_name="Ada Lovelace")

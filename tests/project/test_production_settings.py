@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 STRONG_KEY = "k3#Jx9!vQ2@pL7$wR4^zN8&mT1*bY6(cF5)hD0_sG3+eA9-uW2=oI7"
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The project's own top-level packages: imports of anything else (Django, Celery...) are not edges.
 PACKAGES = ("core", "order_project", "users", "products", "orders")
 # The project's composition root: settings, URLs, Celery, WSGI/ASGI and the health view, which checks the

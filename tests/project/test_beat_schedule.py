@@ -6,7 +6,7 @@ from pathlib import Path
 
 from order_project.celery import ScheduleInRunDirectory, app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_beat_schedules_into_the_run_directory_by_default():

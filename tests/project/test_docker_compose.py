@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from tests.live_gunicorn import live_gunicorn, send
-from tests.test_production_settings import STRONG_KEY
+from tests.project.test_production_settings import STRONG_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 DEPENDENCIES = {"postgres", "rabbitmq", "redis"}
 

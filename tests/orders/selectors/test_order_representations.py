@@ -12,8 +12,7 @@ from rest_framework import serializers
 from orders import representation, returns, selectors, services
 from orders.models import Order
 from orders.serializers import OrderSerializer
-
-from .factories import StaffFactory, VariantFactory, make_order, order_in, walk
+from tests.factories import StaffFactory, VariantFactory, make_order, order_in, walk
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from conftest import login
 from products.models import Product, ProductVariant
 from products.serializers import MAX_ATTRIBUTES
 from tests.factories import StaffFactory, VariantFactory
-from tests.test_admin import product_form
+from tests.orders.admin.test_admin import product_form
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from conftest import client_for
 from orders.models import Order, OutboxEvent, OutboxStatus
 from tests.factories import UserFactory, VariantFactory, order_body
-from tests.test_security import _rates, restore_rates  # noqa: F401 (a fixture)
+from tests.project.test_security import _rates, restore_rates  # noqa: F401 (a fixture)
 
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1//"

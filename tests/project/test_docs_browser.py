@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests import test_admin_browser
-from tests.test_admin_browser import ARTIFACTS, PASSWORD
+from tests.project import test_admin_browser
+from tests.project.test_admin_browser import ARTIFACTS, PASSWORD
 
 # The admin browser test's Chromium fixtures (Debian's /usr/bin/chromium; skipped without it, failed on CI).
 allow_orm_beside_event_loop = test_admin_browser.allow_orm_beside_event_loop
