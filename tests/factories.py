@@ -170,6 +170,23 @@ def order_in(status: str, *, actor=None, **order_kwargs) -> Order:
     return walk(make_order(**order_kwargs), status, actor=actor)
 
 
+# A return's reason and a reviewer's notes, as the tests of returns send them.
+REASON = "The seams came apart after one wash."
+NOTES = "Checked at the warehouse: as described."
+DELIVERED_STOCK = 10
+
+
+def delivered_order(user, prices=(1000,), quantities=None, currency="USD") -> tuple[Order, list[ProductVariant]]:
+    """A delivered order with one line per price (quantities default to 2 each), and its variants (each
+    stocked with DELIVERED_STOCK units)."""
+    quantities = quantities or [2] * len(prices)
+    variants = [
+        VariantFactory(product__currency=currency, product__base_price_cents=price, stock_quantity=DELIVERED_STOCK)
+        for price in prices
+    ]
+    return order_in("delivered", user=user, variants=variants, quantities=quantities), variants
+
+
 def stock_of(variant: ProductVariant) -> int:
     """The variant's stock as the database has it now (refreshing `variant`)."""
     variant.refresh_from_db(fields=["stock_quantity"])

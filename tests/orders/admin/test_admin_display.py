@@ -13,8 +13,7 @@ from orders import returns as returns_service
 from orders.admin_display import BADGE_COLOURS, format_time
 from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, ReturnStatus
 from orders.services import order_cancel
-from tests.factories import UserFactory, VariantFactory, make_order
-from tests.orders.api.test_returns import NOTES, REASON, delivered_order
+from tests.factories import NOTES, REASON, UserFactory, VariantFactory, delivered_order, make_order
 from tests.orders.selectors.test_query_plans import _seq_scans
 
 pytestmark = pytest.mark.django_db

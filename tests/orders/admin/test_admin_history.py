@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from orders import returns as returns_service
 from orders.models import Order, ReturnRequest
-from tests.factories import UserFactory, VariantFactory, make_order
+from tests.factories import REASON, UserFactory, VariantFactory, delivered_order, make_order
 from tests.orders.admin.test_admin import action_url, failed_event, follow_messages, order_in, product_form
-from tests.orders.api.test_returns import REASON, delivered_order
 
 pytestmark = pytest.mark.django_db
 

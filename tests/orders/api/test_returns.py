@@ -22,12 +22,14 @@ from orders.models import (
 )
 from orders.services import order_transition
 from tests.factories import (
+    DELIVERED_STOCK,
+    NOTES,
+    REASON,
     StaffFactory,
     StaffWithoutPermissionsFactory,
     UserFactory,
-    VariantFactory,
+    delivered_order,
     make_order,
-    order_in,
     stock_of,
 )
 
@@ -35,19 +37,6 @@ pytestmark = pytest.mark.django_db
 
 RETURN_NUMBER = re.compile(r"^RET-\d{8}-[0-9A-HJKMNP-TV-Z]{6}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-REASON = "The seams came apart after one wash."
-NOTES = "Checked at the warehouse: as described."
-STOCK = 10
-
-
-def delivered_order(user, prices=(1000,), quantities=None, currency="USD"):
-    """A delivered order with one line per price (quantities default to 2 each)."""
-    quantities = quantities or [2] * len(prices)
-    variants = [
-        VariantFactory(product__currency=currency, product__base_price_cents=price, stock_quantity=STOCK)
-        for price in prices
-    ]
-    return order_in("delivered", user=user, variants=variants, quantities=quantities), variants
 
 
 def returns_url(order):
@@ -426,7 +415,7 @@ def test_rejection_changes_nothing_but_the_return(customer, customer_client, sta
     assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "paid", 0)
     item = OrderItem.objects.get(order=order)
     assert (item.fulfillment_status, item.returned_quantity) == ("delivered", 0)
-    assert stock_of(variants[0]) == STOCK - 2
+    assert stock_of(variants[0]) == DELIVERED_STOCK - 2
     assert not Refund.objects.exists()
     new = events_of(order)[before:]
     assert [e.event_type for e in new] == ["order.return_reviewed"]
@@ -450,7 +439,7 @@ def test_partial_approval_refunds_restocks_and_marks_units(customer, customer_cl
     items = {i.item_id: i for i in OrderItem.objects.filter(order=order)}
     assert (items["item_1"].fulfillment_status, items["item_1"].returned_quantity) == ("delivered", 1)
     assert (items["item_2"].fulfillment_status, items["item_2"].returned_quantity) == ("returned", 1)
-    assert [stock_of(v) for v in variants] == [STOCK - 1, STOCK]
+    assert [stock_of(v) for v in variants] == [DELIVERED_STOCK - 1, DELIVERED_STOCK]
     refund = Refund.objects.get()
     assert (
         refund.order_id,
@@ -504,7 +493,7 @@ def test_refunding_everything_moves_the_order_to_refunded(customer, customer_cli
     assert response.status_code == 200, response.json()
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.refunded_cents) == ("refunded", "refunded", 2759)
-    assert stock_of(variants[0]) == STOCK - 2  # restock was not asked for
+    assert stock_of(variants[0]) == DELIVERED_STOCK - 2  # restock was not asked for
     last = OrderStatusHistory.objects.filter(order=order).order_by("created_at", "id").last()
     assert (last.from_status, last.to_status, last.changed_by_id) == ("delivered", "refunded", staff.pk)
     assert [e.event_type for e in events_of(order)][-4:] == [
@@ -531,7 +520,7 @@ def test_approval_without_money_marks_units_but_moves_no_money(customer, custome
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.refunded_cents) == ("delivered", "paid", 0)
     assert not Refund.objects.exists()
-    assert stock_of(variants[0]) == STOCK
+    assert stock_of(variants[0]) == DELIVERED_STOCK
     assert [e.event_type for e in events_of(order)[before:]] == [
         "order.return_reviewed",
         "order.item_fulfillment_changed",
@@ -600,7 +589,7 @@ def test_restock_skips_a_variant_deleted_since(customer, customer_client, staff_
     OrderItem.objects.filter(order=order, line_number=1).update(variant=None)
 
     assert approve(staff_client, made["id"], 0, restock=True).status_code == 200
-    assert [stock_of(v) for v in variants] == [STOCK - 1, STOCK]
+    assert [stock_of(v) for v in variants] == [DELIVERED_STOCK - 1, DELIVERED_STOCK]
 
 
 # ---- the refund cap -------------------------------------------------------------------------------------

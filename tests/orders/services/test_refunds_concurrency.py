@@ -13,7 +13,7 @@ from conftest import client_for, login
 from orders import returns as returns_service
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund, ReturnRequest
 from tests.concurrency import THREAD_TIMEOUT, post, run_together
-from tests.factories import StaffFactory, UserFactory, VariantFactory, order_in
+from tests.factories import StaffFactory, UserFactory, VariantFactory, delivered_order, order_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,19 +22,13 @@ REASON = "Arrived broken, box crushed."
 NOTES = "Photos confirm the damage."
 
 
-def delivered_order(customer, quantity=2, price=1000):
-    """quantity x price; with the defaults 2000 + 160 tax + 599 shipping = 2759."""
-    variant = VariantFactory(price_cents=price, stock_quantity=50)
-    return order_in("delivered", user=customer, variants=[variant], quantity=quantity)
-
-
-def ask(customer, order, quantity):
+def ask(customer, order, quantity, item_id="item_1"):
     return returns_service.return_request(
         order_id=order.pk,
         actor=customer,
         reason=REASON,
         reason_category="damaged",
-        items=[{"item_id": "item_1", "quantity": quantity}],
+        items=[{"item_id": item_id, "quantity": quantity}],
     )
 
 
@@ -44,6 +38,19 @@ def approval(refund_cents):
 
 def review_url(request):
     return f"/api/v1/returns/{request.pk}/review/"
+
+
+def approve_two_returns_at_once(staff_client, refund_cents):
+    """A delivered order of 2 x 1000 (2759 with tax and shipping), a return of one unit each, both approved
+    for `refund_cents` at the same moment."""
+    customer = UserFactory()
+    order, _ = delivered_order(customer)
+    first, second = ask(customer, order, 1), ask(customer, order, 1)
+    results = run_together(
+        post(staff_client, review_url(first), approval(refund_cents)),
+        post(staff_client, review_url(second), approval(refund_cents)),
+    )
+    return order, results
 
 
 def check_consistent(order):
@@ -61,7 +68,7 @@ def test_two_approvals_of_the_same_return_refund_once():
     other_staff = client_for(StaffFactory())
     for _ in range(ROUNDS):
         customer = UserFactory()
-        order = delivered_order(customer)
+        order, _ = delivered_order(customer)
         request = ask(customer, order, 2)
 
         results = run_together(
@@ -84,14 +91,7 @@ def test_two_returns_approved_at_once_both_refund_within_their_caps():
     go through, each unit is marked returned once and refunded_cents is their sum."""
     staff_client = client_for(StaffFactory())
     for _ in range(ROUNDS):
-        customer = UserFactory()
-        order = delivered_order(customer)
-        first, second = ask(customer, order, 1), ask(customer, order, 1)
-
-        results = run_together(
-            post(staff_client, review_url(first), approval(1379)),
-            post(staff_client, review_url(second), approval(1379)),
-        )
+        order, results = approve_two_returns_at_once(staff_client, 1379)
 
         assert [status for status, _ in results] == [200, 200], results
         order, events = check_consistent(order)
@@ -111,14 +111,7 @@ def test_approvals_that_together_exceed_the_total_one_wins(monkeypatch):
     monkeypatch.setattr(returns_service, "refund_cap", no_unit_cap)
     staff_client = client_for(StaffFactory())
     for _ in range(ROUNDS):
-        customer = UserFactory()
-        order = delivered_order(customer)
-        first, second = ask(customer, order, 1), ask(customer, order, 1)
-
-        results = run_together(
-            post(staff_client, review_url(first), approval(2000)),
-            post(staff_client, review_url(second), approval(2000)),
-        )
+        order, results = approve_two_returns_at_once(staff_client, 2000)
 
         assert sorted(status for status, _ in results) == [200, 400], results
         loser = next(body for status, body in results if status == 400)
@@ -139,14 +132,7 @@ def test_the_database_refuses_refunds_above_the_total_even_without_the_checks(mo
     monkeypatch.setattr(returns_service, "_check_refund", lambda refund_cents, cap: None)
     staff_client = client_for(StaffFactory())
     for _ in range(ROUNDS):
-        customer = UserFactory()
-        order = delivered_order(customer)
-        first, second = ask(customer, order, 1), ask(customer, order, 1)
-
-        results = run_together(
-            post(staff_client, review_url(first), approval(2000)),
-            post(staff_client, review_url(second), approval(2000)),
-        )
+        order, results = approve_two_returns_at_once(staff_client, 2000)
 
         assert sorted(status for status, _ in results) == [200, 409], results
         loser = next(body for status, body in results if status == 409)
@@ -157,7 +143,7 @@ def test_the_database_refuses_refunds_above_the_total_even_without_the_checks(mo
 
 
 def test_the_orders_table_itself_refuses_refunded_cents_above_the_total():
-    order = delivered_order(UserFactory())
+    order, _ = delivered_order(UserFactory())
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Order.objects.filter(pk=order.pk).update(refunded_cents=order.total_cents + 1)
@@ -168,7 +154,7 @@ def test_the_orders_table_itself_refuses_refunded_cents_above_the_total():
 def test_two_requests_for_the_same_units_return_them_once():
     for _ in range(ROUNDS):
         customer = UserFactory()
-        order = delivered_order(customer, quantity=3)
+        order, _ = delivered_order(customer, quantities=[3])
         body = {"reason": REASON, "reason_category": "damaged", "items": [{"item_id": "item_1", "quantity": 2}]}
         url = f"/api/v1/orders/{order.pk}/returns/"
 
@@ -191,7 +177,7 @@ def test_a_staff_move_to_refunded_racing_an_approval_refunds_the_total_once():
     reviewer, mover = client_for(StaffFactory()), client_for(StaffFactory())
     for round_ in range(ROUNDS * 2):
         customer = UserFactory()
-        order = delivered_order(customer)
+        order, _ = delivered_order(customer)
         request = ask(customer, order, 1)
 
         approved, moved = run_together(
@@ -217,16 +203,7 @@ def test_an_empty_admin_refund_is_the_cap_as_it_stands_under_the_order_lock():
     customer, staff = UserFactory(), StaffFactory()
     variants = [VariantFactory(price_cents=price, stock_quantity=5) for price in (1999, 1000)]
     order = order_in("delivered", user=customer, variants=variants, quantity=1)
-    first, second = (
-        returns_service.return_request(
-            order_id=order.pk,
-            actor=customer,
-            reason=REASON,
-            reason_category="damaged",
-            items=[{"item_id": item_id, "quantity": 1}],
-        )
-        for item_id in ("item_1", "item_2")
-    )
+    first, second = ask(customer, order, 1, "item_1"), ask(customer, order, 1, "item_2")
     first_holds_the_lock = threading.Event()
 
     def approve_first_and_hold_the_lock():
