@@ -5,6 +5,16 @@ import json
 from orders.models import Order, OrderItem
 from products.models import ProductVariant
 
+# The fields of the contract's resources (docs/API.md), written out here rather than read from the serializers
+# under test, and kept in one place for the API's tests and the schema's.
+USER_FIELDS = {"id", "username", "email", "display_name", "phone", "is_staff"}
+SUPPLIER_FIELDS = {"id", "name"}
+VARIANT_FIELDS = {"id", "name", "sku", "attributes", "price_cents", "stock_quantity"}
+PRODUCT_FIELDS = {
+    "id", "name", "description", "status", "supplier", "image_url", "currency", "base_price_cents", "variants",
+    "created_at", "updated_at",
+}
+
 
 def estimated_count(queryset, *, exact_up_to: int) -> int:
     """A list's count past `exact_up_to` rows: PostgreSQL's row estimate for it, never below the rows counted

@@ -12,28 +12,17 @@ from rest_framework.test import APIClient
 
 from order_project import health
 from orders.models import OutboxEvent
+from tests.assertions import PRODUCT_FIELDS, SUPPLIER_FIELDS, USER_FIELDS, VARIANT_FIELDS
 from tests.factories import make_order
 
 CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1//"
 
 # The contract's resources, as the schema must show them.
 CONTRACT_COMPONENTS = {
-    "User": {"id", "username", "email", "display_name", "phone", "is_staff"},
-    "Supplier": {"id", "name"},
-    "Variant": {"id", "name", "sku", "attributes", "price_cents", "stock_quantity"},
-    "Product": {
-        "id",
-        "name",
-        "description",
-        "status",
-        "supplier",
-        "image_url",
-        "currency",
-        "base_price_cents",
-        "variants",
-        "created_at",
-        "updated_at",
-    },
+    "User": USER_FIELDS,
+    "Supplier": SUPPLIER_FIELDS,
+    "Variant": VARIANT_FIELDS,
+    "Product": PRODUCT_FIELDS,
 }
 CONTRACT_PATHS = {
     "/api/v1/auth/token/": {"post"},

@@ -7,27 +7,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from products.models import Product, ProductStatus, ProductVariant, Supplier
-from tests.assertions import assert_client_error, errors_by_attr
+from tests.assertions import PRODUCT_FIELDS, assert_client_error, errors_by_attr
 from tests.factories import ProductFactory, SupplierFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db
 
 SUPPLIERS_URL = "/api/v1/suppliers/"
 PRODUCTS_URL = "/api/v1/products/"
-PRODUCT_FIELDS = {
-    "id",
-    "name",
-    "description",
-    "status",
-    "supplier",
-    "image_url",
-    "currency",
-    "base_price_cents",
-    "variants",
-    "created_at",
-    "updated_at",
-}
-VARIANT_FIELDS = {"id", "name", "sku", "attributes", "price_cents", "stock_quantity"}
 
 
 def product_url(product_id) -> str:

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from core.exceptions import ApplicationError, ErrorKind
-from tests.assertions import assert_client_error, errors_by_attr
+from tests.assertions import USER_FIELDS, assert_client_error, errors_by_attr
 from tests.concurrency import post, run_together
 from tests.factories import (
     StaffFactory,
@@ -33,7 +33,6 @@ pytestmark = pytest.mark.django_db
 USERS_URL = "/api/v1/users/"
 ME_URL = "/api/v1/users/me/"
 TOKEN_URL = "/api/v1/auth/token/"
-PUBLIC_USER_FIELDS = {"id", "username", "email", "display_name", "phone", "is_staff"}
 GOOD_PASSWORD = "Tr1cky-Walrus-Lamp"
 
 
@@ -61,7 +60,7 @@ def test_sign_up_returns_public_fields_only_and_stores_a_hashed_password(anon_cl
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == PUBLIC_USER_FIELDS
+    assert set(body) == USER_FIELDS
     user = User.objects.get(username="jdoe")
     assert body == {
         "id": str(user.pk),
@@ -547,7 +546,7 @@ def test_staff_lists_users_paginated(staff_client, staff):
     assert body["previous"] is None
     assert "offset=2" in body["next"]
     assert len(body["results"]) == 2
-    assert all(set(user) == PUBLIC_USER_FIELDS for user in body["results"])
+    assert all(set(user) == USER_FIELDS for user in body["results"])
 
     rest = staff_client.get(body["next"]).json()
     assert rest["next"] is None
