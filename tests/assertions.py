@@ -2,6 +2,8 @@
 
 import json
 
+from django.db import connection, transaction
+
 from orders.models import Order, OrderItem
 from products.models import ProductVariant
 
@@ -66,3 +68,31 @@ def order_state(order: Order) -> dict:
             .values_list("stock_quantity", flat=True)
         ),
     }
+
+
+ORDER_TABLES = ("orders_order", "orders_orderitem")
+
+
+def plan_nodes(sql: str) -> list[dict]:
+    """Every node of the plan PostgreSQL makes for `sql` with sequential scans disabled: it then uses an index
+    whenever one can serve the query, so a Seq Scan left in the plan means no index can (reliable at test size)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes, stack = [], [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def seq_scans(sql: str) -> list[str]:
+    """The order tables `sql` can only read by a sequential scan."""
+    return [
+        node["Relation Name"]
+        for node in plan_nodes(sql)
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in ORDER_TABLES
+    ]

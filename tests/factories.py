@@ -6,7 +6,8 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
-from orders.models import Order
+from core.money import minor_to_units
+from orders.models import Order, OutboxEvent
 from orders.services import OrderLine, order_create, order_transition
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from users.models import User
@@ -210,3 +211,45 @@ def order_body(lines: Iterable[tuple[ProductVariant, int]] = (), **overrides) ->
         "payment_method": "credit_card",
     }
     return {**body, **overrides}
+
+
+def product_form(product: Product, variants: list[ProductVariant], **overrides) -> dict:
+    """The POST of the admin's product page with its variants inline, as the page itself would send it."""
+    data = {
+        "name": product.name,
+        "description": product.description,
+        "supplier": str(product.supplier_id),
+        "status": product.status,
+        "image_url": product.image_url,
+        "currency": product.currency,
+        "base_price_cents": minor_to_units(product.base_price_cents, product.currency),
+        "variants-TOTAL_FORMS": str(len(variants)),
+        "variants-INITIAL_FORMS": str(len(variants)),
+        "variants-MIN_NUM_FORMS": "1",
+        "variants-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for index, variant in enumerate(variants):
+        data.update(
+            {
+                f"variants-{index}-id": str(variant.pk),
+                f"variants-{index}-product": str(product.pk),
+                f"variants-{index}-name": variant.name,
+                f"variants-{index}-sku": variant.sku,
+                f"variants-{index}-attributes-key": ["Color", "Size"],
+                f"variants-{index}-attributes-value": ["Red", "L"],
+                f"variants-{index}-price_cents": minor_to_units(variant.price_cents, product.currency),
+                f"variants-{index}-stock_quantity": str(variant.stock_quantity),
+                f"variants-{index}-stock_shown": str(variant.stock_quantity),
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+def failed_event() -> OutboxEvent:
+    """An order's `order.created` event that the relay gave up on."""
+    order = make_order()
+    event = order.events.get()
+    OutboxEvent.objects.filter(pk=event.pk).update(status="failed", attempts=30, last_error="ConnectionRefused")
+    return event

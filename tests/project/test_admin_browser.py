@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from orders.models import Order
-from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order
-from tests.orders.admin.test_admin import support_group
+from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, support_group
 
 pytestmark = pytest.mark.browser
 

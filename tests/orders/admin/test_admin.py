@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from conftest import client_for, login
 from core.admin import EstimatedCountPaginator
-from core.money import format_money, minor_to_units
+from core.money import format_money
 from orders import admin as orders_admin
 from orders.admin import FastDatesQuerySet, OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
@@ -37,9 +37,12 @@ from tests.factories import (
     TokenFactory,
     UserFactory,
     VariantFactory,
+    failed_event,
     make_order,
     order_body,
     order_in,
+    product_form,
+    support_group,
 )
 from users import admin as users_admin
 from users.models import User
@@ -63,15 +66,6 @@ SUPPORT_PERMISSIONS = {
     ("products", "view_productvariant"),
     ("products", "view_supplier"),
 }
-
-
-def support_group() -> Group:
-    """The group of the data migration (re-made by it if a transactional test flushed it)."""
-    group = Group.objects.filter(name="Support").first()
-    if group is None:
-        SUPPORT_MIGRATION.create_support_group(django_apps, None)
-        group = Group.objects.get(name="Support")
-    return group
 
 
 @pytest.fixture
@@ -668,13 +662,6 @@ def test_ship_needs_carrier_and_tracking_number(admin_client):
 # Outbox
 
 
-def failed_event() -> OutboxEvent:
-    order = make_order()
-    event = order.events.get()
-    OutboxEvent.objects.filter(pk=event.pk).update(status="failed", attempts=30, last_error="ConnectionRefused")
-    return event
-
-
 def test_retry_a_failed_outbox_event(admin_client):
     event = failed_event()
     response = admin_client.post(
@@ -864,39 +851,6 @@ def test_customers_cannot_enter_the_admin():
 
 # ---------------------------------------------------------------------------------------------------
 # Catalogue and users
-
-
-def product_form(product: Product, variants: list[ProductVariant], **overrides) -> dict:
-    data = {
-        "name": product.name,
-        "description": product.description,
-        "supplier": str(product.supplier_id),
-        "status": product.status,
-        "image_url": product.image_url,
-        "currency": product.currency,
-        "base_price_cents": minor_to_units(product.base_price_cents, product.currency),
-        "variants-TOTAL_FORMS": str(len(variants)),
-        "variants-INITIAL_FORMS": str(len(variants)),
-        "variants-MIN_NUM_FORMS": "1",
-        "variants-MAX_NUM_FORMS": "1000",
-        "_save": "Save",
-    }
-    for index, variant in enumerate(variants):
-        data.update(
-            {
-                f"variants-{index}-id": str(variant.pk),
-                f"variants-{index}-product": str(product.pk),
-                f"variants-{index}-name": variant.name,
-                f"variants-{index}-sku": variant.sku,
-                f"variants-{index}-attributes-key": ["Color", "Size"],
-                f"variants-{index}-attributes-value": ["Red", "L"],
-                f"variants-{index}-price_cents": minor_to_units(variant.price_cents, product.currency),
-                f"variants-{index}-stock_quantity": str(variant.stock_quantity),
-                f"variants-{index}-stock_shown": str(variant.stock_quantity),
-            }
-        )
-    data.update(overrides)
-    return data
 
 
 def test_superuser_edits_variant_stock_inline(admin_client):

@@ -13,8 +13,8 @@ from orders import returns as returns_service
 from orders.admin_display import BADGE_COLOURS, format_time
 from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, ReturnStatus
 from orders.services import order_cancel
+from tests.assertions import seq_scans
 from tests.factories import NOTES, REASON, UserFactory, VariantFactory, delivered_order, make_order
-from tests.orders.selectors.test_query_plans import _seq_scans
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_the_range_filter_reads_orders_through_an_index(admin_client):
     reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and ranged in q["sql"]]
     assert reads
     for sql in reads:
-        assert _seq_scans(sql) == [], sql
+        assert seq_scans(sql) == [], sql
 
 
 def test_the_statistics_page_says_a_backwards_period_in_words(admin_client):

@@ -10,8 +10,17 @@ from django.urls import reverse
 
 from orders import returns as returns_service
 from orders.models import Order, ReturnRequest
-from tests.factories import REASON, UserFactory, VariantFactory, delivered_order, make_order
-from tests.orders.admin.test_admin import action_url, failed_event, follow_messages, order_in, product_form
+from tests.factories import (
+    REASON,
+    UserFactory,
+    VariantFactory,
+    delivered_order,
+    failed_event,
+    make_order,
+    order_in,
+    product_form,
+)
+from tests.orders.admin.test_admin import action_url, follow_messages
 
 pytestmark = pytest.mark.django_db
 

@@ -4,38 +4,14 @@ On a small table PostgreSQL rightly prefers a sequential scan, so the plans are 
 `enable_seqscan = off`: the planner then uses an index whenever one can serve the query, and
 falls back to a sequential scan only when none can. That makes the check reliable at test size."""
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.assertions import ORDER_TABLES, plan_nodes, seq_scans
 from tests.factories import UserFactory, VariantFactory, make_order
-
-TABLES = ("orders_order", "orders_orderitem")
-
-
-def _plan_nodes(sql: str) -> list[dict]:
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    nodes, stack = [], [plan[0]["Plan"]]
-    while stack:
-        node = stack.pop()
-        nodes.append(node)
-        stack.extend(node.get("Plans", []))
-    return nodes
-
-
-def _seq_scans(sql: str) -> list[str]:
-    return [
-        node["Relation Name"]
-        for node in _plan_nodes(sql)
-        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in TABLES
-    ]
 
 
 @pytest.fixture
@@ -84,10 +60,12 @@ def test_staff_reads_use_indexes(staff_client, orders, url):
 def _assert_indexed(client, url):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    order_reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and any(t in q["sql"] for t in TABLES)]
+    order_reads = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and any(t in q["sql"] for t in ORDER_TABLES)
+    ]
     assert order_reads, "the request read no orders"
     for sql in order_reads:
-        assert _seq_scans(sql) == [], sql
+        assert seq_scans(sql) == [], sql
 
 
 @pytest.mark.django_db
@@ -99,5 +77,5 @@ def test_a_keyset_page_starts_its_index_range_at_the_cursor(customer_client, ord
     with CaptureQueriesContext(connection) as queries:
         assert customer_client.get("/api/v1/orders/", {"cursor": cursor, "limit": 2}).status_code == 200
     page_sql = next(q["sql"] for q in queries if "ORDER BY" in q["sql"] and "orders_order" in q["sql"])
-    conditions = [node.get("Index Cond", "") for node in _plan_nodes(page_sql)]
+    conditions = [node.get("Index Cond", "") for node in plan_nodes(page_sql)]
     assert any("ROW(created_at, id) <" in condition for condition in conditions), conditions

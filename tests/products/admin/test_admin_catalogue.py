@@ -7,8 +7,7 @@ from django.urls import reverse
 from conftest import login
 from products.models import Product, ProductVariant
 from products.serializers import MAX_ATTRIBUTES
-from tests.factories import StaffFactory, VariantFactory
-from tests.orders.admin.test_admin import product_form
+from tests.factories import StaffFactory, VariantFactory, product_form
 
 pytestmark = pytest.mark.django_db
 
