@@ -1,6 +1,6 @@
 """The import graph has no cycle, between modules or between apps, counting imports inside functions too.
 
-Run as a script (`python tests/test_architecture.py`) it prints both graphs' cycles, or that there are none."""
+Run as a script (`python tests/project/test_architecture.py`) it prints both graphs' cycles, or that there are none."""
 
 import ast
 import itertools

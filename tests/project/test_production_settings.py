@@ -1,7 +1,7 @@
 """DJANGO_ENV=production refuses to start with settings that would be unsafe in front of real users, and an
 unknown DJANGO_ENV refuses to start at all (read as development it would drop every production safeguard).
 Settings are read once per process, so each case starts Django in a process of its own.
-(`manage.py check --deploy` with good production settings: tests/test_security.py.)"""
+(`manage.py check --deploy` with good production settings: tests/project/test_security.py.)"""
 
 import os
 import subprocess

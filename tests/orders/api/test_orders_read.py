@@ -238,7 +238,7 @@ def test_limit_and_offset(customer, customer_client):
     assert ids(customer_client.get(URL, {"limit": 3, "offset": 3})) == newest_first[3:6]
     assert ids(customer_client.get(URL, {"limit": 3, "offset": 6})) == newest_first[6:]
     assert ids(customer_client.get(URL, {"offset": 100})) == []
-    for nonsense in ("abc", "-1", "0"):  # a 400, not the default page (tests/test_bounded_inputs.py)
+    for nonsense in ("abc", "-1", "0"):  # a 400, not the default page (tests/contract/test_bounded_inputs.py)
         assert customer_client.get(URL, {"limit": nonsense}).status_code == 400
 
 
