@@ -70,6 +70,17 @@ def order_state(order: Order) -> dict:
     }
 
 
+def messages_of(response) -> list[str]:
+    """The messages an admin page shows (none for a page without a template context)."""
+    return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+def follow_messages(client, response) -> list[str]:
+    """The messages shown on the page an admin POST redirected to."""
+    assert response.status_code == 302, response.content[:500]
+    return messages_of(client.get(response["Location"]))
+
+
 ORDER_TABLES = ("orders_order", "orders_orderitem")
 
 

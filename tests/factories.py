@@ -4,6 +4,7 @@ from collections.abc import Iterable, Sequence
 import factory
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from core.money import minor_to_units
@@ -211,6 +212,11 @@ def order_body(lines: Iterable[tuple[ProductVariant, int]] = (), **overrides) ->
         "payment_method": "credit_card",
     }
     return {**body, **overrides}
+
+
+def action_url(order: Order, name: str) -> str:
+    """The admin URL of one action (cancel, transition, ship) on `order`."""
+    return reverse(f"admin:orders_order_{name}", args=[order.pk])
 
 
 def product_form(product: Product, variants: list[ProductVariant], **overrides) -> dict:

@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 from conftest import client_for
 from orders.models import Order, OutboxEvent, OutboxStatus
 from tests.factories import UserFactory, VariantFactory, order_body
-from tests.project.test_security import _rates, restore_rates  # noqa: F401 (a fixture)
 
 CLOSED_REDIS = "redis://127.0.0.1:1/0"
 CLOSED_BROKER = "amqp://guest:guest@127.0.0.1:1//"
@@ -95,9 +94,9 @@ def test_with_redis_and_the_broker_down_an_order_is_committed_once_and_answered_
 
 
 @pytest.mark.django_db
-def test_with_redis_down_throttled_endpoints_answer_and_count_in_the_process(redis_down, restore_rates):  # noqa: F811
+def test_with_redis_down_throttled_endpoints_answer_and_count_in_the_process(redis_down, throttle_rates):
     redis_down.THROTTLE_ENABLED = True
-    _rates(redis_down, signup="1/min", token="1/min", order_create="1/min")
+    throttle_rates(signup="1/min", token="1/min", order_create="1/min")
     client = APIClient(REMOTE_ADDR="10.9.9.9")
     signup = {"username": "offline", "password": "a-long-Passphrase-9", "email": "off@example.com"}
 
@@ -128,11 +127,11 @@ def test_health_names_redis_when_it_is_down_and_stays_in_service(redis_down, ano
 
 
 @pytest.mark.django_db
-def test_a_silent_redis_is_asked_once_then_skipped_while_the_circuit_is_open(settings, silent_port, restore_rates):  # noqa: F811
+def test_a_silent_redis_is_asked_once_then_skipped_while_the_circuit_is_open(settings, silent_port, throttle_rates):
     port, accepted = silent_port
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{port}/0"}}
     settings.THROTTLE_ENABLED = True
-    _rates(settings, order_create="100/min")
+    throttle_rates(order_create="100/min")
     client = client_for(UserFactory())
 
     seconds = _timed_creates(client, VariantFactory(stock_quantity=10), 4)

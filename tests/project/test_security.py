@@ -26,29 +26,9 @@ def throttled(settings):
     return settings
 
 
-def _rates(settings, **rates):
-    from rest_framework.throttling import SimpleRateThrottle
-
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
-    }
-    # DRF reads the rates once at import; point the throttles at the new ones.
-    SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-
-
-@pytest.fixture
-def restore_rates(settings):
-    from rest_framework.throttling import SimpleRateThrottle
-
-    original = SimpleRateThrottle.THROTTLE_RATES
-    yield
-    SimpleRateThrottle.THROTTLE_RATES = original
-
-
 @pytest.mark.django_db
-def test_order_creation_is_throttled_per_user(throttled, restore_rates, customer_client):
-    _rates(throttled, order_create="2/min")
+def test_order_creation_is_throttled_per_user(throttled, throttle_rates, customer_client):
+    throttle_rates(order_create="2/min")
     variant = VariantFactory(stock_quantity=50)
     body = order_body([(variant, 1)])
     statuses = [customer_client.post("/api/v1/orders/", body, format="json").status_code for _ in range(3)]
@@ -64,8 +44,8 @@ def test_order_creation_is_throttled_per_user(throttled, restore_rates, customer
 
 
 @pytest.mark.django_db
-def test_sign_up_and_token_are_throttled_per_client_ip(throttled, restore_rates):
-    _rates(throttled, signup="1/min", token="1/min")
+def test_sign_up_and_token_are_throttled_per_client_ip(throttled, throttle_rates):
+    throttle_rates(signup="1/min", token="1/min")
     client = APIClient(REMOTE_ADDR="10.1.1.1")
     signup = {"username": "newbie", "password": "a-long-Passphrase-9", "email": "n@example.com"}
     assert client.post("/api/v1/users/", signup).status_code == 201
@@ -83,8 +63,8 @@ def test_sign_up_and_token_are_throttled_per_client_ip(throttled, restore_rates)
 
 
 @pytest.mark.django_db
-def test_throttle_enabled_0_turns_limits_off(settings, restore_rates):
-    _rates(settings, signup="1/min")
+def test_throttle_enabled_0_turns_limits_off(settings, throttle_rates):
+    throttle_rates(signup="1/min")
     client = APIClient()
     for n in range(3):
         response = client.post("/api/v1/users/", {"username": f"u{n}", "password": "a-long-Passphrase-9"})

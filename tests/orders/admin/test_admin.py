@@ -26,7 +26,7 @@ from orders.admin import FastDatesQuerySet, OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
-from tests.assertions import estimated_count, order_state
+from tests.assertions import estimated_count, follow_messages, messages_of, order_state
 from tests.concurrency import run_together
 from tests.factories import (
     SHIPPING_ADDRESS,
@@ -37,6 +37,7 @@ from tests.factories import (
     TokenFactory,
     UserFactory,
     VariantFactory,
+    action_url,
     failed_event,
     make_order,
     order_body,
@@ -86,19 +87,6 @@ def delete_status(client, model: str, pk) -> int:
 
 def change_url(order) -> str:
     return reverse("admin:orders_order_change", args=[order.pk])
-
-
-def action_url(order, name: str) -> str:
-    return reverse(f"admin:orders_order_{name}", args=[order.pk])
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]] if response.context else []
-
-
-def follow_messages(client, response) -> list[str]:
-    assert response.status_code == 302, response.content[:500]
-    return messages_of(client.get(response["Location"]))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -10,17 +10,18 @@ from django.urls import reverse
 
 from orders import returns as returns_service
 from orders.models import Order, ReturnRequest
+from tests.assertions import follow_messages
 from tests.factories import (
     REASON,
     UserFactory,
     VariantFactory,
+    action_url,
     delivered_order,
     failed_event,
     make_order,
     order_in,
     product_form,
 )
-from tests.orders.admin.test_admin import action_url, follow_messages
 
 pytestmark = pytest.mark.django_db
 
