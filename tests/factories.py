@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
 from orders.models import Order
-from orders.services import OrderLine, order_create, order_transition
+from orders.services.create import OrderLine, order_create, order_transition
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from users.models import User
 

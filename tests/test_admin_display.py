@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders import returns as returns_service
-from orders.admin_display import BADGE_COLOURS, format_time
+from orders.admin.display import BADGE_COLOURS, format_time
 from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, ReturnStatus
-from orders.services import order_cancel
+from orders.returns import services as returns_service
+from orders.services.create import order_cancel
 from tests.factories import UserFactory, VariantFactory, make_order
 from tests.test_query_plans import _seq_scans
 from tests.test_returns import NOTES, REASON, delivered_order

@@ -8,8 +8,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from orders import returns as returns_service
 from orders.models import Order, ReturnRequest
+from orders.returns import services as returns_service
 from tests.factories import UserFactory, VariantFactory, make_order
 from tests.test_admin import action_url, failed_event, follow_messages, order_in, product_form
 from tests.test_returns import REASON, delivered_order
