@@ -57,8 +57,8 @@ def main() -> None:
     from kombu import Connection, Queue
 
     from order_project.celery import app
+    from orders.events.relay import events_exchange
     from orders.models import OutboxEvent, OutboxStatus
-    from orders.outbox import events_exchange
     from tests.factories import UserFactory, VariantFactory, make_order
 
     procs = ProcessGroup()

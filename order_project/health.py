@@ -9,7 +9,7 @@ from django.db import connection
 from django.http import JsonResponse
 from kombu import Connection
 
-from orders.outbox import outbox_lag
+from orders.events.relay import outbox_lag
 
 
 def _database() -> None:

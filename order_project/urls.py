@@ -10,7 +10,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from core.error_codes import ErrorCode
-from orders.views import CustomerOrderSummaryViewSet, OrderViewSet, ReturnViewSet
+from orders.api.views import CustomerOrderSummaryViewSet, OrderViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
 

@@ -21,9 +21,8 @@ from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
-
-from .error_codes import OrderErrorCode
-from .models import IdempotencyKey
+from orders.error_codes import OrderErrorCode
+from orders.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)

@@ -11,10 +11,9 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 
 from core.exceptions import not_found
+from orders.models import Order, ReturnRequest
 from products.models import Product, ProductVariant, Supplier
 from users.models import User
-
-from .models import Order, ReturnRequest
 
 RowT = TypeVar("RowT", bound=Model)
 

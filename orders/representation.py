@@ -12,8 +12,7 @@ from django.db import models
 from rest_framework import serializers
 
 from core.timestamps import utc_iso, utc_iso_sql
-
-from .models import Order, OrderItem
+from orders.models import Order, OrderItem
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,9 @@ from rest_framework.exceptions import NotFound
 
 from core.filters import FilterSet, UtcIsoDateTimeFilter
 from order_project.permissions import order_visibility
+from orders import representation
+from orders.models import Order, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
 from users.models import User
-
-from . import representation
-from .models import Order, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
 
 ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
 

@@ -26,9 +26,8 @@ from rest_framework.exceptions import ErrorDetail
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
-
-from .error_codes import OrderErrorCode
-from .models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus
+from orders.error_codes import OrderErrorCode
+from orders.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus
 
 S = OrderStatus
 REVENUE_STATUSES = (S.CONFIRMED, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.REFUNDED)

@@ -3,9 +3,8 @@
 actions and choices to offer. A `*_refusal` function gives the reason a move is refused (None: allowed)."""
 
 from order_project.permissions import has_staff_permission
+from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from users.models import User
-
-from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 
 S = OrderStatus
 

@@ -12,8 +12,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
-from orders import returns, services
 from orders.models import Order
+from orders.returns import services as returns
+from orders.services import create as services
 from tests.factories import walk
 from users.models import User
 

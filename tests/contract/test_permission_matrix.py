@@ -26,8 +26,8 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from orders.models import OrderStatus
-from orders.returns import return_request
-from orders.services import item_fulfill, order_transition
+from orders.returns.services import return_request
+from orders.services.create import item_fulfill, order_transition
 from tests.factories import (
     StaffFactory,
     StaffWithoutPermissionsFactory,

@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from orders import services as order_services
 from orders.models import OrderStatus
+from orders.services import create as order_services
 from tests.factories import StaffFactory, TokenFactory, UserFactory, VariantFactory, make_order
 
 MAX_EXAMPLES = 25

@@ -130,7 +130,7 @@ def test_order_page_fits_a_1366_screen_with_badges_times_money_returns_and_refun
 ):
     from playwright.sync_api import expect
 
-    from orders import returns as returns_service
+    from orders.returns import services as returns_service
     from tests.factories import NOTES, REASON, delivered_order
 
     root = StaffFactory(username="root", password=PASSWORD, is_superuser=True)

@@ -16,7 +16,8 @@ import pytest
 from core.request_id import current_request_id
 from order_project.celery import app as celery_app
 from order_project.logs import IdleSweepFilter
-from orders import handlers, outbox
+from orders.events import handlers
+from orders.events import relay as outbox
 from orders.tasks import outbox_relay, purge_idempotency_keys
 from tests.factories import make_order
 from tests.live_gunicorn import ROOT, live_gunicorn, send, server_environment, stop

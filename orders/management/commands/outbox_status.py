@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders.outbox import outbox_stats
+from orders.events.relay import outbox_stats
 
 
 class Command(BaseCommand):

@@ -19,7 +19,7 @@ from rest_framework.authtoken.models import Token
 from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
 from core.exceptions import ApplicationError
 from orders.models import Order
-from orders.services import OrderLine, order_create
+from orders.services.create import OrderLine, order_create
 from products.models import ProductStatus, ProductVariant, Supplier
 from products.services import product_create, supplier_create
 from users.models import User

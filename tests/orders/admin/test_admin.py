@@ -21,10 +21,10 @@ from rest_framework.authtoken.models import Token
 from conftest import client_for, login
 from core.admin import EstimatedCountPaginator
 from core.money import format_money
-from orders import admin as orders_admin
-from orders.admin import FastDatesQuerySet, OrderAdmin
+from orders.admin import orders as orders_admin
+from orders.admin.orders import FastDatesQuerySet, OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
-from orders.services import OrderLine, item_fulfill, order_create, order_transition
+from orders.services.create import OrderLine, item_fulfill, order_create, order_transition
 from products.models import Product, ProductVariant
 from tests.assertions import estimated_count, follow_messages, messages_of, order_state
 from tests.concurrency import run_together

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from orders import returns as returns_service
-from orders.admin_display import BADGE_COLOURS, format_time
+from orders.admin.display import BADGE_COLOURS, format_time
 from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, ReturnStatus
-from orders.services import order_cancel
+from orders.returns import services as returns_service
+from orders.services.create import order_cancel
 from tests.assertions import seq_scans
 from tests.factories import NOTES, REASON, UserFactory, VariantFactory, delivered_order, make_order
 

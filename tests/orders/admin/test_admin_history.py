@@ -8,8 +8,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
-from orders import returns as returns_service
 from orders.models import Order, ReturnRequest
+from orders.returns import services as returns_service
 from tests.assertions import follow_messages
 from tests.factories import (
     REASON,

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from conftest import client_for
 from core.exceptions import ApplicationError, ErrorKind
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services import OrderLine, order_create
+from orders.services.create import OrderLine, order_create
 from products.models import ProductStatus
 from tests import factories
 from tests.factories import SHIPPING_ADDRESS, ProductFactory, StaffFactory, UserFactory, VariantFactory, stock_of

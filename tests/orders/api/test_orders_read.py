@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conftest import client_for
+from orders.api.serializers import OrderSerializer
 from orders.models import Order
-from orders.serializers import OrderSerializer
-from orders.services import order_cancel, order_transition
+from orders.services.create import order_cancel, order_transition
 from tests.factories import ProductFactory, StaffFactory, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from conftest import client_for
 from core.exceptions import ApplicationError
-from orders import returns as returns_service
 from orders.models import (
     Order,
     OrderItem,
@@ -20,7 +19,8 @@ from orders.models import (
     Refund,
     ReturnRequest,
 )
-from orders.services import order_transition
+from orders.returns import services as returns_service
+from orders.services.create import order_transition
 from tests.factories import (
     DELIVERED_STOCK,
     NOTES,

@@ -18,10 +18,12 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from kombu import Connection, Queue
 
-from orders import events, handlers, outbox
-from orders.handlers import event_handle
+from orders.events import handlers
+from orders.events import record as events
+from orders.events import relay as outbox
+from orders.events.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
-from orders.services import order_cancel
+from orders.services.create import order_cancel
 from orders.tasks import handle_order_event, handle_order_events
 from tests.concurrency import run_together
 from tests.factories import UserFactory, VariantFactory, make_order, order_body
@@ -426,7 +428,7 @@ def test_commits_share_one_queued_relay_until_it_starts(celery_test_queue):
     from django.core.cache import cache
 
     from order_project.celery import app
-    from orders import events
+    from orders.events import record as events
 
     def queued_relays() -> int:
         with app.connection_for_write() as conn:

@@ -9,9 +9,11 @@ import pytest
 from django.db import connection
 from rest_framework import serializers
 
-from orders import representation, returns, selectors, services
+from orders import representation, selectors
+from orders.api.serializers import OrderSerializer
 from orders.models import Order
-from orders.serializers import OrderSerializer
+from orders.returns import services as returns
+from orders.services import create as services
 from tests.factories import StaffFactory, VariantFactory, make_order, order_in, walk
 
 pytestmark = pytest.mark.django_db

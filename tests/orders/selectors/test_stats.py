@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from conftest import client_for
 from orders import stats
 from orders.models import Order
-from orders.returns import return_request, return_review
-from orders.services import OrderLine, order_create, order_transition
+from orders.returns.services import return_request, return_review
+from orders.services.create import OrderLine, order_create, order_transition
 from tests.factories import SHIPPING_ADDRESS, StaffFactory, StaffWithoutPermissionsFactory, UserFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from rest_framework.test import APIClient
 
 from conftest import client_for, login
-from orders import returns as returns_service
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund, ReturnRequest
+from orders.returns import services as returns_service
 from tests.concurrency import THREAD_TIMEOUT, post, run_together
 from tests.factories import StaffFactory, UserFactory, VariantFactory, delivered_order, order_in
 

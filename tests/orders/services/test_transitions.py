@@ -10,7 +10,7 @@ from django.urls import reverse
 from conftest import login
 from core.exceptions import ApplicationError
 from orders.models import OrderStatus
-from orders.services import item_fulfill, order_cancel, order_transition
+from orders.services.create import item_fulfill, order_cancel, order_transition
 from orders.transitions import allowed_transitions, can_cancel, can_deliver_item, can_ship, can_ship_item
 from tests.factories import StaffFactory, StaffWithoutPermissionsFactory, UserFactory, order_in
 

@@ -15,8 +15,7 @@ from kombu import Producer
 from core.circuit import cache_or_fallback, relay_queue_circuit
 from core.request_id import current_request_id
 from core.timestamps import utc_iso
-
-from .models import Order, OutboxEvent
+from orders.models import Order, OutboxEvent
 
 logger = logging.getLogger(__name__)
 

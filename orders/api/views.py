@@ -14,14 +14,8 @@ from order_project import examples
 from order_project.pagination import NewestFirstPagination
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
 from order_project.throttling import OrderCreateThrottle
-from users.models import User
-
-from . import returns, selectors, services, stats
-from .error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
-from .error_codes import OrderErrorCode as Code
-from .idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from .models import Order, ReturnRequest
-from .serializers import (
+from orders import selectors, stats
+from orders.api.serializers import (
     CustomerOrderSummarySerializer,
     ItemFulfillmentSerializer,
     OrderCancelSerializer,
@@ -35,7 +29,14 @@ from .serializers import (
     ReturnReviewSerializer,
     StatsQuerySerializer,
 )
-from .transitions import CANCEL_PERMISSION
+from orders.error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
+from orders.error_codes import OrderErrorCode as Code
+from orders.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from orders.models import Order, ReturnRequest
+from orders.returns import services as returns
+from orders.services import create as services
+from orders.transitions import CANCEL_PERMISSION
+from users.models import User
 
 ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unprocessable_codes=UNPROCESSABLE_CODES)
 

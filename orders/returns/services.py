@@ -44,12 +44,11 @@ from rest_framework.exceptions import ErrorDetail
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import order_visibility
-from products.services import stock_release
-from users.models import User
-
-from . import events, locks
-from .error_codes import OrderErrorCode
-from .models import (
+from orders import locks
+from orders.api.serializers import ReturnRequestSerializer
+from orders.error_codes import OrderErrorCode
+from orders.events import record as events
+from orders.models import (
     FulfillmentStatus,
     Order,
     OrderItem,
@@ -60,9 +59,10 @@ from .models import (
     ReturnRequest,
     ReturnStatus,
 )
-from .refunds import refund_add, refund_event_record
-from .serializers import ReturnRequestSerializer
-from .services import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
+from orders.services.create import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
+from orders.services.refunds import refund_add, refund_event_record
+from products.services import stock_release
+from users.models import User
 
 RETURN_NUMBER_ATTEMPTS = 5
 # Pending and approved returns hold their units: nobody can ask to return them again.
@@ -310,7 +310,7 @@ def refund_cap(*, order: Order, return_request: ReturnRequest, return_items: lis
         .exclude(return_request=return_request)
         .select_related("order_item")
     )
-    returned_after = defaultdict(int)
+    returned_after: defaultdict[int, int] = defaultdict(int)
     for ri in previous:
         returned_after[ri.order_item_id] += ri.quantity
     for item, quantity in lines:
@@ -387,7 +387,7 @@ def _restock_quantities(return_items: list[ReturnItem]) -> dict[Any, int]:
 def _attach(request: ReturnRequest, order: Order, return_items: list[ReturnItem]) -> None:
     """Hand the return its order and items as if fetched, so rendering it costs no query."""
     request.order = order
-    request._prefetched_objects_cache = {"items": return_items}
+    request._prefetched_objects_cache = {"items": return_items}  # type: ignore[attr-defined]  # Django's own attribute
 
 
 def _representation(request: ReturnRequest) -> dict[str, Any]:

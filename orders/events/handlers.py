@@ -16,9 +16,8 @@ from django.db import transaction
 
 from core.money import format_money
 from core.request_id import current_request_id
-
-from . import events
-from .models import Order, ProcessedEvent
+from orders.events import record as events
+from orders.models import Order, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 

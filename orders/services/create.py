@@ -17,18 +17,14 @@ from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
 from core.sql import insert_rows, insert_sql
 from core.timestamps import utc_iso
-from products.locks import variants_lock
-from products.models import Product, ProductStatus
-from products.services import stock_release, stock_take_statement
-from users.models import User
-
-from . import events, locks, representation
-from .calculations import order_totals
-from .error_codes import OrderErrorCode
-from .locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
-from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
-from .refunds import order_refund_remaining
-from .transitions import (
+from orders import locks, representation
+from orders.calculations import order_totals
+from orders.error_codes import OrderErrorCode
+from orders.events import record as events
+from orders.locks import LINE_VARIANT_COLUMNS, LINE_VARIANTS_FILTER, LINE_VARIANTS_FROM
+from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent
+from orders.services.refunds import order_refund_remaining
+from orders.transitions import (
     STOCK_RELEASING,
     cancel_refusal,
     deliver_item_refusal,
@@ -39,6 +35,10 @@ from .transitions import (
     staff_cancel_refusal,
     transition_refusal,
 )
+from products.locks import variants_lock
+from products.models import Product, ProductStatus
+from products.services import stock_release, stock_take_statement
+from users.models import User
 
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 ORDER_NUMBER_ATTEMPTS = 5

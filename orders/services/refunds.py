@@ -5,11 +5,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core.exceptions import ApplicationError, ErrorKind
+from orders.error_codes import OrderErrorCode
+from orders.events import record as events
+from orders.models import Order, PaymentStatus, Refund, ReturnRequest
 from users.models import User
-
-from . import events
-from .error_codes import OrderErrorCode
-from .models import Order, PaymentStatus, Refund, ReturnRequest
 
 
 def order_refund_remaining(*, order: Order, actor: User | None, reason: str) -> Refund | None:

@@ -1,5 +1,5 @@
 """The Django admin for support staff: find any order fast, read its frozen snapshots, and act on it
-through the service layer only (orders.services), exactly as the API does.
+through the service layer only (orders.services.create), exactly as the API does.
 
 Orders are never edited, added or deleted here: every field is read-only and the only writes are
 the actions (cancel, move to the next status, ship an item), each calling the service with
@@ -28,18 +28,22 @@ from django.utils.html import format_html, format_html_join
 from core.admin import EstimatedCountPaginator, NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
-from users.models import User
-
-from . import (
-    admin_returns,  # noqa: F401  (registers the returns, refunds and statistics screens)
-    events,
-    services,
+from orders.admin.display import format_time, status_badge
+from orders.api.serializers import MAX_QUANTITY
+from orders.events import record as events
+from orders.events.relay import outbox_retry
+from orders.models import (
+    FulfillmentStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OrderStatusHistory,
+    OutboxEvent,
+    OutboxStatus,
 )
-from .admin_display import format_time, status_badge
-from .models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, OutboxEvent, OutboxStatus
-from .outbox import outbox_retry
-from .serializers import MAX_QUANTITY
-from .transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
+from orders.services import create as services
+from orders.transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
+from users.models import User
 
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
 MIN_SUBSTRING_SEARCH = 3

@@ -1,7 +1,7 @@
 """Admin pages for returns, refunds and the order statistics (imported at the end of orders/admin.py).
 
 Returns are never edited here: the only writes are the approve and reject actions, which call
-orders.returns.return_review with actor=request.user, exactly as the API does, and need the
+orders.returns.services.return_review with actor=request.user, exactly as the API does, and need the
 `orders.review_returnrequest` permission. The "Order statistics" page is for anyone who may view
 orders; it draws its charts (inline SVG, nothing fetched from elsewhere) from orders.stats.order_stats,
 the function behind GET /api/v1/orders/stats/."""
@@ -25,16 +25,16 @@ from django.utils.safestring import SafeString
 from core.admin import NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
-
-from . import returns, stats
-from .admin_display import status_badge
-from .models import (
+from orders import stats
+from orders.admin.display import status_badge
+from orders.models import (
     OrderStatistics,
     Refund,
     ReturnItem,
     ReturnRequest,
     ReturnStatus,
 )
+from orders.returns import services as returns
 
 # A changelist action reviews each selected return in its own transaction; keep a request bounded.
 MAX_RETURNS_PER_ACTION = 50

@@ -16,9 +16,9 @@ from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 from kombu import Connection, Exchange, Producer
 
-from .handlers import MAX_ITEMS_PER_TASK, HandlerItem, handler_names
-from .locks import unlocked_rows_claim
-from .models import OutboxEvent, OutboxStatus
+from orders.events.handlers import MAX_ITEMS_PER_TASK, HandlerItem, handler_names
+from orders.locks import unlocked_rows_claim
+from orders.models import OutboxEvent, OutboxStatus
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,8 @@ from rest_framework import serializers
 from core.error_codes import ErrorCode
 from core.fields import StrictCharField, StrictIntegerField, StrictRegexField
 from core.timestamps import utc_iso
-
-from . import representation
-from .models import (
+from orders import representation
+from orders.models import (
     FulfillmentStatus,
     Order,
     OrderItem,

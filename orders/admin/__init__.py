@@ -1,0 +1,3 @@
+"""The orders admin: one module per screen. Importing them registers the screens."""
+
+from orders.admin import orders, returns  # noqa: F401

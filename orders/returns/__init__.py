@@ -1,0 +1,1 @@
+"""Returns and refunds of delivered units (services.py)."""
