@@ -60,6 +60,11 @@ def browser(transactional_db, allow_orm_beside_event_loop):
 
 @pytest.fixture
 def page(browser):
+    from playwright.sync_api import expect
+
+    # expect() waits 5 s by default, apart from the context's timeout; ReDoc took 15 s to render the schema on
+    # the shared 2-core machine under load (make test failed there), so assertions may wait 30 s.
+    expect.set_options(timeout=30_000)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(15_000)
     page = context.new_page()
