@@ -2,7 +2,9 @@
 (actor, order): the services raise when one is false, the admin asks the same ones which buttons,
 actions and choices to offer. A `*_refusal` function gives the reason a move is refused (None: allowed)."""
 
+from core.exceptions import ApplicationError, ErrorKind
 from order_project.permissions import has_staff_permission
+from orders.error_codes import OrderErrorCode
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
 from users.models import User
 
@@ -132,3 +134,8 @@ def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
 
 def can_deliver_item(order: Order, item: OrderItem) -> bool:
     return deliver_item_refusal(order, item) is None
+
+
+def invalid_transition(refusal: str) -> ApplicationError:
+    """The 409 a service raises for a move one of the refusals above forbids."""
+    return ApplicationError(ErrorKind.CONFLICT, refusal, code=OrderErrorCode.INVALID_TRANSITION)

@@ -7,7 +7,8 @@ from django.contrib.auth.models import Group, Permission
 from rest_framework.authtoken.models import Token
 
 from orders.models import Order
-from orders.services.create import OrderLine, order_create, order_transition
+from orders.services.create import OrderLine, order_create
+from orders.services.lifecycle import order_transition
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from users.models import User
 

@@ -24,7 +24,9 @@ from core.money import format_money, minor_to_units
 from orders.admin import orders as orders_admin
 from orders.admin.orders import FastDatesQuerySet, OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
-from orders.services.create import OrderLine, item_fulfill, order_create, order_transition
+from orders.services.create import OrderLine, order_create
+from orders.services.fulfillment import item_fulfill
+from orders.services.lifecycle import order_transition
 from products.models import Product, ProductVariant
 from tests.assertions import estimated_count, order_state
 from tests.concurrency import run_together

@@ -4,6 +4,7 @@ timestamps to the millisecond, the request id), and the request id follows the w
 import contextlib
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -124,6 +125,11 @@ def test_a_celery_worker_logs_json_with_the_request_id_of_the_request_that_queue
     assert not [line for line in lines if "outbox_relay" in line["message"]]
 
 
+def _read_all(log) -> bytes:
+    # pread: beat shares the file's offset, and moving it would make beat overwrite its own lines.
+    return os.pread(log.fileno(), os.fstat(log.fileno()).st_size, 0)
+
+
 @pytest.mark.django_db
 def test_celery_beat_logs_json_and_its_frequent_sweep_at_debug(celery_test_queue, tmp_path):
     # At DEBUG, to see the sweep's lines at all.
@@ -134,7 +140,10 @@ def test_celery_beat_logs_json_and_its_frequent_sweep_at_debug(celery_test_queue
     with tempfile.TemporaryFile() as log:
         beat = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            time.sleep(3)  # the sweep is due every second
+            # The sweep is due every second; a busy machine may take a while to start beat at all.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and b"Sending due task outbox-sweep" not in _read_all(log):
+                time.sleep(0.5)
         finally:
             stop(beat, timeout=20)
         log.seek(0)

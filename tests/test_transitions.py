@@ -10,7 +10,8 @@ from django.urls import reverse
 from conftest import login
 from core.exceptions import ApplicationError
 from orders.models import OrderStatus
-from orders.services.create import item_fulfill, order_cancel, order_transition
+from orders.services.fulfillment import item_fulfill
+from orders.services.lifecycle import order_cancel, order_transition
 from orders.transitions import allowed_transitions, can_cancel, can_deliver_item, can_ship, can_ship_item
 from tests.factories import StaffFactory, StaffWithoutPermissionsFactory, UserFactory, order_in
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 
+from core.db import violated_constraint
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
 
@@ -83,8 +84,7 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
             user.save()
     except IntegrityError as exc:
         # A concurrent sign-up took the same username or email between our check and the insert.
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
-        attr = "email" if "email" in constraint else "username"
+        attr = "email" if "email" in violated_constraint(exc) else "username"
         raise ApplicationError(
             ErrorKind.INVALID, {attr: [f"A user with this {attr} already exists."]}, code=ErrorCode.UNIQUE
         )

@@ -41,7 +41,7 @@ from orders.models import (
     OutboxEvent,
     OutboxStatus,
 )
-from orders.services import create as services
+from orders.services import fulfillment, lifecycle
 from orders.transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
 from users.models import User
 
@@ -231,7 +231,7 @@ ORDER_ACTIONS = {
             permission="cancel",
             form=CancelForm,
             submit_label="Cancel the order",
-            run=services.order_cancel,
+            run=lifecycle.order_cancel,
             done="Order {order} cancelled.",
         ),
         OrderAction(
@@ -240,7 +240,7 @@ ORDER_ACTIONS = {
             permission="transition",
             form=TransitionForm,
             submit_label="Change status",
-            run=lambda *, order_id, actor, status, note: services.order_transition(
+            run=lambda *, order_id, actor, status, note: lifecycle.order_transition(
                 order_id=order_id, actor=actor, to_status=status, note=note
             ),
             done="Order {order} moved to {status}.",
@@ -251,7 +251,7 @@ ORDER_ACTIONS = {
             permission="ship",
             form=ShipForm,
             submit_label="Ship",
-            run=lambda *, order_id, actor, item, **shipment: services.item_fulfill(
+            run=lambda *, order_id, actor, item, **shipment: fulfillment.item_fulfill(
                 order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
             ),
             done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",

@@ -34,7 +34,7 @@ from orders.error_codes import OrderErrorCode as Code
 from orders.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from orders.models import Order, ReturnRequest
 from orders.returns import services as returns
-from orders.services import create as services
+from orders.services import create, fulfillment, lifecycle
 from orders.transitions import CANCEL_PERMISSION
 from users.models import User
 
@@ -128,9 +128,9 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         data = OrderCreateSerializer(data=request.data)
         if not data.is_valid():
             # All problems at once: the catalogue's word on the lines whose fields are valid joins the field errors.
-            lines = {index: services.OrderLine(**line) for index, line in data.valid_lines().items()}
-            raise ValidationError(data.errors_with(services.order_lines_problems(lines=lines)))
-        order = services.order_create(user=request.user, **data.validated_data)
+            lines = {index: create.OrderLine(**line) for index, line in data.valid_lines().items()}
+            raise ValidationError(data.errors_with(create.order_lines_problems(lines=lines)))
+        order = create.order_create(user=request.user, **data.validated_data)
         body = OrderSerializer(order).data
         location = request.build_absolute_uri(f"{request.path}{order.pk}/")
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
@@ -155,7 +155,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def cancel(self, request, key=None):
         data = OrderCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_cancel(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
+        order = lifecycle.order_cancel(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
@@ -175,7 +175,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def transition(self, request, key=None):
         data = OrderTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_transition(
+        order = lifecycle.order_transition(
             order_id=self.get_object().pk,
             to_status=data.validated_data["status"],
             note=data.validated_data["note"],
@@ -200,7 +200,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def fulfillment(self, request, key=None, item_id=None):
         data = ItemFulfillmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.item_fulfill(
+        order = fulfillment.item_fulfill(
             order_id=self.get_object().pk, item_id=item_id, actor=request.user, **data.validated_data
         )
         return Response(OrderSerializer(order).data)
