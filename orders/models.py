@@ -391,7 +391,7 @@ class Refund(models.Model):
 
 
 class OrderStatistics(Order):
-    """No table of its own: the admin's "Order statistics" page (orders/admin_returns.py) hangs on it."""
+    """No table of its own: the admin's "Order statistics" page (orders/admin/statistics.py) hangs on it."""
 
     class Meta:
         proxy = True

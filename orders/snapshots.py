@@ -44,4 +44,3 @@ def product_snapshot(variant: LockedVariant) -> dict[str, Any]:
         "sku": variant.sku,
         "image_url": variant.image_url,
     }
-

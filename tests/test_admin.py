@@ -19,10 +19,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from conftest import client_for, login
-from core.admin import EstimatedCountPaginator
+from core.admin import EstimatedCountPaginator, FastDatesQuerySet
 from core.money import format_money, minor_to_units
 from orders.admin import orders as orders_admin
-from orders.admin.orders import FastDatesQuerySet, OrderAdmin
+from orders.admin.orders import OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
 from orders.services.create import OrderLine, order_create
 from orders.services.fulfillment import item_fulfill

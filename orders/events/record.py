@@ -79,4 +79,3 @@ def items_fulfillment_recorded(*, order: Order, items: Sequence[OrderItem]) -> N
         )
     OutboxEvent.objects.bulk_create(recorded)
     relay_after_commit()
-

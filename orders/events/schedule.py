@@ -84,4 +84,3 @@ def relay_started() -> None:
     """Called by the relay before it looks for events: commits from now on queue a new relay. Without the
     cache the key is gone in OUTBOX_RELAY_QUEUED_TTL_SECONDS anyway, and the sweep covers the meantime."""
     cache_or_fallback(lambda: cache.delete(RELAY_QUEUED_KEY), fallback=None)
-

@@ -45,7 +45,6 @@ from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import order_visibility
 from orders import locks
-from orders.api.serializers import ReturnRequestSerializer
 from orders.error_codes import OrderErrorCode
 from orders.events import record as events
 from orders.models import (
@@ -60,6 +59,7 @@ from orders.models import (
     ReturnStatus,
 )
 from orders.numbers import generate_return_number, with_fresh_number
+from orders.representation import return_representation
 from orders.services.lifecycle import locked_order_transition
 from orders.services.refunds import refund_add, refund_event_record
 from products.services import stock_release
@@ -184,7 +184,9 @@ def _return_request(
     )
     request.order = order
     prefetched_attach(request, "items", return_items)
-    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REQUESTED, data=_representation(request))
+    events.event_record(
+        order=order, event_type=events.EventType.ORDER_RETURN_REQUESTED, data=return_representation(request)
+    )
     order.save(update_fields=["last_event_sequence", "updated_at"])
     return request
 
@@ -263,7 +265,9 @@ def return_review(
 
     request.order = order
     prefetched_attach(request, "items", return_items)
-    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=_representation(request))
+    events.event_record(
+        order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=return_representation(request)
+    )
     events.items_fulfillment_recorded(order=order, items=changed_items)
     if refund is not None:
         refund_event_record(order=order, refund=refund)
@@ -373,8 +377,3 @@ def _restock_quantities(return_items: list[ReturnItem]) -> dict[Any, int]:
 
 
 # ---- shared ----------------------------------------------------------------------------------------
-
-
-def _representation(request: ReturnRequest) -> dict[str, Any]:
-    """The return as the API shows it: what its events carry."""
-    return ReturnRequestSerializer(request).data

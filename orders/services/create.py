@@ -266,5 +266,3 @@ def _check_stock(lines: list[OrderLine], variants: list[LockedVariant]) -> None:
     ]
     if any(errors):
         raise ApplicationError(ErrorKind.CONFLICT, {"items": errors}, code=OrderErrorCode.INSUFFICIENT_STOCK)
-
-

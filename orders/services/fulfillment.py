@@ -78,4 +78,3 @@ def _ship(
     item.tracking_number = tracking_number or item.tracking_number
     item.shipped_at = now
     item.save(update_fields=["shipped_quantity", "fulfillment_status", "carrier", "tracking_number", "shipped_at"])
-

@@ -149,4 +149,3 @@ def orders_expire_pending(*, batch_size: int = 100) -> int:
         expired += len(batch)
         if len(batch) < batch_size:
             return expired
-
