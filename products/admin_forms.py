@@ -10,9 +10,8 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 
 from core.money import minor_to_units, units_to_minor
 
+from .models import MAX_PRICE_CENTS
 from .serializers import MAX_ATTRIBUTES, validate_attributes
-
-MAX_PRICE_CENTS = 2_147_483_647  # the PositiveIntegerField's range
 
 
 class PriceField(forms.Field):
