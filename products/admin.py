@@ -23,7 +23,7 @@ MAX_PRODUCTS_PER_ACTION = 100
 class VariantForm(forms.ModelForm):
     # The stock the editor was shown, posted back: the edit is applied as a difference to it.
     stock_shown = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_STOCK)
-    stock_quantity = forms.IntegerField(min_value=0, max_value=MAX_STOCK)
+    stock_quantity = forms.IntegerField(label="Stock quantity", min_value=0, max_value=MAX_STOCK)
     price_cents = PriceField(label="Price")
     attributes = AttributesField(required=False)
 

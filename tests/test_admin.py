@@ -1058,7 +1058,7 @@ def test_deactivate_users_action(admin_client, superuser):
 
     messages = follow_messages(admin_client, response)
     assert "1 user(s) deactivated." in messages
-    assert "You cannot deactivate your own account." in messages
+    assert f"{superuser.username}: You cannot deactivate your own account." in messages  # the service's refusal
     user.refresh_from_db()
     superuser.refresh_from_db()
     assert user.is_active is False and user.deleted_at is not None

@@ -27,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import BigTableAdmin, NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
+from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
 from orders.api.serializers import MAX_QUANTITY
 from orders.models import (
@@ -38,7 +39,15 @@ from orders.models import (
     OutboxEvent,
 )
 from orders.services import fulfillment, lifecycle
-from orders.transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
+from orders.transitions import (
+    CANCEL_PERMISSION,
+    SHIP_PERMISSION,
+    TRANSITION_PERMISSION,
+    allowed_transitions,
+    can_cancel,
+    can_ship,
+    item_waits_to_ship,
+)
 from users.models import User
 
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
@@ -375,13 +384,13 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     # -- permissions: orders change only through the actions below (NoDirectWrites)
 
     def has_cancel_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(CANCEL_PERMISSION)
+        return has_staff_permission(request.user, CANCEL_PERMISSION)
 
     def has_transition_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.transition_order")
+        return has_staff_permission(request.user, TRANSITION_PERMISSION)
 
     def has_ship_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.ship_order")
+        return has_staff_permission(request.user, SHIP_PERMISSION)
 
     # -- search
 

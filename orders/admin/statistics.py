@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from core.admin import NoDirectWrites
 from core.exceptions import ApplicationError
 from core.money import format_money
+from order_project.permissions import VIEW_ORDERS, has_staff_permission
 from orders import stats
 from orders.models import OrderStatistics
 
@@ -125,7 +126,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
     """The "Order statistics" page: GET /api/v1/orders/stats/ for people, with charts."""
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.view_order")
+        return has_staff_permission(request.user, VIEW_ORDERS)
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
