@@ -11,6 +11,8 @@ class ErrorCode(StrEnum):
     UNIQUE = "unique"
     MIN_LENGTH = "min_length"
     MAX_LENGTH = "max_length"
+    MAX_VALUE = "max_value"
+    MAX_DECIMAL_PLACES = "max_decimal_places"
     NULL_CHARACTERS_NOT_ALLOWED = "null_characters_not_allowed"
     SURROGATE_CHARACTERS_NOT_ALLOWED = "surrogate_characters_not_allowed"
     NOT_FOUND = "not_found"
