@@ -19,4 +19,6 @@ class ErrorCode(StrEnum):
     LENGTH_REQUIRED = "length_required"
     REQUEST_TOO_LARGE = "request_too_large"
     CONFLICT = "conflict"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"  # 409
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # 422
     SERVER_ERROR = "error"

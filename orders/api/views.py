@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.lookups import UUID_PATTERN
 from core.openapi import write_error_responses
 from order_project import examples
@@ -31,7 +32,6 @@ from orders.api.serializers import (
 )
 from orders.error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
 from orders.error_codes import OrderErrorCode as Code
-from orders.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from orders.models import Order, ReturnRequest
 from orders.returns import services as returns
 from orders.services import create, fulfillment, lifecycle
