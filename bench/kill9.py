@@ -57,7 +57,7 @@ def main() -> None:
     from kombu import Connection, Queue
 
     from order_project.celery import app
-    from orders.events.relay import events_exchange
+    from orders.events.broker import events_exchange
     from orders.models import OutboxEvent, OutboxStatus
     from tests.factories import UserFactory, VariantFactory, make_order
 

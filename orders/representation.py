@@ -12,7 +12,7 @@ from django.db import models
 from rest_framework import serializers
 
 from core.timestamps import utc_iso, utc_iso_sql
-from orders.models import Order, OrderItem
+from orders.models import Order, OrderItem, ReturnRequest
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,32 @@ def order_representation(order: Order) -> dict[str, Any]:
     return represent(ORDER_FIELDS, order)
 
 
+def _utc_iso_or_none(moment) -> str | None:
+    return None if moment is None else utc_iso(moment)
+
+
+def _id_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def return_representation(request: ReturnRequest) -> dict[str, Any]:
+    """A return request as the API shows it and its events carry. Needs request.order and request.items
+    (with order_item) loaded: the selectors prefetch them, the services attach them."""
+    return {
+        "id": str(request.id),
+        "return_number": request.return_number,
+        "order_id": str(request.order_id),
+        "order_number": request.order.order_number,
+        "status": request.status,
+        "items": [{"item_id": ri.order_item.item_id, "quantity": ri.quantity} for ri in request.items.all()],
+        "reason": request.reason,
+        "reason_category": request.reason_category,
+        "description": request.description,
+        "requested_at": _utc_iso_or_none(request.requested_at),
+        "requested_by": _id_or_none(request.requested_by_id),
+        "reviewed_at": _utc_iso_or_none(request.reviewed_at),
+        "reviewed_by": _id_or_none(request.reviewed_by_id),
+        "review_notes": request.review_notes,
+        "refund_cents": request.refund_cents,
+        "restock": request.restock,
+    }

@@ -9,7 +9,8 @@ from rest_framework.authtoken.models import Token
 
 from core.money import minor_to_units
 from orders.models import Order, OutboxEvent
-from orders.services.create import OrderLine, order_create, order_transition
+from orders.services.create import OrderLine, order_create
+from orders.services.lifecycle import order_transition
 from products.models import Product, ProductStatus, ProductVariant, Supplier
 from users.models import User
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, ErrorDetail
 
+from core.db import violated_constraint
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
 
@@ -40,9 +41,9 @@ USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")
 
 
 def username_problems(username: str) -> list[ErrorDetail]:
-    """Usernames (normalised) are unique regardless of case, so "Alice" cannot impersonate "alice". The
-    users_user_username_ci_unique index on lower(username) decides between concurrent sign-ups."""
-    username = username_normalize(username)
+    """The problems of a username already normalised (username_normalize). Usernames are unique regardless
+    of case, so "Alice" cannot impersonate "alice"; the users_user_username_ci_unique index on
+    lower(username) decides between concurrent sign-ups."""
     max_length = cast(int, User._meta.get_field("username").max_length)  # a CharField: always set
     if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
         return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code=ErrorCode.MAX_LENGTH)]
@@ -83,8 +84,7 @@ def user_create(*, username: str, password: str, email: str = "", display_name: 
             user.save()
     except IntegrityError as exc:
         # A concurrent sign-up took the same username or email between our check and the insert.
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
-        attr = "email" if "email" in constraint else "username"
+        attr = "email" if "email" in violated_constraint(exc) else "username"
         raise ApplicationError(
             ErrorKind.INVALID, {attr: [f"A user with this {attr} already exists."]}, code=ErrorCode.UNIQUE
         )

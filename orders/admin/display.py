@@ -51,7 +51,7 @@ def status_badge(value: str, label: str) -> SafeString:
 
 
 def format_time(moment: datetime | str | None) -> str:
-    """"2026-12-01 10:31:09 UTC": the DATETIME_FORMAT the admin's own columns use (order_project/formats),
+    """ "2026-12-01 10:31:09 UTC": the DATETIME_FORMAT the admin's own columns use (order_project/formats),
     for the times a page computes or reads from a snapshot (ISO text)."""
     if isinstance(moment, str):
         moment = parse_datetime(moment)

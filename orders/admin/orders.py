@@ -14,9 +14,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Min, Q, QuerySet, Subquery
+from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Upper
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,13 +24,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import EstimatedCountPaginator, NoDirectWrites, ReadOnlyInline
+from core.admin import BigTableAdmin, NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
+from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
 from orders.api.serializers import MAX_QUANTITY
-from orders.events import record as events
-from orders.events.relay import outbox_retry
 from orders.models import (
     FulfillmentStatus,
     Order,
@@ -39,10 +37,17 @@ from orders.models import (
     OrderStatus,
     OrderStatusHistory,
     OutboxEvent,
-    OutboxStatus,
 )
-from orders.services import create as services
-from orders.transitions import CANCEL_PERMISSION, allowed_transitions, can_cancel, can_ship, item_waits_to_ship
+from orders.services import fulfillment, lifecycle
+from orders.transitions import (
+    CANCEL_PERMISSION,
+    SHIP_PERMISSION,
+    TRANSITION_PERMISSION,
+    allowed_transitions,
+    can_cancel,
+    can_ship,
+    item_waits_to_ship,
+)
 from users.models import User
 
 # Searches shorter than a trigram cannot use the trigram indexes: they match order numbers exactly only.
@@ -55,98 +60,6 @@ MAX_ORDERS_PER_ACTION = 100
 
 # ---------------------------------------------------------------------------------------------------
 # Changelists that stay fast at a million rows
-
-
-class FastDatesQuerySet(QuerySet):
-    """The changelist's queryset, with a `datetimes()` the date hierarchy can afford on a big table.
-
-    Django's date hierarchy asks for `SELECT DISTINCT DATE_TRUNC(kind, created_at)` over every
-    (filtered) row: a full scan of a million orders for the year links. Here the candidate periods
-    come from MIN/MAX (which the hierarchy computes anyway: memoized) and one query keeps those
-    that hold an order, each probe an `ORDER BY created_at LIMIT 1` on the created_at index (an
-    EXISTS could be planned as a sequential scan, which finds nothing fast in an old period)."""
-
-    MAX_PERIODS = 400
-
-    def aggregate(self, *args, **kwargs):
-        key = repr((args, sorted(kwargs.items())))
-        memo = self.__dict__.setdefault("_aggregate_memo", {})
-        if key not in memo:
-            memo[key] = super().aggregate(*args, **kwargs)
-        return dict(memo[key])
-
-    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
-        if kind not in ("year", "month", "day"):
-            return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
-        tz = tzinfo or timezone.get_current_timezone()
-        bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
-        if bounds["first"] is None:
-            return []
-        starts = _period_starts(bounds["first"].astimezone(tz), bounds["last"].astimezone(tz), kind)
-        if len(starts) > self.MAX_PERIODS:
-            return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
-        ends = [*starts[1:], _next_period(starts[-1], kind)]
-        plain = self.order_by()
-        probes = {
-            f"p{index}": Subquery(
-                plain.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-                .order_by(field_name)
-                .values(field_name)[:1]
-            )
-            for index, (start, end) in enumerate(zip(starts, ends, strict=True))
-        }
-        row = self.model._base_manager.using(self.db).order_by().annotate(**probes).values_list(*probes)[:1]
-        found = list(row[0]) if row else [None] * len(starts)
-        periods = [start for start, first in zip(starts, found, strict=True) if first is not None]
-        return periods if order == "ASC" else periods[::-1]
-
-
-def _truncate(moment: datetime, kind: str) -> datetime:
-    moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if kind in ("year", "month"):
-        moment = moment.replace(day=1)
-    if kind == "year":
-        moment = moment.replace(month=1)
-    return moment
-
-
-def _next_period(start: datetime, kind: str) -> datetime:
-    naive = start.replace(tzinfo=None)
-    if kind == "year":
-        naive = naive.replace(year=naive.year + 1)
-    elif kind == "month":
-        naive = naive.replace(year=naive.year + naive.month // 12, month=naive.month % 12 + 1)
-    else:
-        naive = datetime.fromordinal(naive.toordinal() + 1)
-    return timezone.make_aware(naive, start.tzinfo)
-
-
-def _period_starts(first: datetime, last: datetime, kind: str) -> list[datetime]:
-    starts = [_truncate(first, kind)]
-    while len(starts) <= FastDatesQuerySet.MAX_PERIODS:
-        following = _next_period(starts[-1], kind)
-        if following > last:
-            break
-        starts.append(following)
-    return starts
-
-
-class FastChangeList(ChangeList):
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        queryset = queryset._chain()
-        queryset.__class__ = FastDatesQuerySet
-        return queryset
-
-
-class BigTableAdmin(admin.ModelAdmin):
-    """Admin options for tables that grow without bound."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-
-    def get_changelist(self, request, **kwargs):
-        return FastChangeList
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -231,7 +144,7 @@ ORDER_ACTIONS = {
             permission="cancel",
             form=CancelForm,
             submit_label="Cancel the order",
-            run=services.order_cancel,
+            run=lifecycle.order_cancel,
             done="Order {order} cancelled.",
         ),
         OrderAction(
@@ -240,7 +153,7 @@ ORDER_ACTIONS = {
             permission="transition",
             form=TransitionForm,
             submit_label="Change status",
-            run=lambda *, order_id, actor, status, note: services.order_transition(
+            run=lambda *, order_id, actor, status, note: lifecycle.order_transition(
                 order_id=order_id, actor=actor, to_status=status, note=note
             ),
             done="Order {order} moved to {status}.",
@@ -251,7 +164,7 @@ ORDER_ACTIONS = {
             permission="ship",
             form=ShipForm,
             submit_label="Ship",
-            run=lambda *, order_id, actor, item, **shipment: services.item_fulfill(
+            run=lambda *, order_id, actor, item, **shipment: fulfillment.item_fulfill(
                 order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
             ),
             done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",
@@ -471,13 +384,13 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     # -- permissions: orders change only through the actions below (NoDirectWrites)
 
     def has_cancel_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(CANCEL_PERMISSION)
+        return has_staff_permission(request.user, CANCEL_PERMISSION)
 
     def has_transition_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.transition_order")
+        return has_staff_permission(request.user, TRANSITION_PERMISSION)
 
     def has_ship_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.ship_order")
+        return has_staff_permission(request.user, SHIP_PERMISSION)
 
     # -- search
 
@@ -754,54 +667,3 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             **extra,
         }
         return TemplateResponse(request, "admin/orders/order/action_form.html", context)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Outbox
-
-
-class EventTypeFilter(admin.SimpleListFilter):
-    """The event types are known: no SELECT DISTINCT over the whole outbox."""
-
-    title = "event type"
-    parameter_name = "event_type"
-
-    def lookups(self, request, model_admin):
-        return [(kind.value, kind.value) for kind in events.EventType]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(event_type=self.value()) if self.value() else queryset
-
-
-@admin.register(OutboxEvent)
-class OutboxEventAdmin(NoDirectWrites, BigTableAdmin):
-    # No change form: rows belong to the relay, and a saved form would write back what it read.
-    actions = ["retry_events"]
-    list_display = ["event_type", "order", "sequence", "status", "attempts", "created_at", "published_at"]
-    list_filter = ["status", EventTypeFilter]
-    list_select_related = ["order"]
-    search_fields = ["=order__order_number"]
-    search_help_text = "Exact order number."
-    sortable_by = ["created_at"]
-    readonly_fields = [f.name for f in OutboxEvent._meta.fields]
-
-    def has_retry_permission(self, request, obj=None) -> bool:
-        # Re-publishing is an operations task: superusers, or whoever was given change_outboxevent.
-        return request.user.has_perm("orders.change_outboxevent")
-
-    @admin.action(description="Retry publishing the selected failed events", permissions=["retry"])
-    def retry_events(self, request, queryset):
-        selected = list(queryset.values_list("pk", "status")[:MAX_ORDERS_PER_ACTION])
-        retried = outbox_retry(event_ids=[pk for pk, _ in selected])
-        if retried:
-            failed = [pk for pk, status in selected if status == OutboxStatus.FAILED]
-            for event in OutboxEvent.objects.filter(pk__in=failed):
-                self.log_change(request, event, "Queued again for publishing (retry).")
-            self.message_user(request, f"{retried} failed event(s) queued again.", messages.SUCCESS)
-        skipped = len(selected) - retried
-        if skipped:
-            self.message_user(
-                request,
-                f"{skipped} selected event(s) had not failed (only failed events can be retried); left as they were.",
-                messages.ERROR,
-            )

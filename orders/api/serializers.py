@@ -3,7 +3,6 @@ from rest_framework import serializers
 
 from core.error_codes import ErrorCode
 from core.fields import StrictCharField, StrictIntegerField, StrictRegexField
-from core.timestamps import utc_iso
 from orders import representation
 from orders.models import (
     FulfillmentStatus,
@@ -169,8 +168,6 @@ class OrderSerializer(RepresentationSerializer):
         read_only_fields = fields
 
 
-def _timestamp(moment) -> str | None:
-    return None if moment is None else utc_iso(moment)
 
 
 class OrderHistorySerializer(serializers.ModelSerializer):
@@ -182,7 +179,7 @@ class OrderHistorySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# ---- returns and refunds (orders/returns.py) -------------------------------------------------------
+# ---- returns and refunds (orders/returns/services.py) -------------------------------------------------------
 
 MAX_RETURN_LINES = 100
 
@@ -257,29 +254,7 @@ class ReturnRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def to_representation(self, request: ReturnRequest) -> dict:
-        # Needs request.order and request.items (with order_item) loaded: the selectors prefetch them.
-        return {
-            "id": str(request.id),
-            "return_number": request.return_number,
-            "order_id": str(request.order_id),
-            "order_number": request.order.order_number,
-            "status": request.status,
-            "items": [{"item_id": ri.order_item.item_id, "quantity": ri.quantity} for ri in request.items.all()],
-            "reason": request.reason,
-            "reason_category": request.reason_category,
-            "description": request.description,
-            "requested_at": _timestamp(request.requested_at),
-            "requested_by": _id_or_none(request.requested_by_id),
-            "reviewed_at": _timestamp(request.reviewed_at),
-            "reviewed_by": _id_or_none(request.reviewed_by_id),
-            "review_notes": request.review_notes,
-            "refund_cents": request.refund_cents,
-            "restock": request.restock,
-        }
-
-
-def _id_or_none(value) -> str | None:
-    return None if value is None else str(value)
+        return representation.return_representation(request)
 
 
 # ---- statistics (orders/stats.py) ------------------------------------------------------------------

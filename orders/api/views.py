@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.lookups import UUID_PATTERN
 from core.openapi import write_error_responses
 from order_project import examples
@@ -31,11 +32,16 @@ from orders.api.serializers import (
 )
 from orders.error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
 from orders.error_codes import OrderErrorCode as Code
-from orders.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from orders.models import Order, ReturnRequest
 from orders.returns import services as returns
-from orders.services import create as services
-from orders.transitions import CANCEL_PERMISSION
+from orders.services import create, fulfillment, lifecycle
+from orders.transitions import (
+    CANCEL_PERMISSION,
+    REVIEW_PERMISSION,
+    SHIP_PERMISSION,
+    TRANSITION_PERMISSION,
+    VIEW_RETURNS_PERMISSION,
+)
 from users.models import User
 
 ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unprocessable_codes=UNPROCESSABLE_CODES)
@@ -74,8 +80,8 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     # with the admin's permission for each action (order_project/permissions.py).
 
     staff_permissions = {
-        "transition": ("orders.transition_order",),
-        "fulfillment": ("orders.ship_order",),
+        "transition": (TRANSITION_PERMISSION,),
+        "fulfillment": (SHIP_PERMISSION,),
         "stats": (VIEW_ORDERS,),
     }
     # Anyone's order, not just their own (which they need no permission for).
@@ -128,9 +134,9 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         data = OrderCreateSerializer(data=request.data)
         if not data.is_valid():
             # All problems at once: the catalogue's word on the lines whose fields are valid joins the field errors.
-            lines = {index: services.OrderLine(**line) for index, line in data.valid_lines().items()}
-            raise ValidationError(data.errors_with(services.order_lines_problems(lines=lines)))
-        order = services.order_create(user=request.user, **data.validated_data)
+            lines = {index: create.OrderLine(**line) for index, line in data.valid_lines().items()}
+            raise ValidationError(data.errors_with(create.order_lines_problems(lines=lines)))
+        order = create.order_create(user=request.user, **data.validated_data)
         body = OrderSerializer(order).data
         location = request.build_absolute_uri(f"{request.path}{order.pk}/")
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
@@ -155,7 +161,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def cancel(self, request, key=None):
         data = OrderCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_cancel(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
+        order = lifecycle.order_cancel(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
         return Response(OrderSerializer(order).data)
 
     @extend_schema(
@@ -175,7 +181,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def transition(self, request, key=None):
         data = OrderTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.order_transition(
+        order = lifecycle.order_transition(
             order_id=self.get_object().pk,
             to_status=data.validated_data["status"],
             note=data.validated_data["note"],
@@ -200,7 +206,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def fulfillment(self, request, key=None, item_id=None):
         data = ItemFulfillmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = services.item_fulfill(
+        order = fulfillment.item_fulfill(
             order_id=self.get_object().pk, item_id=item_id, actor=request.user, **data.validated_data
         )
         return Response(OrderSerializer(order).data)
@@ -289,9 +295,9 @@ class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
     # Support may read returns but not review them: the refund is money, as in the admin
     # (orders/migrations/0007_returns_and_refunds.py).
     staff_permissions = {
-        "list": ("orders.view_returnrequest",),
-        "retrieve": ("orders.view_returnrequest",),
-        "review": ("orders.review_returnrequest",),
+        "list": (VIEW_RETURNS_PERMISSION,),
+        "retrieve": (VIEW_RETURNS_PERMISSION,),
+        "review": (REVIEW_PERMISSION,),
     }
     serializer_class = ReturnRequestSerializer
     filterset_class = selectors.ReturnFilter

@@ -5,7 +5,6 @@ published and marked published in batches of OUTBOX_BATCH_SIZE, each committed b
 claimed, so a crash sends again at most the batch in flight."""
 
 import logging
-import threading
 from collections import defaultdict
 from datetime import timedelta
 
@@ -14,8 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Producer
 
+from orders.events.broker import KeptConnection, broker_connection, events_exchange
 from orders.events.handlers import MAX_ITEMS_PER_TASK, HandlerItem, handler_names
 from orders.locks import unlocked_rows_claim
 from orders.models import OutboxEvent, OutboxStatus
@@ -26,24 +26,6 @@ logger = logging.getLogger(__name__)
 MAX_EVENTS_PER_RUN = 5000
 # Queued by name: the relay never imports the tasks module, which imports it (orders/tasks.py).
 HANDLE_EVENTS_TASK = "orders.tasks.handle_order_events"
-
-
-def events_exchange() -> Exchange:
-    return Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
-
-
-def broker_connection() -> Connection:
-    return Connection(
-        settings.EVENTS_BROKER_URL,
-        connect_timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT,
-        # Publisher confirms: publish() returns only once RabbitMQ has taken responsibility for the message.
-        transport_options={"confirm_publish": True},
-    )
-
-
-def declare_exchange() -> None:
-    with broker_connection() as connection:
-        events_exchange()(connection.default_channel).declare()
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -126,7 +108,7 @@ def _publish(events: list[OutboxEvent]) -> None:
     was most of the worker's CPU with a task per event. Any failure fails the batch: it is retried
     whole, and duplicates are dropped by event_id (the handlers' inbox for ours)."""
     exchange = events_exchange()
-    connection = _kept_connection()
+    connection, _ = _publishing_connection.get(settings.EVENTS_BROKER_URL)
     items: list[HandlerItem] = []
     try:
         producer = Producer(connection.default_channel, exchange=exchange)
@@ -152,30 +134,17 @@ def _publish(events: list[OutboxEvent]) -> None:
         for start in range(0, len(items), MAX_ITEMS_PER_TASK):
             current_app.send_task(HANDLE_EVENTS_TASK, args=[items[start : start + MAX_ITEMS_PER_TASK]], retry=False)
     except Exception:
-        _forget_connection()  # never reuse a connection that just failed
+        _publishing_connection.forget()
         raise
 
 
-_local = threading.local()
+def _connected(url: str) -> Connection:
+    connection = broker_connection(url)
+    connection.ensure_connection(max_retries=0, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
+    return connection
 
 
-def _kept_connection() -> Connection:
-    """This thread's broker connection, kept between batches instead of opened for each one."""
-    url = settings.EVENTS_BROKER_URL
-    if getattr(_local, "url", None) != url:
-        _forget_connection()
-    if getattr(_local, "connection", None) is None:
-        connection = broker_connection()
-        connection.ensure_connection(max_retries=0, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
-        _local.connection, _local.url = connection, url
-    return _local.connection
-
-
-def _forget_connection() -> None:
-    connection = getattr(_local, "connection", None)
-    _local.connection = None
-    if connection is not None:
-        connection.release()
+_publishing_connection = KeptConnection(_connected)
 
 
 def _record_failure(events: list[OutboxEvent], exc: Exception) -> None:

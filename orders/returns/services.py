@@ -3,7 +3,7 @@
 Every write here locks the order row first (locks.order_lock), the same lock every other order
 writer takes, so a return request and a review of the same order never interleave: two concurrent
 requests cannot return more units than were delivered, and two concurrent reviews cannot refund more
-than was paid. Order status changes go through services._transition (history and events follow);
+than was paid. Order status changes go through locked_order_transition (history and events follow);
 events go through events.event_record in the same transaction.
 
 The refund cap
@@ -27,7 +27,6 @@ with an atomic `UPDATE ... SET refunded_cents = refunded_cents + n`, and the CHE
 A staff move of a delivered order to `refunded` refunds the rest of the total the same way
 (refunds.order_refund_remaining): a Refund row with the move's note as its reason, and an order.refunded event."""
 
-import secrets
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,16 +35,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
+from core.db import prefetched_attach
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
 from order_project.permissions import order_visibility
 from orders import locks
-from orders.api.serializers import ReturnRequestSerializer
 from orders.error_codes import OrderErrorCode
 from orders.events import record as events
 from orders.models import (
@@ -59,12 +58,14 @@ from orders.models import (
     ReturnRequest,
     ReturnStatus,
 )
-from orders.services.create import ORDER_NUMBER_ALPHABET, _transition, items_fulfillment_recorded
+from orders.numbers import generate_return_number, with_fresh_number
+from orders.representation import return_representation
+from orders.services.lifecycle import locked_order_transition
 from orders.services.refunds import refund_add, refund_event_record
+from orders.transitions import review_refusal
 from products.services import stock_release
 from users.models import User
 
-RETURN_NUMBER_ATTEMPTS = 5
 # Pending and approved returns hold their units: nobody can ask to return them again.
 HOLDING_STATUSES = (ReturnStatus.PENDING, ReturnStatus.APPROVED)
 # Units of an item in these statuses have reached the customer.
@@ -85,11 +86,6 @@ class RefundCap:
     @property
     def cents(self) -> int:
         return max(0, min(self.units_cents, self.remaining_cents))
-
-
-def generate_return_number() -> str:
-    suffix = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(6))
-    return f"RET-{timezone.now():%Y%m%d}-{suffix}"
 
 
 def order_delivered_at(order: Order) -> datetime | None:
@@ -129,17 +125,10 @@ def return_request(
     and within RETURN_WINDOW_DAYS of delivery (409 otherwise); each line names an item once and at most
     the units delivered and not already held by a pending or approved return (400, all lines at once)."""
     lines = [line if isinstance(line, ReturnLine) else ReturnLine(**line) for line in items]
-    for attempt in range(RETURN_NUMBER_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return _return_request(order_id, actor, reason, reason_category, lines, description)
-        except IntegrityError as exc:
-            # Random numbers collide rarely; draw again, like order numbers.
-            diag = getattr(exc.__cause__, "diag", None)
-            clash = "return_number" in (getattr(diag, "constraint_name", "") or "")
-            if attempt + 1 == RETURN_NUMBER_ATTEMPTS or not clash:
-                raise
-    raise AssertionError("unreachable")
+    return with_fresh_number(
+        lambda: _return_request(order_id, actor, reason, reason_category, lines, description),
+        number_field="return_number",
+    )
 
 
 def _return_request(
@@ -194,8 +183,11 @@ def _return_request(
         ReturnItem(return_request=request, order_item=order_items[line.item_id], quantity=line.quantity)
         for line in lines
     )
-    _attach(request, order, return_items)
-    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REQUESTED, data=_representation(request))
+    request.order = order
+    prefetched_attach(request, "items", return_items)
+    events.event_record(
+        order=order, event_type=events.EventType.ORDER_RETURN_REQUESTED, data=return_representation(request)
+    )
     order.save(update_fields=["last_event_sequence", "updated_at"])
     return request
 
@@ -243,12 +235,8 @@ def return_review(
     # The order row first, as every order writer does; the return is read again under that lock.
     order = locks.order_lock(order_id)
     request = locks.return_request_lock(return_id)
-    if request.status != ReturnStatus.PENDING:
-        raise ApplicationError(
-            ErrorKind.CONFLICT,
-            f"Return {request.return_number} was already {request.status}.",
-            code=OrderErrorCode.RETURN_ALREADY_REVIEWED,
-        )
+    if (refusal := review_refusal(request)) is not None:
+        raise ApplicationError(ErrorKind.CONFLICT, refusal, code=OrderErrorCode.RETURN_ALREADY_REVIEWED)
     return_items = list(request.items.select_related("order_item").order_by("order_item__line_number", "id"))
 
     now = timezone.now()
@@ -272,13 +260,17 @@ def return_review(
         request.status = ReturnStatus.REJECTED
     request.save(update_fields=["status", "reviewed_at", "reviewed_by", "review_notes", "refund_cents", "restock"])
 
-    _attach(request, order, return_items)
-    events.event_record(order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=_representation(request))
-    items_fulfillment_recorded(order=order, items=changed_items)
+    request.order = order
+    prefetched_attach(request, "items", return_items)
+    events.event_record(
+        order=order, event_type=events.EventType.ORDER_RETURN_REVIEWED, data=return_representation(request)
+    )
+    events.items_fulfillment_recorded(order=order, items=changed_items)
     if refund is not None:
         refund_event_record(order=order, refund=refund)
         if order.refunded_cents == order.total_cents and order.status == OrderStatus.DELIVERED:
-            _transition(order, OrderStatus.REFUNDED, actor, note=f"Fully refunded ({request.return_number})")
+            note = f"Fully refunded ({request.return_number})"
+            locked_order_transition(order, OrderStatus.REFUNDED, actor, note=note)
     order.save(update_fields=["payment_status", "last_event_sequence", "updated_at"])
     return request
 
@@ -382,14 +374,3 @@ def _restock_quantities(return_items: list[ReturnItem]) -> dict[Any, int]:
 
 
 # ---- shared ----------------------------------------------------------------------------------------
-
-
-def _attach(request: ReturnRequest, order: Order, return_items: list[ReturnItem]) -> None:
-    """Hand the return its order and items as if fetched, so rendering it costs no query."""
-    request.order = order
-    request._prefetched_objects_cache = {"items": return_items}  # type: ignore[attr-defined]  # Django's own attribute
-
-
-def _representation(request: ReturnRequest) -> dict[str, Any]:
-    """The return as the API shows it: what its events carry."""
-    return ReturnRequestSerializer(request).data

@@ -4,6 +4,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core.db import violated_constraint
 from core.exceptions import ApplicationError, ErrorKind
 from orders.error_codes import OrderErrorCode
 from orders.events import record as events
@@ -53,8 +54,7 @@ def refund_add(
         with transaction.atomic():
             Order.objects.filter(pk=order.pk).update(refunded_cents=F("refunded_cents") + amount)
     except IntegrityError as exc:
-        diag = getattr(exc.__cause__, "diag", None)
-        if "order_refunded_within_total" in (getattr(diag, "constraint_name", "") or ""):
+        if violated_constraint(exc) == "order_refunded_within_total":
             raise ApplicationError(
                 ErrorKind.CONFLICT,
                 f"A refund of {amount} would take the refunds past the order's total.",

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
 from orders.models import Order
 from orders.returns import services as returns
-from orders.services import create as services
+from orders.services import fulfillment
 from tests.factories import walk
 from users.models import User
 
@@ -89,7 +89,7 @@ def deliver(order: Order, actor: User) -> None:
     item_ids = [item.item_id for item in order.items.all()]
     for status in ("shipped", "delivered"):
         for item_id in item_ids:
-            services.item_fulfill(order_id=order.pk, item_id=item_id, actor=actor, status=status)
+            fulfillment.item_fulfill(order_id=order.pk, item_id=item_id, actor=actor, status=status)
 
 
 def pending_return(order: Order, actor: User) -> dict:

@@ -27,7 +27,8 @@ from rest_framework.test import APIClient
 from conftest import client_for
 from orders.models import OrderStatus
 from orders.returns.services import return_request
-from orders.services.create import item_fulfill, order_transition
+from orders.services.fulfillment import item_fulfill
+from orders.services.lifecycle import order_transition
 from tests.factories import (
     StaffFactory,
     StaffWithoutPermissionsFactory,

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from orders.models import OrderStatus
-from orders.services import create as order_services
+from orders.services import lifecycle
 from tests.factories import StaffFactory, TokenFactory, UserFactory, VariantFactory, make_order
 
 MAX_EXAMPLES = 25
@@ -85,7 +85,7 @@ def world(db):
     pending = make_order(user=customer, variants=[variant])
     processing = make_order(user=customer, variants=[variant], quantity=3)
     for status in (OrderStatus.CONFIRMED, OrderStatus.PROCESSING):
-        order_services.order_transition(order_id=processing.pk, to_status=status, note="", actor=staff)
+        lifecycle.order_transition(order_id=processing.pk, to_status=status, note="", actor=staff)
     return {
         "customer": customer,
         "staff": staff,

@@ -19,12 +19,14 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from conftest import client_for, login
-from core.admin import EstimatedCountPaginator
+from core.admin import EstimatedCountPaginator, FastDatesQuerySet
 from core.money import format_money
 from orders.admin import orders as orders_admin
-from orders.admin.orders import FastDatesQuerySet, OrderAdmin
+from orders.admin.orders import OrderAdmin
 from orders.models import Order, OrderStatusHistory, OutboxEvent
-from orders.services.create import OrderLine, item_fulfill, order_create, order_transition
+from orders.services.create import OrderLine, order_create
+from orders.services.fulfillment import item_fulfill
+from orders.services.lifecycle import order_transition
 from products.models import Product, ProductVariant
 from tests.assertions import estimated_count, follow_messages, messages_of, order_state
 from tests.concurrency import run_together
@@ -927,7 +929,12 @@ def test_a_stock_edit_of_two_variants_beside_a_checkout_of_both_never_deadlocks(
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"variants-0-stock_shown": "-99999999999"}, {"variants-0-stock_quantity": "2147483648"}]
+    "overrides",
+    [
+        {"variants-0-stock_shown": "-99999999999"},
+        {"variants-0-stock_quantity": "2147483648"},
+        {"variants-0-stock_quantity": "1000000001"},  # the API's bound too
+    ],
 )
 def test_out_of_range_stock_is_a_form_error_not_a_500(admin_client, overrides):
     variant = VariantFactory(stock_quantity=10)
@@ -993,7 +1000,7 @@ def test_deactivate_users_action(admin_client, superuser):
 
     messages = follow_messages(admin_client, response)
     assert "1 user(s) deactivated." in messages
-    assert "You cannot deactivate your own account." in messages
+    assert f"{superuser.username}: You cannot deactivate your own account." in messages  # the service's refusal
     user.refresh_from_db()
     superuser.refresh_from_db()
     assert user.is_active is False and user.deleted_at is not None

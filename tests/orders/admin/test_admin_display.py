@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from orders.admin.display import BADGE_COLOURS, format_time
 from orders.models import FulfillmentStatus, Order, OrderStatus, PaymentStatus, ReturnStatus
 from orders.returns import services as returns_service
-from orders.services.create import order_cancel
+from orders.services.lifecycle import order_cancel
 from tests.assertions import seq_scans
 from tests.factories import NOTES, REASON, UserFactory, VariantFactory, delivered_order, make_order
 

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import client_for
 from orders.models import Order, OrderStatusHistory, OutboxEvent
-from orders.services.create import order_transition
+from orders.services.lifecycle import order_transition
 from tests.factories import UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db

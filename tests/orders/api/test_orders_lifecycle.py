@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 
 from conftest import client_for
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatusHistory, OutboxEvent, Refund
-from orders.services.create import order_transition
+from orders.services.lifecycle import order_transition
 from tests.assertions import order_state
 from tests.factories import (
     StaffFactory,

@@ -7,7 +7,7 @@ import pytest
 from conftest import client_for
 from orders.api.serializers import OrderSerializer
 from orders.models import Order
-from orders.services.create import order_cancel, order_transition
+from orders.services.lifecycle import order_cancel, order_transition
 from tests.factories import ProductFactory, StaffFactory, UserFactory, VariantFactory, make_order
 
 pytestmark = pytest.mark.django_db

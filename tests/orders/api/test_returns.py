@@ -20,7 +20,7 @@ from orders.models import (
     ReturnRequest,
 )
 from orders.returns import services as returns_service
-from orders.services.create import order_transition
+from orders.services.lifecycle import order_transition
 from tests.factories import (
     DELIVERED_STOCK,
     NOTES,

@@ -18,12 +18,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from kombu import Connection, Queue
 
-from orders.events import handlers
+from orders.events import handlers, schedule
 from orders.events import record as events
 from orders.events import relay as outbox
+from orders.events.broker import events_exchange
 from orders.events.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
-from orders.services.create import order_cancel
+from orders.services.lifecycle import order_cancel
 from orders.tasks import handle_order_event, handle_order_events
 from tests.concurrency import run_together
 from tests.factories import UserFactory, VariantFactory, make_order, order_body
@@ -37,10 +38,10 @@ CLOSED_PORT_URL = "amqp://guest:guest@127.0.0.1:1//"
 def event_queue(settings):
     """A private queue bound to the `orders` exchange with `#`: it sees every order event."""
     with Connection(settings.EVENTS_BROKER_URL) as conn:
-        outbox.events_exchange()(conn.default_channel).declare()
+        events_exchange()(conn.default_channel).declare()
         queue = Queue(
             f"test-events-{uuid.uuid4()}",
-            exchange=outbox.events_exchange(),
+            exchange=events_exchange(),
             routing_key="#",
             auto_delete=False,
             durable=False,
@@ -428,22 +429,21 @@ def test_commits_share_one_queued_relay_until_it_starts(celery_test_queue):
     from django.core.cache import cache
 
     from order_project.celery import app
-    from orders.events import record as events
 
     def queued_relays() -> int:
         with app.connection_for_write() as conn:
             return conn.default_channel.queue_declare(celery_test_queue, passive=True).message_count
 
     app.control.purge()
-    cache.delete(events.RELAY_QUEUED_KEY)
+    cache.delete(schedule.RELAY_QUEUED_KEY)
     for _ in range(3):
-        events._relay_soon()  # three commits before any relay ran
+        schedule._relay_soon()  # three commits before any relay ran
     assert queued_relays() == 1
-    events.relay_started()
-    events._relay_soon()  # a commit after the relay began looking needs a relay of its own
+    schedule.relay_started()
+    schedule._relay_soon()  # a commit after the relay began looking needs a relay of its own
     assert queued_relays() == 2
     app.control.purge()
-    cache.delete(events.RELAY_QUEUED_KEY)
+    cache.delete(schedule.RELAY_QUEUED_KEY)
 
 
 def test_a_queued_relay_starts_the_relay_delay_after_the_commit(settings, celery_test_queue):
@@ -459,14 +459,14 @@ def test_a_queued_relay_starts_the_relay_delay_after_the_commit(settings, celery
             etas.append(datetime.fromisoformat(headers["eta"]))
 
     before_task_publish.connect(record, weak=False)
-    cache.delete(events.RELAY_QUEUED_KEY)
+    cache.delete(schedule.RELAY_QUEUED_KEY)
     try:
         committed_at = datetime.now(UTC)
-        events._relay_soon()
+        schedule._relay_soon()
     finally:
         before_task_publish.disconnect(record)
         app.control.purge()
-        cache.delete(events.RELAY_QUEUED_KEY)
+        cache.delete(schedule.RELAY_QUEUED_KEY)
     [eta] = etas
     assert 0.45 <= (eta - committed_at).total_seconds() < 1.5
 

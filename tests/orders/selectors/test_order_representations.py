@@ -13,7 +13,7 @@ from orders import representation, selectors
 from orders.api.serializers import OrderSerializer
 from orders.models import Order
 from orders.returns import services as returns
-from orders.services import create as services
+from orders.services import create, fulfillment, lifecycle
 from tests.factories import StaffFactory, VariantFactory, make_order, order_in, walk
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +27,9 @@ def _orders_in_every_state() -> list[Order]:
     staff = StaffFactory()
     pending = make_order(variants=[VariantFactory(attributes={"Color": "Red", "Size": "L"}), VariantFactory()])
     cancelled = make_order()
-    services.order_cancel(order_id=cancelled.pk, actor=staff, reason='Changed my mind, "quoted" ünïcode')
+    lifecycle.order_cancel(order_id=cancelled.pk, actor=staff, reason='Changed my mind, "quoted" ünïcode')
     shipping = order_in("processing", actor=staff, variants=[VariantFactory(), VariantFactory()], quantity=3)
-    services.item_fulfill(
+    fulfillment.item_fulfill(
         order_id=shipping.pk, item_id="item_1", actor=staff, status="shipped", quantity=2, carrier="UPS",
         tracking_number="1Z999",
     )  # fmt: skip
@@ -114,7 +114,7 @@ def test_a_field_added_to_the_table_is_built_alike_by_postgresql_and_python_and_
 def test_the_order_created_event_is_built_without_the_api_serializers():
     imported = {
         node.module
-        for node in ast.walk(ast.parse(inspect.getsource(services)))
+        for node in ast.walk(ast.parse(inspect.getsource(create)))
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert "serializers" not in {module.rsplit(".", 1)[-1] for module in imported}

@@ -13,7 +13,8 @@ from conftest import client_for
 from orders import stats
 from orders.models import Order
 from orders.returns.services import return_request, return_review
-from orders.services.create import OrderLine, order_create, order_transition
+from orders.services.create import OrderLine, order_create
+from orders.services.lifecycle import order_transition
 from tests.factories import SHIPPING_ADDRESS, StaffFactory, StaffWithoutPermissionsFactory, UserFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db

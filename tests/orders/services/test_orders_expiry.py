@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from conftest import client_for
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services.create import order_transition, orders_expire_pending
+from orders.services.lifecycle import order_transition, orders_expire_pending
 from orders.tasks import expire_pending_orders
 from tests.assertions import order_state
 from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, stock_of

@@ -13,7 +13,7 @@ from django.utils import timezone
 from conftest import client_for
 from core.exceptions import ApplicationError
 from orders.models import Order, OrderItem, OrderStatusHistory, OutboxEvent
-from orders.services.create import order_cancel, order_transition, orders_expire_pending
+from orders.services.lifecycle import order_cancel, order_transition, orders_expire_pending
 from tests.concurrency import THREAD_TIMEOUT, post, run_together
 from tests.factories import StaffFactory, UserFactory, VariantFactory, make_order, order_body, order_in, stock_of
 
