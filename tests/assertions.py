@@ -3,6 +3,7 @@
 import json
 
 from django.db import connection, transaction
+from django.urls import reverse
 
 from orders.models import Order, OrderItem
 from products.models import ProductVariant
@@ -107,3 +108,8 @@ def seq_scans(sql: str) -> list[str]:
         for node in plan_nodes(sql)
         if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in ORDER_TABLES
     ]
+
+
+def delete_status(client, model: str, pk) -> int:
+    """The status of an admin delete of one row: 403 where rows are never deleted."""
+    return client.post(reverse(f"admin:{model}_delete", args=[pk]), {"post": "yes"}).status_code

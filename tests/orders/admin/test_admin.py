@@ -4,7 +4,6 @@ order, the Support group's permissions, and the catalogue and user admins."""
 
 import importlib
 import re
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,13 +11,11 @@ from django.apps import apps as django_apps
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from conftest import client_for, login
+from conftest import login
 from core.admin import EstimatedCountPaginator, FastDatesQuerySet
 from core.money import format_money
 from orders.admin import orders as orders_admin
@@ -28,27 +25,21 @@ from orders.services.create import OrderLine, order_create
 from orders.services.fulfillment import item_fulfill
 from orders.services.lifecycle import order_transition
 from products.models import Product, ProductVariant
-from tests.assertions import estimated_count, follow_messages, messages_of, order_state
-from tests.concurrency import run_together
+from tests.assertions import delete_status, estimated_count, follow_messages, messages_of, order_state
 from tests.factories import (
     SHIPPING_ADDRESS,
     ProductFactory,
     StaffFactory,
     StaffWithoutPermissionsFactory,
     SupplierFactory,
-    TokenFactory,
     UserFactory,
     VariantFactory,
     action_url,
     failed_event,
     make_order,
-    order_body,
     order_in,
-    product_form,
     support_group,
 )
-from users import admin as users_admin
-from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -83,8 +74,6 @@ def support_client(support_user):
     return login(support_user)
 
 
-def delete_status(client, model: str, pk) -> int:
-    return client.post(reverse(f"admin:{model}_delete", args=[pk]), {"post": "yes"}).status_code
 
 
 def change_url(order) -> str:
@@ -837,204 +826,3 @@ def test_customers_cannot_enter_the_admin():
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
-
-
-# ---------------------------------------------------------------------------------------------------
-# Catalogue and users
-
-
-def test_superuser_edits_variant_stock_inline(admin_client):
-    variant = VariantFactory(stock_quantity=10)
-    product = variant.product
-    url = reverse("admin:products_product_change", args=[product.pk])
-    assert admin_client.get(url).status_code == 200
-
-    response = admin_client.post(url, product_form(product, [variant], **{"variants-0-stock_quantity": "25"}))
-
-    assert response.status_code == 302, response.content.decode()[:2000]
-    variant.refresh_from_db()
-    assert variant.stock_quantity == 25
-
-
-def test_a_stock_edit_keeps_the_units_sold_while_the_form_was_open(admin_client):
-    variant = VariantFactory(stock_quantity=10)
-    product = variant.product
-    url = reverse("admin:products_product_change", args=[product.pk])
-    form = product_form(product, [variant], **{"variants-0-stock_quantity": "15"})  # the editor adds 5
-    make_order(variants=[variant], quantity=3)  # meanwhile a customer buys 3
-
-    response = admin_client.post(url, form)
-
-    assert response.status_code == 302
-    variant.refresh_from_db()
-    assert variant.stock_quantity == 12
-    assert any("changed from 10 to 7" in m for m in follow_messages(admin_client, response))
-
-
-def test_typing_the_stock_a_sale_happened_to_reach_still_applies_the_edit(admin_client):
-    variant = VariantFactory(stock_quantity=10)
-    product = variant.product
-    url = reverse("admin:products_product_change", args=[product.pk])
-    form = product_form(product, [variant], **{"variants-0-stock_quantity": "8"})  # the editor removes 2
-    make_order(variants=[variant], quantity=2)  # meanwhile a sale takes stock to 8 as well
-
-    response = admin_client.post(url, form)
-
-    assert response.status_code == 302
-    variant.refresh_from_db()
-    assert variant.stock_quantity == 6
-
-
-STOCK_RACE_ROUNDS = 40
-# The checkout starts 0, 2, ... 38 ms after the edit, so some round meets the edit between its two locks.
-STOCK_RACE_STAGGER = 0.002
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_stock_edit_of_two_variants_beside_a_checkout_of_both_never_deadlocks():
-    """The form lists the variants against primary-key order, the order checkout locks them in: the edit
-    must still lock them in key order, or the two wait for each other until PostgreSQL kills one."""
-    first = VariantFactory(stock_quantity=1000)
-    second = VariantFactory(product=first.product, stock_quantity=1000)
-    against_key_order = sorted([first, second], key=lambda variant: variant.pk, reverse=True)
-    product = first.product
-    url = reverse("admin:products_product_change", args=[product.pk])
-    editor = Client()
-    editor.force_login(StaffFactory(is_superuser=True, username="root"))
-    buyer = client_for(UserFactory())
-    body = order_body([(first, 1), (second, 1)])
-
-    def checkout_after(delay: float) -> int:
-        time.sleep(delay)
-        return buyer.post("/api/v1/orders/", body, format="json").status_code
-
-    for round_number in range(STOCK_RACE_ROUNDS):
-        for variant in against_key_order:
-            variant.refresh_from_db()
-        form = product_form(
-            product,
-            against_key_order,
-            **{f"variants-{i}-stock_quantity": str(v.stock_quantity + 5) for i, v in enumerate(against_key_order)},
-        )
-        edit, checkout = run_together(
-            lambda form=form: editor.post(url, form).status_code,
-            lambda delay=round_number * STOCK_RACE_STAGGER: checkout_after(delay),
-            start_reversed=round_number % 2 == 1,
-        )
-        assert (edit, checkout) == (302, 201)
-
-    expected = 1000 + STOCK_RACE_ROUNDS * (5 - 1)
-    assert ProductVariant.objects.get(pk=first.pk).stock_quantity == expected
-    assert ProductVariant.objects.get(pk=second.pk).stock_quantity == expected
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"variants-0-stock_shown": "-99999999999"},
-        {"variants-0-stock_quantity": "2147483648"},
-        {"variants-0-stock_quantity": "1000000001"},  # the API's bound too
-    ],
-)
-def test_out_of_range_stock_is_a_form_error_not_a_500(admin_client, overrides):
-    variant = VariantFactory(stock_quantity=10)
-    product = variant.product
-    url = reverse("admin:products_product_change", args=[product.pk])
-
-    response = admin_client.post(url, product_form(product, [variant], **overrides))
-
-    assert response.status_code == 200  # the form again, with the error
-    variant.refresh_from_db()
-    assert variant.stock_quantity == 10
-
-
-def test_products_are_soft_deleted_only(admin_client):
-    product = VariantFactory().product
-    assert (
-        admin_client.post(reverse("admin:products_product_delete", args=[product.pk]), {"post": "yes"}).status_code
-        == 403
-    )
-    admin_client.post(
-        "/admin/products/product/", {"action": "soft_delete", ACTION_CHECKBOX_NAME: [product.pk], "index": 0}
-    )
-    product.refresh_from_db()
-    assert product.status == "deleted"
-
-
-def test_catalogue_changelists(admin_client):
-    variant = VariantFactory(price_cents=1999)
-    html = admin_client.get("/admin/products/product/").content.decode()
-    assert variant.product.name in html and "USD 19.99" in html
-    assert variant.product.supplier.name in admin_client.get("/admin/products/supplier/").content.decode()
-    assert admin_client.get("/admin/products/product/", {"q": variant.sku}).status_code == 200
-
-
-def test_deactivate_users_action_handles_a_bounded_number_at_once(admin_client, monkeypatch):
-    monkeypatch.setattr(users_admin, "MAX_USERS_PER_ACTION", 2)
-    users = UserFactory.create_batch(3)
-
-    response = admin_client.post(
-        "/admin/users/user/",
-        {"action": "deactivate_users", ACTION_CHECKBOX_NAME: [user.pk for user in users], "index": 0},
-        follow=True,
-    )
-
-    assert sorted(User.objects.filter(pk__in=[u.pk for u in users]).values_list("is_active", flat=True)) == [
-        False,
-        False,
-        True,
-    ]
-    assert "Only the first 2 selected users were handled" in response.content.decode()
-
-
-def test_deactivate_users_action(admin_client, superuser):
-    user = UserFactory()
-    TokenFactory(user=user)
-    order = make_order(user=user)
-    order_before = order_state(order)
-
-    response = admin_client.post(
-        "/admin/users/user/",
-        {"action": "deactivate_users", ACTION_CHECKBOX_NAME: [user.pk, superuser.pk], "index": 0},
-    )
-
-    messages = follow_messages(admin_client, response)
-    assert "1 user(s) deactivated." in messages
-    assert f"{superuser.username}: You cannot deactivate your own account." in messages  # the service's refusal
-    user.refresh_from_db()
-    superuser.refresh_from_db()
-    assert user.is_active is False and user.deleted_at is not None
-    assert not Token.objects.filter(user=user).exists()
-    assert superuser.is_active is True
-    assert order_state(order) == order_before
-    assert delete_status(admin_client, "users_user", user.pk) == 403
-
-
-def test_user_admin_search(admin_client):
-    found = UserFactory(username="findme", email="findme@example.com", display_name="Find Me")
-    UserFactory(username="someone", email="someone@example.com", display_name="Someone Else")
-    response = admin_client.get("/admin/users/user/", {"q": "Find Me"})
-    assert list(response.context["cl"].result_list) == [found]
-    assert "findme@example.com" in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_an_email_taken_in_another_case_is_a_form_error_not_a_500(client):
-    admin_user = User.objects.create_superuser("root2", "root2@example.com", "pw-Root-2-secret")
-    UserFactory(email="taken@example.com")
-    target = UserFactory()
-    client.force_login(admin_user)
-    url = f"/admin/users/user/{target.pk}/change/"
-    page = client.get(url)
-    assert page.status_code == 200
-    form = page.context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data.update({"email": "TAKEN@example.com", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"})
-    data = {k: v for k, v in data.items() if k not in ("groups", "user_permissions", "password")}
-
-    response = client.post(url, data)
-
-    assert response.status_code == 200  # the form again, with the error
-    assert "already" in str(response.context["adminform"].form.errors["email"])
-    target.refresh_from_db()
-    assert target.email != "TAKEN@example.com"
