@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "users",
     "products",
     "orders",
+    "carts",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "TAGS": [
         {"name": "orders", "description": "Place, read, cancel and fulfil orders."},
+        {"name": "cart", "description": "Your cart: lines checked against the catalogue, then ordered at once."},
         {"name": "returns", "description": "Return requests and their review."},
         {"name": "catalogue", "description": "Suppliers, products and their variants."},
         {"name": "users", "description": "Sign-up, your account, and customer accounts for staff."},

@@ -11,6 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from carts.services import cart_line_add
 from core.demo import demo_product_id, demo_supplier_id, demo_variant_id
 from orders.models import Order
 from orders.returns import services as returns
@@ -18,8 +19,8 @@ from orders.services import fulfillment
 from tests.factories import walk
 from users.models import User
 
-TAGS = {"orders", "returns", "catalogue", "users", "auth", "stats"}
-RESOURCES = ("orders", "returns", "products", "suppliers", "users", "auth")
+TAGS = {"orders", "returns", "catalogue", "users", "auth", "stats", "cart"}
+RESOURCES = ("orders", "returns", "products", "suppliers", "users", "auth", "cart")
 SETTING_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 
 
@@ -105,6 +106,11 @@ def pending_return(order: Order, actor: User) -> dict:
     return {"id": made.pk}
 
 
+def alices_cart_line():
+    alice = User.objects.get(username="alice")
+    return cart_line_add(user=alice, product_id=demo_product_id("LED Desk Lamp"), quantity=1).lines.get().pk
+
+
 # operationId -> (who calls, the path parameters, made ready from the seeded demo data and its demo order)
 EXAMPLE_CALLS = {
     "auth_token_create": (None, lambda order, admin: {}),
@@ -131,6 +137,9 @@ EXAMPLE_CALLS = {
     ),
     "orders_returns_create": ("alice", lambda order, admin: deliver(order, admin) or {"key": order.pk}),
     "returns_review": ("admin", pending_return),
+    "cart_items_add": ("alice", lambda order, admin: {}),
+    "cart_replace": ("alice", lambda order, admin: {}),
+    "cart_items_update": ("alice", lambda order, admin: {"id": alices_cart_line()}),
 }
 
 

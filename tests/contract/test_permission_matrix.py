@@ -24,6 +24,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from carts.services import cart_line_add
 from conftest import client_for
 from orders.models import OrderStatus
 from orders.returns.services import return_request
@@ -39,6 +40,7 @@ from tests.factories import (
     VariantFactory,
     make_order,
     order_body,
+    order_item,
 )
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +101,10 @@ class World:
             order = item_fulfill(order_id=order.pk, item_id="item_1", actor=self.staff, status=status)
         return order
 
+    def cart_line(self):
+        """A line of the owner's cart."""
+        return cart_line_add(user=self.owner, product_id=self.variant().product_id, quantity=1).lines.get()
+
     def return_request(self):
         return return_request(
             order_id=self.delivered_order().pk, actor=self.owner, items=[{"item_id": "item_1", "quantity": 1}], **RETURN
@@ -107,7 +113,7 @@ class World:
 
 @dataclass(frozen=True)
 class Row:
-    access: str  # open | authenticated | owner (of an order) | staff
+    access: str  # open | authenticated | owner (of an order) | own (the owner's alone: staff too get 404) | staff
     status: int  # what an allowed caller gets for the valid request
     request: Callable[[World], tuple[str, dict | None]]  # url and body, from fresh objects
     deactivated: int = 401
@@ -127,6 +133,8 @@ class Row:
         if self.access == "staff":
             allowed = role in ("staff", "superuser") or (role == "support" and self.support)
             return self.status if allowed else 403
+        if self.access == "own" and role != "owner":
+            return 404  # a cart line is its owner's alone, whoever asks
         if self.access == "owner" and role in ("other", "staff_without_permissions"):
             return 404  # never 403: another customer's order does not exist for them
         if self.access == "owner" and role == "support" and self.support_on_others is not None:
@@ -263,6 +271,16 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
         support=True,
     ),
+    # ---- cart: everyone's own (staff included); a line of another's cart is a 404
+    ("GET", f"{V1}/cart/"): Row("authenticated", 200, lambda w: (f"{V1}/cart/", None)),
+    ("PUT", f"{V1}/cart/"): Row(
+        "authenticated", 200, lambda w: (f"{V1}/cart/", {"items": [order_item(w.variant(), 2)]})
+    ),
+    ("POST", f"{V1}/cart/items/"): Row("authenticated", 201, lambda w: (f"{V1}/cart/items/", order_item(w.variant()))),
+    ("PATCH", f"{V1}/cart/items/{{id}}/"): Row(
+        "own", 200, lambda w: (f"{V1}/cart/items/{w.cart_line().pk}/", {"quantity": 3})
+    ),
+    ("DELETE", f"{V1}/cart/items/{{id}}/"): Row("own", 200, lambda w: (f"{V1}/cart/items/{w.cart_line().pk}/", None)),
 }
 
 # Outside /api/v1/ and outside the schema: the schema itself and its two UIs are open. A stale token

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # The project's own top-level packages: imports of anything else (Django, Celery...) are not edges.
-PACKAGES = ("core", "order_project", "users", "products", "orders")
+PACKAGES = ("core", "order_project", "users", "products", "orders", "carts")
 # The project's composition root: settings, URLs, Celery, WSGI/ASGI and the health view, which checks the
 # whole service (it reads the outbox). It wires the apps together, so it imports them and none imports it.
 PROJECT_ROOT = {
@@ -26,7 +26,7 @@ PROJECT_ROOT = {
 }
 # The apps, each allowed to import only those after it. The rest of order_project is API plumbing with
 # domain words (pagination, permissions, throttling, schema, examples...): it imports core and no app.
-APP_LAYERS = ("project", "orders", "products", "users", "order_project", "core")
+APP_LAYERS = ("project", "carts", "orders", "products", "users", "order_project", "core")
 
 
 def project_modules() -> dict[str, Path]:
