@@ -76,6 +76,7 @@ def lines_refused(data: LinesInputMixin) -> ValidationError:
 @extend_validation_errors([ErrorCode.INVALID], "to", actions=["stats"])
 @extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
 @extend_validation_errors([ErrorCode.INVALID], "cursor", actions=["list"])
+@extend_validation_errors([ErrorCode.INVALID], "ordering", actions=["list"])  # with a cursor
 @extend_schema(tags=["orders"])
 @extend_schema_view(
     list=extend_schema(

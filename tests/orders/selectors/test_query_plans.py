@@ -79,3 +79,26 @@ def test_a_keyset_page_starts_its_index_range_at_the_cursor(customer_client, ord
     page_sql = next(q["sql"] for q in queries if "ORDER BY" in q["sql"] and "orders_order" in q["sql"])
     conditions = [node.get("Index Cond", "") for node in plan_nodes(page_sql)]
     assert any("ROW(created_at, id) <" in condition for condition in conditions), conditions
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "caller, ordering, index",
+    [
+        ("customer_client", "total_cents", "order_user_total"),
+        ("customer_client", "-total_cents", "order_user_total"),
+        ("customer_client", "created_at", "order_user_newest"),
+        ("staff_client", "total_cents", "order_total"),
+        ("staff_client", "-total_cents", "order_total"),
+        ("staff_client", "created_at", "order_newest"),
+    ],
+)
+def test_each_list_ordering_reads_its_index_in_order_without_a_sort(request, orders, caller, ordering, index):
+    """`ordering=`: the page is read from an index in the order asked for (forwards or backwards), not
+    sorted after reading every order of the list."""
+    with CaptureQueriesContext(connection) as queries:
+        assert request.getfixturevalue(caller).get("/api/v1/orders/", {"ordering": ordering}).status_code == 200
+    page_sql = next(q["sql"] for q in queries if "ORDER BY" in q["sql"] and "orders_order" in q["sql"])
+    nodes = _plan_nodes(page_sql)
+    assert index in {node.get("Index Name") for node in nodes}, nodes
+    assert "Sort" not in {node["Node Type"] for node in nodes}, nodes
