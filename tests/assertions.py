@@ -85,11 +85,13 @@ def follow_messages(client, response) -> list[str]:
 ORDER_TABLES = ("orders_order", "orders_orderitem")
 
 
-def plan_nodes(sql: str) -> list[dict]:
-    """Every node of the plan PostgreSQL makes for `sql` with sequential scans disabled: it then uses an index
-    whenever one can serve the query, so a Seq Scan left in the plan means no index can (reliable at test size)."""
+def plan_nodes(sql: str, *, priced_out: tuple[str, ...] = ("seqscan",)) -> list[dict]:
+    """Every node of the plan PostgreSQL makes for `sql` with sequential scans disabled (and any other plan
+    methods `priced_out` names): it then uses an index whenever one can serve the query, so a Seq Scan left in
+    the plan means no index can (reliable at test size)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        for method in priced_out:
+            cursor.execute(f"SET LOCAL enable_{method} = off")
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
