@@ -37,6 +37,7 @@ def support_group() -> Group:
     if group is None:
         importlib.import_module("orders.migrations.0006_support_group").create_support_group(apps, None)
         importlib.import_module("orders.migrations.0007_returns_and_refunds").support_reads_returns(apps, None)
+        importlib.import_module("carts.migrations.0002_support_reads_carts").support_reads_carts(apps, None)
         group = Group.objects.get(name="Support")
     return group
 
