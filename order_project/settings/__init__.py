@@ -155,7 +155,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "core.renderers.OrjsonRenderer",  # DRF's JSONRenderer's output, written by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # JSON only, nested at most 32 levels deep (core/request_limits.py).
