@@ -8,6 +8,7 @@ import socket
 import time
 
 import pytest
+from django.db import connection
 
 from tests.live_gunicorn import live_gunicorn, send
 
@@ -52,3 +53,21 @@ def test_a_worker_is_replaced_after_max_requests_and_no_request_is_lost():
 
     assert statuses == [200] * 7
     assert server.output().count("Autorestarting worker after current request.") >= 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_database_ended_is_replaced_before_the_next_request():
+    """The health check of a kept connection (core/postgresql/base.py) polls its socket instead of a SELECT 1:
+    a backend ended by the server (here pg_terminate_backend; a restart is the same to the client) is noticed
+    before the request's first query, and the request is answered, not a 500."""
+    with live_gunicorn(DB_CONN_MAX_AGE="600") as server:
+        assert send(server, "GET", "/health/").json()["checks"]["database"] == "ok"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+            assert cursor.fetchall()  # the server's connection was there to end
+        time.sleep(0.5)
+
+        assert [send(server, "GET", "/health/").status_code for _ in range(3)] == [200] * 3

@@ -107,6 +107,10 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
+# A reused connection's health check polls its socket instead of sending SELECT 1 on every request
+# (core/postgresql/base.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
 # Parameters bound by PostgreSQL, and a statement run DB_PREPARE_THRESHOLD times on a connection prepared:
 # PostgreSQL then stops parsing it, and, after five more runs, planning it wherever its generic plan costs
