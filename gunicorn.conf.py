@@ -25,6 +25,15 @@ if _env_flag("TRUST_X_FORWARDED_PROTO"):
     forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
+# Worker recycling: a worker is replaced after MAX_REQUESTS requests, give or take a tenth (so the workers do
+# not all restart at once), which bounds what a slow leak anywhere in the process can grow to. The master
+# starts the new worker first and lets the old one finish its request (0 turns recycling off).
+max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+# SIGTERM: workers stop taking new connections and finish the requests they hold, for at most this long.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "10"))
+
+
 # gunicorn's error and access logs in Django's format (LOG_FORMAT, LOG_LEVEL): one format on stderr for
 # every process. Access lines without gunicorn's own timestamp (the log line has one).
 logconfig_dict = logging_config()

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import random
+import threading
 from collections import Counter
 
 import psycopg
@@ -21,15 +22,18 @@ from bench.load import FloorOrder, floor_statements, floor_transaction
 _SEED = json.loads(open(os.environ["BENCH_SEED_FILE"]).read())  # noqa: SIM115 - read once at import
 _CUSTOMERS = {customer["token"]: customer for customer in _SEED["customers"]}
 _VARIANTS = {variant["variant_id"]: variant for variant in _SEED["variants"]}
-_worker: dict = {}  # per gunicorn worker process: its event loop, connection and statements
+# Per thread of a worker process (gunicorn's gthread and granian run requests on several): its event loop,
+# connection and statements, as an app's thread has its own database connection.
+_thread = threading.local()
 
 
 def _worker_state() -> dict:
-    if not _worker:
+    if not hasattr(_thread, "state"):
         loop = asyncio.new_event_loop()
         connection = loop.run_until_complete(psycopg.AsyncConnection.connect(os.environ["BENCH_DSN"], autocommit=True))
-        _worker.update(loop=loop, connection=connection, statements=floor_statements(), rng=random.Random())
-    return _worker
+        _thread.state = {"loop": loop, "connection": connection, "statements": floor_statements(),
+                         "rng": random.Random()}  # fmt: skip
+    return _thread.state
 
 
 def application(environ, start_response):

@@ -1,6 +1,6 @@
 """The load-generating process of `make bench`: a closed loop of N concurrent clients (asyncio, stdlib
-HTTP/1.1, one TCP connection per request as gunicorn's sync workers close each one) for a warm-up that is
-not counted, then a measured window. Only requests that complete inside the window count.
+HTTP/1.1, connections kept alive where the server keeps them: `Http`) for a warm-up that is not counted,
+then a measured window. Only requests that complete inside the window count.
 
   python -m bench.load create --url URL --seed SEED.json --out OUT.json [--orders-out ORDERS.json]
   python -m bench.load http_floor --url URL ...   (the same requests, to bench/http_floor.py)
@@ -41,23 +41,43 @@ CITIES = [("New York", "NY", "10001"), ("Austin", "TX", "73301"), ("Seattle", "W
 
 
 class Http:
+    """HTTP/1.1 with keep-alive where the server keeps the connection: each request asks for it (HTTP/1.1's
+    default), and a connection goes back to the idle pool unless the response said `Connection: close` or
+    ended with the connection. gunicorn's sync workers close every one, so against them each request still
+    pays a connect, as a real client's would; a server that keeps connections is measured as it is used."""
+
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.host_header = f"{self.host}:{self.port}".encode()
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.connects = 0  # how many TCP connections were opened: requests / connects = reuse
 
     async def request(
         self, method: str, path: str, *, token: str | None = None, body: bytes | None = None
     ) -> tuple[int, bytes]:
-        head = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + self.host_header, b"Connection: close"]
-        head.append(b"Accept: application/json")
+        head = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + self.host_header, b"Accept: application/json"]
         if token:
             head.append(f"Authorization: Token {token}".encode())
         if body is not None:
             head += [b"Content-Type: application/json", f"Content-Length: {len(body)}".encode()]
+        message = b"\r\n".join(head) + b"\r\n\r\n" + (body or b"")
+        while self.idle:
+            reader, writer = self.idle.pop()
+            try:
+                return await self._exchange(reader, writer, message)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The server closed a kept connection meanwhile (its keep-alive timeout, a recycled worker):
+                # nothing of the request was processed, so it goes again on another connection.
+                writer.close()
         reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.connects += 1
+        return await self._exchange(reader, writer, message)
+
+    async def _exchange(self, reader, writer, message: bytes) -> tuple[int, bytes]:
+        keep = False
         try:
-            writer.write(b"\r\n".join(head) + b"\r\n\r\n" + (body or b""))
+            writer.write(message)
             raw_head = await reader.readuntil(b"\r\n\r\n")
             lines = raw_head.split(b"\r\n")
             status = int(lines[0].split(b" ", 2)[1])
@@ -68,13 +88,18 @@ class Http:
                     headers[name.strip().lower()] = value.strip()
             if b"content-length" in headers:
                 payload = await reader.readexactly(int(headers[b"content-length"]))
+                keep = headers.get(b"connection", b"").lower() != b"close"
             elif headers.get(b"transfer-encoding", b"").lower() == b"chunked":
                 payload = await self._chunked(reader)
+                keep = headers.get(b"connection", b"").lower() != b"close"
             else:
-                payload = await reader.read()
+                payload = await reader.read()  # the body ends with the connection
             return status, payload
         finally:
-            writer.close()
+            if keep:
+                self.idle.append((reader, writer))
+            else:
+                writer.close()
 
     @staticmethod
     async def _chunked(reader: asyncio.StreamReader) -> bytes:
@@ -199,6 +224,7 @@ async def phase_create(args, seed: dict) -> dict:
 
     result = await closed_loop(one, concurrency=args.concurrency, warmup=args.warmup, duration=args.duration)
     result["non_201_samples"] = bodies
+    result["connections_opened"] = http.connects  # warm-up included: against a keep-alive server about --concurrency
     if args.orders_out:
         args.orders_out.write_text(json.dumps(created))
     return result
@@ -490,6 +516,7 @@ async def phase_read(args, seed: dict) -> dict:
         print(f"PHASE {name}", flush=True)
         results[name] = await closed_loop(one, concurrency=args.concurrency, warmup=args.warmup, duration=args.duration)
         results[name]["non_200_samples"] = samples
+        results[name]["connections_opened"] = http.connects
     return results
 
 

@@ -4,16 +4,18 @@ database work done directly with psycopg, all in one run on this machine.
 1. a fresh database (`orders_bench`: dropped, created with scripts/ensure_db.py, migrated) and a RabbitMQ
    virtual host of its own (`orders_bench`, so no other worker on the machine takes its tasks);
 2. bench/seed.py: catalogue and customers with API tokens, through the ORM in bulk;
-3. gunicorn (`order_project.wsgi:application`, 127.0.0.1, a free port) and a Celery worker, with
-   THROTTLE_ENABLED=0 DEBUG=0 LOG_LEVEL=WARNING;
+3. gunicorn (`order_project.wsgi:application`, 127.0.0.1, a free port; --server for another) and a Celery
+   worker, with THROTTLE_ENABLED=0 DEBUG=0 LOG_LEVEL=WARNING;
 4. bench/load.py in a separate process: create (POST /api/v1/orders/, 3 lines), then waits until the
    outbox has no pending event; floor (the same transaction with psycopg 3, then as one write statement,
-   then behind a bare WSGI endpoint: bench/http_floor.py); reads;
+   then behind a bare WSGI endpoint: bench/http_floor.py); servers (the HTTP floor and create under each
+   application server: gunicorn sync and gthread, granian, uWSGI); reads;
 5. prints a table, writes bench/results/latest.json, and stops everything it started (also on Ctrl-C)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -275,33 +277,95 @@ def wait_task_queue_empty(broker: str, queue: str, timeout: float) -> dict:
             "empty": depth == 0}  # fmt: skip
 
 
-def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
-    return [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--graceful-timeout", "10", "--no-control-socket", "--log-level", "warning"]  # fmt: skip
+# The application servers `make bench` compares (phase `servers`), each on the same app, workers and load.
+SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian", "uwsgi")
+DEFAULT_SERVER = "gunicorn-sync"  # what scripts/run.sh and the image run
+# Under uWSGI (5 processes, 16 clients; its HTTP/1.1 socket, its plain HTTP socket or its HTTP router alike) the
+# bare endpoint's requests never complete: its workers wait in uWSGI's C code, PostgreSQL's backends are idle,
+# while one request at a time is answered. Not found why in the time given; its create is measured.
+NO_HTTP_FLOOR = {"uwsgi"}
 
 
-def run_http_floor(args, env: dict, load_argv: list[str], sampler: CpuSampler, cpu: dict, logs: Path) -> dict:
-    """The create load against bench/http_floor.py (the floor's SQL behind a bare WSGI endpoint) under a
-    gunicorn of the same worker count, started for this phase only."""
+def server_argv(server: str, app: str, port: int, workers: int, threads: int) -> list[str]:
+    """The command line of `server` serving the WSGI callable `app` ("module:name") on 127.0.0.1:port with
+    `workers` processes. Each keeps connections alive where it can: gunicorn's sync worker cannot (it closes
+    every connection), its gthread worker and granian do by default, uWSGI with its HTTP/1.1 socket."""
+    if server.startswith("gunicorn"):
+        argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                "--graceful-timeout", "10", "--no-control-socket", "--log-level", "warning"]  # fmt: skip
+        if server == "gunicorn-gthread":
+            argv += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5"]
+        return argv
+    if server == "granian":
+        return [str(VENV_BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+                "--workers", str(workers), "--blocking-threads", str(threads), "--no-access-log",
+                "--log-level", "warning", app]  # fmt: skip
+    if server == "uwsgi":
+        return [str(VENV_BIN / "uwsgi"), "--http11-socket", f"127.0.0.1:{port}", "--module", app, "--master",
+                "--processes", str(workers), "--die-on-term", "--need-app", "--disable-logging",
+                "--so-keepalive", "--chdir", str(ROOT)]  # fmt: skip
+    raise ValueError(server)
+
+
+@contextlib.contextmanager
+def web_server(server: str, app: str, args, env: dict, sampler: CpuSampler, logs: Path, ready_path: str):
+    """Start `server` on `app` for one phase, count its processes as the group named after it, stop it after."""
     port = free_port()
-    server = ProcessGroup()
-    name = "gunicorn (HTTP floor)"
+    group = ProcessGroup()
+    name = server
     try:
-        process = server.start(name, gunicorn_argv("bench.http_floor:application", port, args.workers),
-                               env=client_env(env, "floor"), log=logs / "http_floor.log")  # fmt: skip
-        wait_http_ok(f"http://127.0.0.1:{port}/", server, timeout=60)
+        process = group.start(name, server_argv(server, app, port, args.workers, args.threads), env=env,
+                              log=logs / f"{server}-{app.split(':')[0]}.log")  # fmt: skip
+        wait_http_ok(f"http://127.0.0.1:{port}{ready_path}", group, timeout=60)
         sampler.roots[name] = process.pid
-        out = RESULTS_DIR / "phase-http_floor.json"
-        run_load("http_floor", [*load_argv, "--url", f"http://127.0.0.1:{port}", "--out", str(out)],
-                 sampler, cpu, timeout=args.floor_warmup + (args.floor_duration or args.duration) + 120)  # fmt: skip
-        return json.loads(out.read_text())
+        yield f"http://127.0.0.1:{port}"
     finally:
         sampler.roots.pop(name, None)
-        server.stop_all()
+        group.stop_all()
 
 
-def run_load(phase: str, argv: list[str], sampler: CpuSampler, cpu: dict, timeout: float) -> None:
-    """Run bench/load.py and sample CPU at its MEASURE_START / MEASURE_END markers."""
+def run_http_floor(args, env: dict, load_argv: list[str], sampler: CpuSampler, cpu: dict, logs: Path,
+                   server: str, label: str = "http_floor") -> dict:  # fmt: skip
+    """The create load against bench/http_floor.py (the floor's SQL behind a bare WSGI endpoint) under
+    `server` with the same worker count, started for this phase only."""
+    with web_server(server, "bench.http_floor:application", args, client_env(env, "floor"), sampler, logs, "/") as url:
+        out = RESULTS_DIR / f"phase-{label}.json"
+        run_load("http_floor", [*load_argv, "--url", url, "--out", str(out)], sampler, cpu,
+                 timeout=args.floor_warmup + (args.floor_duration or args.duration) + 120, label=label)  # fmt: skip
+        return json.loads(out.read_text())
+
+
+def compare_servers(args, env: dict, common: list[str], sampler: CpuSampler, cpu: dict, logs: Path, dsn: str,
+                    broker: str) -> dict:  # fmt: skip
+    """Phase `servers`: for each of --servers, the HTTP floor and create under it, back to back, with the same
+    load (--compare-warmup, --compare-duration): which server's own cost is the lowest, in one run."""
+    timing = ["--warmup", str(args.compare_warmup), "--duration", str(args.compare_duration)]
+    results = {}
+    for round_number in range(1, args.compare_rounds + 1):
+        # Every other round in the opposite order, so a drift of the machine's speed favours no server.
+        for server in args.servers if round_number % 2 else reversed(args.servers):
+            key = server if round_number == 1 else f"{server}#{round_number}"
+            say(f"server {key}: HTTP floor, then create, {args.compare_warmup:g} s + {args.compare_duration:g} s each")
+            http_floor = None
+            if server not in NO_HTTP_FLOOR:
+                http_floor = run_http_floor(args, env, [*common, *timing], sampler, cpu, logs, server,
+                                            label=f"http_floor[{key}]")  # fmt: skip
+            label = f"create[{key}]"
+            with web_server(server, "order_project.wsgi:application", args, client_env(env, "web"), sampler, logs,
+                            "/health/") as url:  # fmt: skip
+                out = RESULTS_DIR / f"phase-{label}.json"
+                run_load("create", [*common, *timing, "--url", url, "--out", str(out)], sampler, cpu,
+                         timeout=args.compare_warmup + args.compare_duration + 120, label=label)  # fmt: skip
+                create = json.loads(out.read_text())
+                # The events of these orders are relayed before the next server is measured.
+                wait_outbox_drained(dsn, env, args.drain_timeout)
+                wait_task_queue_empty(broker, env["CELERY_QUEUE_PREFIX"], args.drain_timeout)
+            results[key] = {"server": server, "http_floor": http_floor, "create": create}
+    return results
+
+
+def run_load(phase: str, argv: list[str], sampler: CpuSampler, cpu: dict, timeout: float, label: str = "") -> None:
+    """Run bench/load.py and sample CPU at its MEASURE_START / MEASURE_END markers, into cpu[label or phase]."""
     proc = subprocess.Popen(
         [PYTHON, "-m", "bench.load", phase, *argv],
         cwd=ROOT,
@@ -312,7 +376,7 @@ def run_load(phase: str, argv: list[str], sampler: CpuSampler, cpu: dict, timeou
         preexec_fn=ProcessGroup.die_with_parent,  # also if this runner is killed outright
     )
     sampler.roots["load generator"] = proc.pid
-    window, name, started = None, phase, time.monotonic()
+    window, name, started = None, label or phase, time.monotonic()
     try:
         for line in proc.stdout:
             line = line.strip()
@@ -378,6 +442,37 @@ def row(label: str, phase: dict, ok_label: str) -> list:
             phase.get("cpu_ms_per_op"), not_ok]  # fmt: skip
 
 
+def server_table(result: dict) -> str:
+    """Phase servers: one row per application server, the HTTP floor and create under the same load."""
+    c = result["config"]
+    rows = []
+    for server, pair in result["servers"].items():
+        floor = pair["http_floor"] or {"per_second": None, "latency": {"p95_ms": None}, "cpu_ms_per_op": None,
+                                       "outcomes": {}, "ok": 0}  # fmt: skip
+        create = pair["create"]
+        web_ms = [web_cpu_ms_per_op(phase, result["cpu"].get(f"{kind}[{server}]"), pair["server"])
+                  for kind, phase in (("http_floor", floor), ("create", create))]  # fmt: skip
+        ratio = create["per_second"] / floor["per_second"] if floor["per_second"] else None
+        not_ok = sum(n for k, n in {**floor["outcomes"], **create["outcomes"]}.items() if k != "201")
+        rows.append([server, floor["per_second"], floor["latency"]["p95_ms"], web_ms[0], floor["cpu_ms_per_op"],
+                     create["per_second"], create["latency"]["p95_ms"], web_ms[1], create["cpu_ms_per_op"],
+                     None if ratio is None else round(ratio, 3), create.get("connections_opened"), not_ok])  # fmt: skip
+    return "\n".join([
+        f"application servers, {c['workers']} workers each (gthread and granian {c['threads']} threads each), "
+        f"{c['compare_warmup_s']:g} s warm-up + {c['compare_duration_s']:g} s measured per row and phase:",
+        table(["server", "HTTP floor/s", "p95 ms", "server ms/op", "all ms/op", "create/s", "p95 ms",
+               "server ms/op", "all ms/op", "create/HTTP floor", "create conns", "not 201"], rows),
+        "(server ms/op: CPU of the server's processes per order; all ms/op: of every process of the benchmark; "
+        "create conns: TCP connections the create load opened, warm-up included)",
+    ])  # fmt: skip
+
+
+def web_cpu_ms_per_op(phase: dict, cpu: dict | None, group: str) -> float | None:
+    if not cpu or not phase["ok"]:
+        return None
+    return round(cpu["cores_used"].get(group, 0.0) * cpu["window_s"] * 1000 / phase["ok"], 2)
+
+
 def report(result: dict) -> str:
     create, floor, outbox, reads = result["create"], result["floor"], result["outbox"], result["read"]
     floor_cte, http_floor = result.get("floor_cte"), result.get("http_floor")
@@ -395,7 +490,7 @@ def report(result: dict) -> str:
         rows.append(row(f"read    {label}", reads[key], "200"))
     lines = [
         "",
-        f"make bench — {result['finished_at']}  ({c['cores']} cores, gunicorn {c['workers']} sync workers, "
+        f"make bench — {result['finished_at']}  ({c['cores']} cores, {c['server']} {c['workers']} workers, "
         f"Celery worker concurrency {c['celery_concurrency']}, client concurrency {c['concurrency']}, "
         f"warm-up {c['warmup_s']:g} s excluded, measured {c['duration_s']:g} s)",
         f"load average before the run: {result['loadavg_before']}",
@@ -449,6 +544,8 @@ def report(result: dict) -> str:
         ]
     if result["rows_before_reads"]:
         lines.append(f"rows when reads ran: {result['rows_before_reads']}")
+    if result.get("servers"):
+        lines += ["", server_table(result), ""]
     lines += [
         "",
         "CPU during the measured windows:",
@@ -457,7 +554,17 @@ def report(result: dict) -> str:
         "CPU ms per order, by process group:",
         *[
             f"  {name:<20} {per_op_line(phase, result['cpu'].get(name))}"
-            for name, phase in (("create", create), ("floor", floor), ("http_floor", http_floor))
+            for name, phase in (
+                ("create", create),
+                ("floor", floor),
+                ("http_floor", http_floor),
+                *(
+                    (f"{kind}[{server}]", pair[kind])
+                    for server, pair in (result.get("servers") or {}).items()
+                    for kind in ("http_floor", "create")
+                    if pair[kind]
+                ),
+            )
             if phase
         ],
         "",
@@ -479,7 +586,24 @@ def main() -> None:
     parser.add_argument("--floor-duration", type=float, help="floor measured seconds (default: --duration)")
     parser.add_argument("--read-warmup", type=float, default=2, help="warm-up seconds per read endpoint (2)")
     parser.add_argument("--read-duration", type=float, default=8, help="measured seconds per read endpoint (8)")
-    parser.add_argument("--workers", type=int, default=2 * cores + 1, help=f"gunicorn workers ({2 * cores + 1})")
+    parser.add_argument(
+        "--server",
+        default=DEFAULT_SERVER,
+        choices=SERVERS,
+        help=f"the application server of create, the HTTP floor and reads ({DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--servers", default=",".join(SERVERS), help="phase servers: the servers compared, comma-separated (all four)"
+    )
+    parser.add_argument("--compare-warmup", type=float, default=5, help="phase servers: warm-up seconds (5)")
+    parser.add_argument("--compare-duration", type=float, default=15, help="phase servers: measured seconds (15)")
+    parser.add_argument(
+        "--compare-rounds", type=int, default=1, help="phase servers: rounds, every other one in reverse order (1)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2 * cores + 1, help=f"web server worker processes ({2 * cores + 1})"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker of gunicorn-gthread and granian (4)")
     parser.add_argument("--celery-concurrency", type=int, default=2, help="Celery worker processes (2)")
     parser.add_argument("--variants", type=int, default=200)
     parser.add_argument("--customers", type=int, default=200)
@@ -488,12 +612,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0, help="gunicorn port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--drain-timeout", type=float, default=60)
     parser.add_argument(
-        "--phases", default="create,floor,read", help="comma-separated subset of create,floor,read (all)"
+        "--phases",
+        default="create,floor,servers,read",
+        help="comma-separated subset of create,floor,servers,read (all)",
     )
     args = parser.parse_args()
     phases = {p.strip() for p in args.phases.split(",") if p.strip()}
-    if not phases <= {"create", "floor", "read"} or ("read" in phases and "create" not in phases):
-        parser.error("--phases: a subset of create,floor,read; read needs create (it reads the orders made)")
+    if not phases <= {"create", "floor", "servers", "read"} or ("read" in phases and "create" not in phases):
+        parser.error("--phases: a subset of create,floor,servers,read; read needs create (it reads the orders made)")
+    args.servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    if not set(args.servers) <= set(SERVERS):
+        parser.error(f"--servers: a subset of {','.join(SERVERS)}")
+    main_server = f"{args.server} (create, reads)"
     floor_duration = args.floor_duration or args.duration
 
     install_signal_handlers()
@@ -541,11 +671,11 @@ def main() -> None:
             cwd=ROOT, env=env, check=True,
         )  # fmt: skip
 
-        say(f"start gunicorn ({args.workers} workers, {base_url}) and a Celery worker ({node})")
-        gunicorn = procs.start(
-            "gunicorn",
-            gunicorn_argv("order_project.wsgi:application", port, args.workers),
-            env=client_env(env, "web"), log=logs / "gunicorn.log",
+        say(f"start {args.server} ({args.workers} workers, {base_url}) and a Celery worker ({node})")
+        web = procs.start(
+            main_server,
+            server_argv(args.server, "order_project.wsgi:application", port, args.workers, args.threads),
+            env=client_env(env, "web"), log=logs / f"{args.server}.log",
         )  # fmt: skip
         celery = procs.start(
             "celery worker",
@@ -569,13 +699,13 @@ def main() -> None:
             except psycopg.Error:
                 return {}
 
-        sampler = CpuSampler({"gunicorn": gunicorn.pid, "celery worker": celery.pid}, bench_db_backends)
+        sampler = CpuSampler({main_server: web.pid, "celery worker": celery.pid}, bench_db_backends)
         cpu: dict[str, dict] = {}
         out = RESULTS_DIR / "phase"
         orders_file = RESULTS_DIR / "created_orders.json"
         common = ["--seed", str(seed_file), "--concurrency", str(args.concurrency)]
 
-        create = floor = floor_cte = http_floor = reads = outbox = rows_before_reads = None
+        create = floor = floor_cte = http_floor = reads = outbox = rows_before_reads = servers = None
         if "create" in phases:
             say(f"create: POST /api/v1/orders/, {args.concurrency} clients, {args.warmup:g} s warm-up + "
                 f"{args.duration:g} s measured")  # fmt: skip
@@ -601,7 +731,7 @@ def main() -> None:
                      sampler, cpu, timeout=args.floor_warmup + floor_duration + 120)  # fmt: skip
             floor_cte = json.loads(Path(f"{out}-floor_cte.json").read_text())
             say(f"HTTP floor: the floor's transaction behind a bare WSGI endpoint (bench/http_floor.py), "
-                f"gunicorn {args.workers} workers, the create load")  # fmt: skip
+                f"{args.server} {args.workers} workers, the create load")  # fmt: skip
             http_floor = run_http_floor(
                 args,
                 env,
@@ -609,7 +739,11 @@ def main() -> None:
                 sampler,
                 cpu,
                 logs,
+                args.server,
             )
+
+        if "servers" in phases and args.servers:
+            servers = compare_servers(args, env, common, sampler, cpu, logs, dsn, broker)
 
         if "read" in phases:
             with psycopg.connect(dsn, autocommit=True) as conn:
@@ -635,6 +769,8 @@ def main() -> None:
 
     ratio = create["per_second"] / floor["per_second"] if create and floor and floor["per_second"] else None
     measured = [("create", create), ("floor", floor), ("floor_cte", floor_cte), ("http_floor", http_floor)]
+    for server, pair in (servers or {}).items():
+        measured += [(f"{phase}[{server}]", pair[phase]) for phase in ("http_floor", "create") if pair[phase]]
     for name, phase in [*measured, *((key, reads[key]) for key, _ in READS if reads)]:
         if phase is not None:
             phase["cpu_ms_per_op"] = cpu_ms_per_op(phase, cpu.get(name))
@@ -661,7 +797,13 @@ def main() -> None:
             "customers": args.customers,
             "database": args.db,
             "phases": sorted(phases),
-            "http": "stdlib asyncio HTTP/1.1, one connection per request (gunicorn sync workers close it)",
+            "server": args.server,
+            "threads": args.threads,
+            "servers": args.servers if "servers" in phases else [],
+            "compare_warmup_s": args.compare_warmup,
+            "compare_duration_s": args.compare_duration,
+            "compare_rounds": args.compare_rounds,
+            "http": "stdlib asyncio HTTP/1.1, connections kept alive where the server keeps them",
         },
         "create": create,
         "all_201": bool(create) and set(create["outcomes"]) <= {"201"},
@@ -678,6 +820,7 @@ def main() -> None:
         else None,
         "cpu_ratio": None if cpu_ratio is None else round(cpu_ratio, 3),
         "rows_before_reads": rows_before_reads,
+        "servers": servers,
         "read": reads,
         "cpu": cpu,
     }

@@ -4,6 +4,7 @@ contract's shape, never a 500 (see also core/error_handler.py); chunked bodies a
 import io
 import json
 
+import orjson
 from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
@@ -25,32 +26,60 @@ class RequestTooLarge(APIException):
 
 def json_depth(value) -> int:
     """How deeply lists and objects nest in parsed JSON, without recursion (a scalar is 0)."""
-    deepest = 0
+    return _depth_and_floats(value)[0]
+
+
+def _depth_and_floats(value) -> tuple[int, bool]:
+    """json_depth, and whether a float is anywhere in the value (in one walk)."""
+    deepest, floats = 0, False
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
         if children is None:
+            floats = floats or isinstance(item, float)
             continue
         deepest = max(deepest, depth)
         if depth < MAX_JSON_DEPTH + 1:
             pending.extend((child, depth + 1) for child in children)
-    return deepest
+    return deepest, floats
 
 
 class BoundedJSONParser(JSONParser):
     """DRF's JSON parser, with a bound on nesting: Python's decoder recurses, so very deep JSON would
-    otherwise end in a RecursionError (a 500), and moderately deep JSON reaches code that recurses too."""
+    otherwise end in a RecursionError (a 500), and moderately deep JSON reaches code that recurses too.
+
+    A UTF-8 body is read by orjson first (twice as fast as the stdlib decoder). A body orjson refuses goes to
+    DRF's parser as before, so DRF decides with its own messages (nesting past orjson's 1,024 levels, a lone
+    surrogate, every malformed body); so does one with a float in it, because orjson reads an integer beyond
+    64 bits as a float, and DRF keeps it an integer for the serializer to bound (`max_value`, not `invalid`)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        if stream is not None and encoding.lower().replace("-", "") == "utf8":
+            raw = stream.read()
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                depth, floats = _depth_and_floats(data)
+                if depth > MAX_JSON_DEPTH:
+                    raise _too_deep()
+                if not floats:
+                    return data
+            stream = io.BytesIO(raw)
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            data = None
-        else:
-            if json_depth(data) <= MAX_JSON_DEPTH:
-                return data
-        raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+            raise _too_deep() from None
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise _too_deep()
+        return data
+
+
+def _too_deep() -> ParseError:
+    return ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
 
 
 class ChunkedBodyMiddleware:

@@ -93,7 +93,6 @@ start web "$VENV/bin/gunicorn" order_project.wsgi:application \
     --bind "0.0.0.0:$PORT" \
     --workers "$WORKERS" \
     --access-logfile - \
-    --graceful-timeout 10 \
     --no-control-socket
 start worker "$VENV/bin/celery" -A order_project worker -l info --concurrency 2 --hostname "$node"
 start beat "$VENV/bin/celery" -A order_project beat -l info \

@@ -66,10 +66,12 @@ def live_gunicorn(**env: str):
         return log.read().decode()
 
     connect.output = output
+    connect.port = port
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_until_listening(server, port, log)
+            connect.process = server
             yield connect
         finally:
             stop(server)

@@ -118,6 +118,10 @@ DATABASES = {
         conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
+# A reused connection's health check polls its socket instead of sending SELECT 1 on every request
+# (core/postgresql/base.py).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
 # Parameters bound by PostgreSQL, and a statement run DB_PREPARE_THRESHOLD times on a connection prepared:
 # PostgreSQL then stops parsing it, and, after five more runs, planning it wherever its generic plan costs
@@ -166,7 +170,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "core.renderers.OrjsonRenderer",  # DRF's JSONRenderer's output, written by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # JSON only, nested at most 32 levels deep (core/request_limits.py).

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from core.error_codes import ErrorCode
 from core.fields import StrictCharField, StrictIntegerField, StrictRegexField
+from core.serializers import LeanFieldCopiesMixin
 from orders import representation
 from orders.models import (
     FulfillmentStatus,
@@ -24,14 +25,14 @@ MAX_REFUND_CENTS = 10**15
 # ---- input -----------------------------------------------------------------------------------------
 
 
-class OrderLineInputSerializer(serializers.Serializer):
+class OrderLineInputSerializer(LeanFieldCopiesMixin, serializers.Serializer):
     product_id = serializers.UUIDField()
     variant_id = serializers.UUIDField(required=False, allow_null=True)
     quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
     expected_unit_price_cents = StrictIntegerField(min_value=0, required=False, allow_null=True)
 
 
-class ShippingAddressSerializer(serializers.Serializer):
+class ShippingAddressSerializer(LeanFieldCopiesMixin, serializers.Serializer):
     recipient_name = StrictCharField(max_length=200)
     phone = StrictCharField(max_length=32, required=False, allow_blank=True, default="")
     street_address_1 = StrictCharField(max_length=200)
@@ -74,7 +75,7 @@ class LinesInputMixin:
         return errors
 
 
-class OrderCreateSerializer(LinesInputMixin, serializers.Serializer):
+class OrderCreateSerializer(LinesInputMixin, LeanFieldCopiesMixin, serializers.Serializer):
     # A ListField, not `many=True`: an empty or too long list is reported at `items`, not `items.non_field_errors`.
     items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
     shipping_address = ShippingAddressSerializer()

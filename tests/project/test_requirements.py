@@ -22,6 +22,9 @@ DEVELOPMENT_ONLY = {
     "mypy",
     "django-stubs",
     "djangorestframework-stubs",
+    "granian",
+    "pyuwsgi",
+    "pyinstrument",
 }
 
 
