@@ -50,6 +50,10 @@ TARGET_RATIO = 1.25  # p95 at the full size over p95 at the small one, per reque
 # The staff deep page, by offset and by the cursor a client would hold there: deep, and within the small
 # size's delivered orders too, so both sizes read the same page.
 DEEP_OFFSET = 5_000
+WARMUP = 20  # requests per case and size before measuring (at least 6, for WARMUP_BUDGET_S seconds at most)
+WARMUP_BUDGET_S = 5.0
+CASE_BUDGET_S = 30.0  # measured time per case, both sizes together, at the warm-up's pace (at least MIN_REQUESTS)
+MIN_REQUESTS = 40
 LOADED_TABLES = ["orders_order", "orders_orderitem", "orders_orderstatushistory"]
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia"]
@@ -567,10 +571,15 @@ def side_open(name: str, dbname: str, seed: int) -> Side:
 
 
 def side_use(side: Side) -> None:
-    """Make `side`'s database the one the application reads (django.db.connection resolves it per call)."""
+    """Make `side`'s database the one the application reads (django.db.connection resolves it per call), with
+    a cache of its own: the list-count estimate is cached per list (path, staff or owner, filters), so a
+    shared cache would hand the 10k side the 1M side's estimate (and the app's own database, a
+    `make run` on the same Redis, either's)."""
+    from django.core.cache import caches
     from django.db import connections
 
     connections["default"] = side.wrapper
+    caches["default"].key_prefix = f"bench-{side.dbname}"
 
 
 def side_clients(side: Side) -> None:
@@ -722,17 +731,23 @@ def measure(sides: list[Side], requests: int, rounds: int, seed: int, only: list
         cases = {key: case for key, case in cases.items() if key in only}
     for side in sides:
         side_clients(side)
-    per_round = max(1, requests // rounds)
     results = {}
     for key, (label, pick) in cases.items():
         rngs = {side.name: random.Random(f"{seed}-{key}") for side in sides}  # the same draws at both sizes
         latencies: dict[str, list[float]] = {side.name: [] for side in sides}
         cpu: dict[str, float] = {side.name: 0.0 for side in sides}
         statuses: dict[str, dict[int, int]] = {side.name: {} for side in sides}
-        for side in sides:  # warm-up: connection, caches, prepared statements
+        slowest = 0.0  # seconds per request of the sizes together, at the warm-up's pace
+        for side in sides:  # warm-up: connection, caches, prepared statements (psycopg prepares on the 6th run)
             side_use(side)
-            for _ in range(min(20, requests)):
+            began, done = time.perf_counter(), 0
+            while done < WARMUP and (done < 6 or time.perf_counter() - began < WARMUP_BUDGET_S):
                 request(side, *pick(side, rngs[side.name]))
+                done += 1
+            slowest += (time.perf_counter() - began) / done
+        # A request that grows with the data (the statistics: seconds at 1M on a busy machine) gets fewer
+        # requests, the same number at both sizes, so one case does not take the run's whole time.
+        per_round = max(1, min(requests, max(MIN_REQUESTS, int(CASE_BUDGET_S / slowest))) // rounds)
         for n in range(rounds):
             for side in sides if n % 2 == 0 else sides[::-1]:
                 side_use(side)
@@ -856,7 +871,7 @@ def report(result: dict) -> str:
             sql_ms(b), sql_ms(s), f"{fmt(b['example_rows'])} of {fmt(b['example_count'])}",
             f"{fmt(s['example_rows'])} of {fmt(s['example_count'])}", "; ".join(flags),
         ])  # fmt: skip
-    met = sum(1 for row in rows if row[6] == "yes")
+    met = sum(1 for row in rows if row[7] == "yes")
     b_name, s_name = big["name"], small["name"]
     lines = [
         "",
@@ -869,12 +884,14 @@ def report(result: dict) -> str:
             for side in result["sizes"]
         ),
         f"measured in-process with Django's test Client (full middleware/auth/view/serializer/SQL, no HTTP), one "
-        f"request at a time, {result['requests']} requests per case and size after 20 warm-up requests, in "
+        f"request at a time, {result['requests']} requests per case and size (fewer where a request takes long: the"
+        f" n column) after {WARMUP} warm-up requests, in "
         f"{result['rounds']} alternating blocks per size",
         "",
         table(
             [
                 "",
+                "n",
                 f"{b_name} p50",
                 f"{b_name} p95",
                 f"{s_name} p50",
