@@ -156,3 +156,33 @@ def test_the_statistics_page_says_a_backwards_period_in_words(admin_client):
     html = page.content.decode()
     assert "“To” must not be before “From”." in html
     assert "to: " not in html and "`to`" not in html
+
+
+def test_return_changelist_shows_the_refund_amount_in_a_fixed_number_of_queries(admin_client, superuser):
+    customer = UserFactory()
+    found = []
+    for _ in range(3):
+        order, _ = delivered_order(customer, prices=(1000,))
+        found.append(
+            returns_service.return_request(
+                order_id=order.pk,
+                actor=customer,
+                reason=REASON,
+                reason_category="defective",
+                items=[{"item_id": "item_1", "quantity": 1}],
+            )
+        )
+        returns_service.return_review(
+            return_id=found[-1].pk, actor=superuser, decision=ReturnStatus.APPROVED, notes=NOTES, refund_cents=700
+        )
+    with CaptureQueriesContext(connection) as three:
+        html = admin_client.get("/admin/orders/returnrequest/").content.decode()
+    assert len(re.findall(r'field-refund_amount">USD 7\.00<', html)) == 3
+    order, _ = delivered_order(customer, prices=(1000,))
+    returns_service.return_request(
+        order_id=order.pk, actor=customer, reason=REASON, reason_category="defective",
+        items=[{"item_id": "item_1", "quantity": 1}],
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as four:
+        assert admin_client.get("/admin/orders/returnrequest/").status_code == 200
+    assert len(four) == len(three)

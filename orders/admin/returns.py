@@ -118,7 +118,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
         "status_display",
         "reason_category",
         "requested_at",
-        "refund",
+        "refund_amount",
         "reviewed_at",
     ]
     list_filter = ["status", "reason_category", ("requested_at", admin.DateFieldListFilter)]
@@ -141,7 +141,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
         "reviewed_at",
         "reviewed_by",
         "review_notes",
-        "refund",
+        "refund_amount",
         "max_refund",
         "restock",
     ]
@@ -159,8 +159,10 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
         url = reverse("admin:orders_order_change", args=[obj.order_id])
         return format_html('<a href="{}">{}</a>', url, obj.order.order_number)
 
+    # Not named `refund`: the admin takes a model attribute of that name first, and that is the return's
+    # Refund (reverse one-to-one): one query per listed return, and the row shown instead of the amount.
     @admin.display(description="refund")
-    def refund(self, obj: ReturnRequest) -> str:
+    def refund_amount(self, obj: ReturnRequest) -> str:
         return format_money(obj.refund_cents, obj.order.currency)
 
     @admin.display(description="most that may be refunded")
