@@ -325,6 +325,18 @@ def test_search_finds_the_order_by_each_field(admin_client, searchable, term):
     assert decoy.order_number not in html
 
 
+def test_a_whole_order_number_is_looked_up_without_a_substring_search_of_the_numbers(admin_client, searchable):
+    target, _ = searchable
+    with CaptureQueriesContext(connection) as queries:
+        html = search(admin_client, target.order_number.lower())
+    assert target.order_number in html
+    # Every order number shares trigrams like "ORD": the trigram index reads a posting list of every order.
+    assert not any('UPPER("orders_order"."order_number")::text LIKE' in q["sql"] for q in queries.captured_queries)
+    with CaptureQueriesContext(connection) as queries:
+        search(admin_client, target.order_number[-6:])
+    assert any('UPPER("orders_order"."order_number")::text LIKE' in q["sql"] for q in queries.captured_queries)
+
+
 def test_search_with_no_match_and_short_terms(admin_client, searchable):
     target, decoy = searchable
     html = search(admin_client, "no such thing anywhere")
