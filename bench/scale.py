@@ -862,12 +862,12 @@ def report(result: dict) -> str:
         flags = [f"SEQ SCAN on orders_order at {name}" for name, size in case["sizes"].items()
                  if any(q["seq_scan_on_orders"] for q in size["queries"])]  # fmt: skip
         flags += [f"{name}: {', '.join(f'{k}: {v}' for k, v in size['statuses'].items())}"
-                  for name, size in case["sizes"].items() if set(size["statuses"]) != {200}]  # fmt: skip
+                  for name, size in case["sizes"].items() if set(map(int, size["statuses"])) != {200}]  # fmt: skip
         if not case["same_page"]:
             flags.append("pages differ: no comparison")
         rows.append([
-            case["label"], b["latency"]["p50_ms"], b["latency"]["p95_ms"], s["latency"]["p50_ms"],
-            s["latency"]["p95_ms"], case["ratio"], "yes" if ok else "NO",
+            case["label"], b["latency"]["count"], b["latency"]["p50_ms"], b["latency"]["p95_ms"],
+            s["latency"]["p50_ms"], s["latency"]["p95_ms"], case["ratio"], "yes" if ok else "NO",
             sql_ms(b), sql_ms(s), f"{fmt(b['example_rows'])} of {fmt(b['example_count'])}",
             f"{fmt(s['example_rows'])} of {fmt(s['example_count'])}", "; ".join(flags),
         ])  # fmt: skip
