@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin import NoDirectWrites, ReadOnlyInline
+from core.admin import BigTableAdmin, NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
 from order_project.permissions import has_staff_permission
@@ -111,7 +111,8 @@ class ReturnItemInline(ReadOnlyInline):
 
 
 @admin.register(ReturnRequest)
-class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
+# Returns grow with the orders: the changelist counts them as the order changelist does (BigTableAdmin).
+class ReturnRequestAdmin(NoDirectWrites, BigTableAdmin):
     list_display = [
         "return_number",
         "order_link",
@@ -270,7 +271,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(NoDirectWrites, admin.ModelAdmin):
+class RefundAdmin(NoDirectWrites, BigTableAdmin):
     list_display = ["created_at", "order", "return_request", "amount", "created_by"]
     list_select_related = ["order", "return_request", "created_by"]
     search_fields = ["=order__order_number", "=return_request__return_number"]
