@@ -1,14 +1,16 @@
-"""`make bench-scale`: the read paths of the order service on a database of realistic size.
+"""`make bench-scale`: the read paths of the order service at 1,000,000 orders and at 10,000, in one run.
 
 1. Loads (once; again only with --reload) 1,000,000 orders with 1-3 items each, frozen customer and
    product snapshots, spread over 10,000 customers (skewed: 1 % of them hold 20 % of the orders),
-   created over the last ~2 years, statuses by age, into its own database `orders_scale`: PostgreSQL
-   COPY through psycopg 3 `cursor.copy()`, three tables streamed at once, secondary indexes dropped
-   during the load and rebuilt after it, then VACUUM ANALYZE. The data is deterministic (--seed).
+   created over the last ~2 years, statuses by age, returns and refunds, into its own database
+   `orders_scale`, and the same shape at a hundredth of the size (100 customers) into `orders_scale_10k`:
+   PostgreSQL COPY through psycopg 3 `cursor.copy()`, three tables streamed at once, secondary indexes
+   dropped during the load and rebuilt after it, then VACUUM ANALYZE. The data is deterministic (--seed).
 2. Measures in-process, through Django's test Client (the full middleware, authentication, view,
-   serializer and SQL path, without gunicorn and HTTP), p50/p95/p99 over --requests requests each.
-3. EXPLAIN (ANALYZE, BUFFERS) of every SQL statement one request of each kind runs, captured with
-   CaptureQueriesContext; a Seq Scan on orders_order is flagged.
+   serializer and SQL path, without gunicorn and HTTP), the same requests at both sizes in alternating
+   blocks, and prints p50/p95 per size and p95(1M) / p95(10k) per request (target <= 1.25, issue 17).
+3. EXPLAIN (ANALYZE, BUFFERS) of every SQL statement one request of each kind runs at each size,
+   captured with CaptureQueriesContext; a Seq Scan on orders_order is flagged.
 Writes bench/results/scale.json."""
 
 from __future__ import annotations
