@@ -1,6 +1,6 @@
 """Request examples of the API documentation. Each one succeeds against the demo data (`manage.py seed_demo`,
 which gives the demo catalogue fixed ids), called by the demo user its summary names, on the demo order
-where the path has an order: tests/test_openapi.py sends every one of them."""
+where the path has an order: tests/contract/test_openapi.py sends every one of them."""
 
 from drf_spectacular.utils import OpenApiExample
 
@@ -99,4 +99,32 @@ RETURN_CREATE = request_example(
 RETURN_REVIEW = request_example(
     "Approve with a refund",
     {"decision": "approved", "notes": "Unworn, tags attached", "refund_cents": 1999, "restock": True},
+)
+
+CART_ITEM_ADD = request_example(
+    "Two red T-shirts",
+    {
+        "product_id": str(demo_product_id("Classic Cotton T-Shirt")),
+        "variant_id": str(demo_variant_id("DEMO-TEE-RED-M")),
+        "quantity": 2,
+    },
+)
+CART_ITEM_UPDATE = request_example("Three of them", {"quantity": 3})
+# The order example's lines, without the price check (the cart records the price it shows instead).
+CART_REPLACE = request_example(
+    "A T-shirt and a lamp",
+    {
+        "items": [
+            {field: value for field, value in line.items() if field != "expected_unit_price_cents"}
+            for line in ORDER_CREATE[0].value["items"]
+        ]
+    },
+)
+ORDER_FROM_CART = request_example(
+    "From the cart",
+    {
+        "from_cart": True,
+        "shipping_address": ORDER_CREATE[0].value["shipping_address"],
+        "payment_method": "paypal",
+    },
 )

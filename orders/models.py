@@ -87,6 +87,9 @@ class Order(models.Model):
             models.Index(fields=["user", "-created_at", "-id"], name="order_user_newest"),
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_newest"),
             models.Index(fields=["-created_at", "-id"], name="order_newest"),
+            # `ordering=total_cents|-total_cents` of the list, a customer's and everyone's (read either way).
+            models.Index(fields=["user", "total_cents", "id"], name="order_user_total"),
+            models.Index(fields=["total_cents", "id"], name="order_total"),
             # Staff search by exact customer email (case-insensitive): a btree, far cheaper than trigrams,
             # in list order, so a customer with thousands of orders costs a first page, not a sort.
             # INCLUDE (customer) lets PostgreSQL count those orders from the index alone (it needs the

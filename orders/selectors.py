@@ -6,8 +6,9 @@ import uuid
 import django_filters
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 
+from core.error_codes import ErrorCode
 from core.filters import FilterSet, UtcIsoDateTimeFilter
 from order_project.permissions import order_visibility
 from orders import representation
@@ -78,8 +79,24 @@ class StatusListFilter(django_filters.BaseInFilter, django_filters.ChoiceFilter)
     """`status=pending,confirmed`: any of the listed statuses; an unknown one is a 400."""
 
 
+# `ordering=`: each with the id as tie-breaker, in the same direction, so an index serves it (order_newest,
+# order_user_newest, order_total, order_user_total, read forwards or backwards).
+ORDERINGS = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "-total_cents": ("-total_cents", "-id"),
+    "total_cents": ("total_cents", "id"),
+}
+
+
 class OrderFilter(FilterSet):
     """List filters; the DRF filter backend runs it on `orders_visible_to(user)`."""
+
+    ordering = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in ORDERINGS],
+        method="filter_ordering",
+        label="Sort order: -created_at (newest first, the default), created_at, -total_cents or total_cents",
+    )
 
     status = StatusListFilter(field_name="status", choices=OrderStatus.choices, lookup_expr="in")
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -93,7 +110,16 @@ class OrderFilter(FilterSet):
 
     class Meta:
         model = Order
-        fields = ["status", "created_after", "created_before", "customer", "search"]
+        fields = ["status", "created_after", "created_before", "customer", "search", "ordering"]
+
+    def filter_ordering(self, orders: QuerySet[Order], name: str, value: str) -> QuerySet[Order]:
+        # Keyset pages (`cursor`) walk the newest-first order only.
+        if value != "-created_at" and self.request is not None and "cursor" in self.request.query_params:
+            raise ValidationError(
+                {"ordering": ["Keyset pages (cursor) are newest first: drop ordering or use offset."]},
+                code=ErrorCode.INVALID,
+            )
+        return orders.order_by(*ORDERINGS[value])
 
     def _staff(self) -> bool:
         return bool(self.request and order_visibility(self.request.user).every_order)

@@ -48,6 +48,12 @@ if PRODUCTION and (len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or SECRET_KEY == _DEV
     )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Browser clients on other origins (django-cors-headers): none unless listed. Only the API answers them; it
+# authenticates with a token header, not cookies, so no credentials are allowed across origins.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["location", "x-request-id", "idempotent-replayed"]
 
 INSTALLED_APPS = [
     "order_project.admin_site.AdminConfig",  # django.contrib.admin, secrets kept out of its filters
@@ -62,14 +68,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files: the docs pages need no CDN
     "drf_standardized_errors",
+    "corsheaders",
     "core",
     "users",
     "products",
     "orders",
+    "carts",
 ]
 
 MIDDLEWARE = [
     "core.request_id.RequestIdMiddleware",
+    # As high as django-cors-headers asks (before anything that may answer), after the request id so its
+    # answers to preflights carry one too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collectstatic's output (admin, browsable API) from gunicorn, with DEBUG off too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -224,6 +235,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "TAGS": [
         {"name": "orders", "description": "Place, read, cancel and fulfil orders."},
+        {"name": "cart", "description": "Your cart: lines checked against the catalogue, then ordered at once."},
         {"name": "returns", "description": "Return requests and their review."},
         {"name": "catalogue", "description": "Suppliers, products and their variants."},
         {"name": "users", "description": "Sign-up, your account, and customer accounts for staff."},

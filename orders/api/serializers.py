@@ -44,12 +44,11 @@ class ShippingAddressSerializer(serializers.Serializer):
     )
 
 
-class OrderCreateSerializer(serializers.Serializer):
-    # A ListField, not `many=True`: an empty or too long list is reported at `items`, not `items.non_field_errors`.
-    items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
-    shipping_address = ShippingAddressSerializer()
-    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    notes = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+class LinesInputMixin:
+    """A body with `items`, lines of `line_serializer`, whose refusal reports the catalogue's problems of its
+    valid lines too (orders.api.views.lines_refused): all problems at once."""
+
+    line_serializer: type[serializers.Serializer] = OrderLineInputSerializer
 
     def valid_lines(self) -> dict[int, dict]:
         """After is_valid() refused the body: the lines whose own fields are valid, validated, by index
@@ -62,7 +61,7 @@ class OrderCreateSerializer(serializers.Serializer):
             return {}
         valid = {}
         for index, line in enumerate(lines):
-            parsed = OrderLineInputSerializer(data=line)
+            parsed = self.line_serializer(data=line)
             if index not in item_errors and parsed.is_valid():
                 valid[index] = parsed.validated_data
         return valid
@@ -73,6 +72,14 @@ class OrderCreateSerializer(serializers.Serializer):
         if line_problems:
             errors["items"] = {**errors.get("items", {}), **line_problems}
         return errors
+
+
+class OrderCreateSerializer(LinesInputMixin, serializers.Serializer):
+    # A ListField, not `many=True`: an empty or too long list is reported at `items`, not `items.non_field_errors`.
+    items = serializers.ListField(child=OrderLineInputSerializer(), min_length=1, max_length=MAX_LINES)
+    shipping_address = ShippingAddressSerializer()
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    notes = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class OrderCancelSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from orders import selectors, stats
 from orders.api.serializers import (
     CustomerOrderSummarySerializer,
     ItemFulfillmentSerializer,
+    LinesInputMixin,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderHistorySerializer,
@@ -47,6 +48,13 @@ from users.models import User
 ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unprocessable_codes=UNPROCESSABLE_CODES)
 
 
+def lines_refused(data: LinesInputMixin) -> ValidationError:
+    """The 400 of a body with lines that is_valid() refused: all problems at once, the catalogue's word on
+    the lines whose fields are valid joining the field errors (an order create's, a cart's)."""
+    lines = {index: create.OrderLine(**line) for index, line in data.valid_lines().items()}
+    return ValidationError(data.errors_with(create.order_lines_problems(lines=lines)))
+
+
 @extend_validation_errors(
     [Code.PRODUCT_NOT_FOUND, Code.PRODUCT_UNAVAILABLE, Code.CURRENCY_MISMATCH],
     "items.INDEX.product_id",
@@ -68,6 +76,7 @@ ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unproc
 @extend_validation_errors([ErrorCode.INVALID], "to", actions=["stats"])
 @extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
 @extend_validation_errors([ErrorCode.INVALID], "cursor", actions=["list"])
+@extend_validation_errors([ErrorCode.INVALID], "ordering", actions=["list"])  # with a cursor
 @extend_schema(tags=["orders"])
 @extend_schema_view(
     list=extend_schema(
@@ -131,15 +140,18 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     )
     @idempotent
     def create(self, request):
-        data = OrderCreateSerializer(data=request.data)
-        if not data.is_valid():
-            # All problems at once: the catalogue's word on the lines whose fields are valid joins the field errors.
-            lines = {index: create.OrderLine(**line) for index, line in data.valid_lines().items()}
-            raise ValidationError(data.errors_with(create.order_lines_problems(lines=lines)))
-        order = create.order_create(user=request.user, **data.validated_data)
+        order = self.order_create_from_request(request)
         body = OrderSerializer(order).data
         location = request.build_absolute_uri(f"{request.path}{order.pk}/")
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def order_create_from_request(self, request) -> Order:
+        """The order a create request asks for. A hook: carts/views.py extends it with `from_cart`, inside
+        the same idempotency and throttling (orders import nothing of carts)."""
+        data = OrderCreateSerializer(data=request.data)
+        if not data.is_valid():
+            raise lines_refused(data)
+        return create.order_create(user=request.user, **data.validated_data)
 
     @extend_schema(summary="Get an order", description="By id or order number; yours, or anyone's for staff.")
     def retrieve(self, request, key=None):

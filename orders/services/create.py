@@ -164,12 +164,19 @@ def order_lines_problems(*, lines: Mapping[int, OrderLine]) -> dict[int, dict[st
     request refused for other fields reports these in the same 400 (all problems at once)."""
     if not lines:
         return {}
-    chosen = list(lines.values())
-    with connection.cursor() as cursor:
-        cursor.execute(_READ_VARIANTS_SQL, _line_keys(chosen))
-        variants = [_variant_of_row(row) for row in cursor.fetchall()]
-    errors, _ = _line_problems(chosen, variants)
+    errors, _ = order_lines_check(lines=list(lines.values()))
     return {index: problems for index, problems in zip(lines, errors, strict=True) if problems}
+
+
+def order_lines_check(
+    *, lines: Sequence[OrderLine]
+) -> tuple[list[dict[str, list[ErrorDetail]]], list[LockedVariant | None]]:
+    """The catalogue's word on lines, read without locks, by the rules of a create: per line its problems
+    and the variant it resolves to (None for a line with problems). A cart checks its lines with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_VARIANTS_SQL, _line_keys(lines))
+        variants = [_variant_of_row(row) for row in cursor.fetchall()]
+    return _line_problems(lines, variants)
 
 
 def _line_problems(
