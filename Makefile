@@ -43,7 +43,7 @@ clean:
 	rm -rf $(VENV) .run staticfiles
 
 # make bench        - create/read throughput and latency vs. the psycopg floor (bench/README.md)
-# make bench-scale  - read latency and EXPLAIN on 1,000,000 orders in orders_scale (bench/README.md)
+# make bench-scale  - read latency and EXPLAIN at 1,000,000 and 10,000 orders, p95 ratio per read (bench/README.md)
 BENCH_ARGS ?=
 .PHONY: bench bench-scale
 bench: install

@@ -38,9 +38,14 @@ def conninfo(dbname: str) -> str:
     return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
 
 
+# The app's own database, as the environment named it when the bench started: a runner points
+# DATABASE_URL at its benchmark database for Django, which must not make that one look like the app's.
+APP_DATABASE = urlsplit(base_database_url()).path.lstrip("/")
+
+
 def check_bench_dbname(dbname: str) -> None:
     """Only ever drop a database whose name says it belongs to a benchmark, never the app's own."""
-    app_db = urlsplit(base_database_url()).path.lstrip("/")
+    app_db = APP_DATABASE
     if dbname == app_db or not any(tag in dbname for tag in ("bench", "scale")):
         sys.exit(f"refusing to use database {dbname!r}: a benchmark database name contains 'bench' or 'scale'")
 

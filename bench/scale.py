@@ -1,14 +1,16 @@
-"""`make bench-scale`: the read paths of the order service on a database of realistic size.
+"""`make bench-scale`: the read paths of the order service at 1,000,000 orders and at 10,000, in one run.
 
 1. Loads (once; again only with --reload) 1,000,000 orders with 1-3 items each, frozen customer and
    product snapshots, spread over 10,000 customers (skewed: 1 % of them hold 20 % of the orders),
-   created over the last ~2 years, statuses by age, into its own database `orders_scale`: PostgreSQL
-   COPY through psycopg 3 `cursor.copy()`, three tables streamed at once, secondary indexes dropped
-   during the load and rebuilt after it, then VACUUM ANALYZE. The data is deterministic (--seed).
+   created over the last ~2 years, statuses by age, returns and refunds, into its own database
+   `orders_scale`, and the same shape at a hundredth of the size (100 customers) into `orders_scale_10k`:
+   PostgreSQL COPY through psycopg 3 `cursor.copy()`, three tables streamed at once, secondary indexes
+   dropped during the load and rebuilt after it, then VACUUM ANALYZE. The data is deterministic (--seed).
 2. Measures in-process, through Django's test Client (the full middleware, authentication, view,
-   serializer and SQL path, without gunicorn and HTTP), p50/p95/p99 over --requests requests each.
-3. EXPLAIN (ANALYZE, BUFFERS) of every SQL statement one request of each kind runs, captured with
-   CaptureQueriesContext; a Seq Scan on orders_order is flagged.
+   serializer and SQL path, without gunicorn and HTTP), the same requests at both sizes in alternating
+   blocks, and prints p50/p95 per size and p95(1M) / p95(10k) per request (target <= 1.25, issue 17).
+3. EXPLAIN (ANALYZE, BUFFERS) of every SQL statement one request of each kind runs at each size,
+   captured with CaptureQueriesContext; a Seq Scan on orders_order is flagged.
 Writes bench/results/scale.json."""
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import sys
 import threading
 import time
 import warnings
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,16 +39,23 @@ from bench.common import (
     database_url,
     drop_database,
     ensure_database,
+    fmt,
     install_signal_handlers,
     latency_summary,
     migrate,
     table,
 )
 
-MARKER_VERSION = "bench-scale v1"
+MARKER_VERSION = "bench-scale v2"  # v2: returns and refunds
 ORDER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TARGET_P95_MS = 20.0
-DEEP_OFFSET = 10_000  # the staff deep page: by offset, and by the cursor a client would hold there
+TARGET_RATIO = 1.25  # p95 at the full size over p95 at the small one, per request (issue 17)
+# The staff deep page, by offset and by the cursor a client would hold there: deep, and within the small
+# size's delivered orders too, so both sizes read the same page.
+DEEP_OFFSET = 5_000
+WARMUP = 20  # requests per case and size before measuring (at least 6, for WARMUP_BUDGET_S seconds at most)
+WARMUP_BUDGET_S = 5.0
+CASE_BUDGET_S = 30.0  # measured time per case, both sizes together, at the warm-up's pace (at least MIN_REQUESTS)
+MIN_REQUESTS = 40
 LOADED_TABLES = ["orders_order", "orders_orderitem", "orders_orderstatushistory"]
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia"]
@@ -284,7 +295,8 @@ def load(dbname: str, orders: int, customer_count: int, seed: int) -> dict:
     # -- the orders, their items and history: three COPY streams at once
     order_cols = ["id", "order_number", "user_id", "status", "payment_status", "payment_method", "currency",
                   "customer", "shipping_address", "subtotal_cents", "shipping_cents", "tax_cents", "total_cents",
-                  "item_count", "notes", "cancellation", "last_event_sequence", "created_at", "updated_at"]  # fmt: skip
+                  "item_count", "notes", "cancellation", "last_event_sequence", "refunded_cents", "created_at",
+                  "updated_at"]  # fmt: skip
     item_cols = ["order_id", "line_number", "variant_id", "product_snapshot", "quantity", "unit_price_cents",
                  "total_cents", "fulfillment_status", "shipped_quantity", "carrier", "tracking_number", "shipped_at",
                  "delivered_at"]  # fmt: skip
@@ -343,6 +355,8 @@ def load(dbname: str, orders: int, customer_count: int, seed: int) -> dict:
                         )
                     shipping = 0 if subtotal >= 5000 else 599
                     tax = (subtotal * 800 + 5000) // 10000
+                    order_total = subtotal + shipping + tax
+                    refunded = order_total if status == "refunded" else 0  # by the approved return RETURNS_SQL makes
                     number = f"ORD-{created:%Y%m%d}-{order_suffix(n)}"
                     if status == "cancelled":
                         cancellation = dumps({"reason": "Changed my mind", "cancelled_at": updated_s,
@@ -353,8 +367,9 @@ def load(dbname: str, orders: int, customer_count: int, seed: int) -> dict:
                     order_lines.append(
                         f"{order_id}\t{number}\t{user_id}\t{status}\t{PAYMENT_STATUS[status]}\t"
                         f"{rng.choice(PAYMENT_METHODS)}\tUSD\t{customers.snapshot[c]}\t{customers.address[c]}\t"
-                        f"{subtotal}\t{shipping}\t{tax}\t{subtotal + shipping + tax}\t{count}\t{notes}\t"
-                        f"{cancellation}\t{1 if status == 'pending' else 2}\t{created_s}\t{updated_s}{order_extra}\n"
+                        f"{subtotal}\t{shipping}\t{tax}\t{order_total}\t{count}\t{notes}\t"
+                        f"{cancellation}\t{1 if status == 'pending' else 2}\t{refunded}\t"
+                        f"{created_s}\t{updated_s}{order_extra}\n"
                     )
                     history_lines.append(f"{order_id}\t\\N\tpending\t{user_id}\t\t{created_s}{history_extra}\n")
                     if status != "pending":
@@ -376,13 +391,54 @@ def load(dbname: str, orders: int, customer_count: int, seed: int) -> dict:
     rebuilt_at = time.monotonic()
     rebuild_indexes(dbname, indexes)
     timings["indexes_s"] = round(time.monotonic() - rebuilt_at, 1)
+    returns_at = time.monotonic()
+    with psycopg.connect(conninfo(dbname)) as conn:
+        conn.execute(RETURNS_SQL, {"staff": staff_id})
+    timings["returns_s"] = round(time.monotonic() - returns_at, 1)
     vacuum_at = time.monotonic()
     with psycopg.connect(conninfo(dbname), autocommit=True) as conn:
-        for table_name in [*LOADED_TABLES, "users_user", "authtoken_token", "products_productvariant"]:
+        for table_name in [*LOADED_TABLES, *RETURN_TABLES, "users_user", "authtoken_token", "products_productvariant"]:
             conn.execute(f"VACUUM (ANALYZE) {table_name}")
     timings["vacuum_analyze_s"] = round(time.monotonic() - vacuum_at, 1)
     timings["total_s"] = round(time.monotonic() - started, 1)
     return {"orders": orders, "items": items_total, "customers": customer_count, "timings": timings}
+
+
+# Returns, made from the loaded orders in SQL (their items' ids exist only once the items are in): every
+# refunded order has the approved return that refunded it (and its refund), 1 % of the delivered orders
+# a pending return and 1 % a rejected one. Ids and numbers derive from the order's id: deterministic.
+RETURN_TABLES = ["orders_returnrequest", "orders_returnitem", "orders_refund"]
+RETURNS_SQL = """
+    WITH picked AS (
+        SELECT o.*, CASE WHEN o.status = 'refunded' THEN 'approved'
+                         WHEN abs(hashtext(o.id::text)) %% 100 = 0 THEN 'pending' ELSE 'rejected' END AS rstatus,
+               row_number() OVER (ORDER BY o.id) AS n
+          FROM orders_order o
+         WHERE o.status = 'refunded' OR (o.status = 'delivered' AND abs(hashtext(o.id::text)) %% 100 < 2)
+    ), returns AS (
+        INSERT INTO orders_returnrequest (id, return_number, order_id, status, reason, reason_category, description,
+                                          requested_at, requested_by_id, reviewed_at, reviewed_by_id, review_notes,
+                                          refund_cents, restock)
+        SELECT md5(p.id::text || 'return')::uuid, 'RET-' || to_char(p.updated_at, 'YYYYMMDD') || '-'
+               || upper(lpad(to_hex(p.n), 7, '0')), p.id, p.rstatus, 'The parcel arrived damaged, see photos.',
+               'damaged', '', p.updated_at - interval '1 day', p.user_id,
+               CASE WHEN p.rstatus <> 'pending' THEN p.updated_at END,
+               CASE WHEN p.rstatus <> 'pending' THEN %(staff)s::uuid END,
+               CASE WHEN p.rstatus <> 'pending' THEN 'Reviewed by the scale benchmark.' ELSE '' END,
+               CASE WHEN p.rstatus = 'approved' THEN p.total_cents END, false
+          FROM picked p
+        RETURNING id, order_id, status, refund_cents, reviewed_at, reviewed_by_id, review_notes
+    ), refunds AS (
+        INSERT INTO orders_refund (id, order_id, return_request_id, amount_cents, currency, reason, created_at,
+                                   created_by_id)
+        SELECT md5(r.id::text || 'refund')::uuid, r.order_id, r.id, r.refund_cents, 'USD', r.review_notes,
+               r.reviewed_at, r.reviewed_by_id
+          FROM returns r WHERE r.status = 'approved'
+    )
+    INSERT INTO orders_returnitem (return_request_id, order_item_id, quantity)
+    SELECT r.id, i.id, i.quantity
+      FROM returns r JOIN orders_orderitem i ON i.order_id = r.order_id AND i.line_number = 1
+"""
 
 
 def copy_sql(table_name: str, columns: list[str]) -> str:
@@ -454,114 +510,284 @@ class Progress:
 # ---- measuring -------------------------------------------------------------------------------------
 
 
-def measure(dbname: str, requests: int, seed: int) -> dict:
+@dataclass
+class Side:
+    """One of the two databases measured in the same run, with its own Django connection and clients."""
+
+    name: str  # "1M", "10k"
+    dbname: str
+    wrapper: Any  # the Django DatabaseWrapper of this database, swapped in as `default` while measuring it
+    staff_token: str
+    staff_id: str
+    tokens: dict
+    typical: list  # customers with 20-999 orders: a list of a few pages
+    heavy: list  # customers with >= 1,000 orders
+    sample: list  # (order_number, id, user_id, email, display_name) of random orders
+    returned: list  # (order id, owner id, return id, order_number) of random orders with a return
+    deep_cursor: str
+    api: Any = None  # django.test.Client
+    admin: Any = None  # django.test.Client logged in as the staff user (session)
+
+
+def side_open(name: str, dbname: str, seed: int) -> Side:
     import psycopg
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.db import connections
 
     from order_project.pagination import NewestFirstPagination
 
     rng = random.Random(seed + 1)
     with psycopg.connect(conninfo(dbname), autocommit=True) as conn:
-        staff_token = conn.execute(
-            "SELECT t.key FROM authtoken_token t JOIN users_user u ON u.id = t.user_id WHERE u.is_staff LIMIT 1"
-        ).fetchone()[0]
+        staff_token, staff_id = conn.execute(
+            "SELECT t.key, u.id FROM authtoken_token t JOIN users_user u ON u.id = t.user_id WHERE u.is_staff LIMIT 1"
+        ).fetchone()
         counts = dict(conn.execute("SELECT user_id, count(*) FROM orders_order GROUP BY user_id").fetchall())
         tokens = dict(conn.execute("SELECT user_id, key FROM authtoken_token").fetchall())
+        # The same random draw at both sizes (a hash order, not a block sample that depends on the table's size).
         sample = conn.execute(
-            "SELECT order_number, id, user_id, customer->>'email' FROM orders_order TABLESAMPLE SYSTEM (1)"
-            " REPEATABLE (%s) LIMIT %s",
-            [seed, max(requests, 400)],
+            "SELECT order_number, id, user_id, customer->>'email', customer->>'display_name' FROM orders_order"
+            " ORDER BY md5(id::text || %s) LIMIT 400",
+            [str(seed)],
         ).fetchall()
-        status_counts = dict(conn.execute("SELECT status, count(*) FROM orders_order GROUP BY status").fetchall())
+        returned = conn.execute(
+            "SELECT o.id, o.user_id, r.id, o.order_number FROM orders_returnrequest r"
+            " JOIN orders_order o ON o.id = r.order_id ORDER BY md5(r.id::text || %s) LIMIT 400",
+            [str(seed)],
+        ).fetchall()
         deep_row = conn.execute(
             "SELECT created_at, id FROM orders_order WHERE status = 'delivered'"
             " ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
             [DEEP_OFFSET - 1],
         ).fetchone()
-    heavy = [user for user, n in counts.items() if n >= 1000]
-    typical = [user for user, n in counts.items() if 20 <= n < 1000]
-    if not heavy:
-        raise SystemExit("bench-scale: no customer has 1,000 orders: page 50 cannot be measured")
-    deep_offset = DEEP_OFFSET
-    # The `next` cursor a client holds after paging through the first 10,000 delivered orders.
+    heavy = sorted(user for user, n in counts.items() if n >= 1000)
+    typical = sorted(user for user, n in counts.items() if 20 <= n < 1000)
+    if not heavy or deep_row is None:
+        raise SystemExit(f"bench-scale: {dbname} has no customer with 1,000 orders or < {DEEP_OFFSET:,} delivered")
+    rng.shuffle(sample)
+    settings_dict = {**connections.settings["default"], "NAME": dbname}
+    wrapper = connections.create_connection("default")
+    wrapper.settings_dict = settings_dict
+    # The `next` cursor a client holds after paging through the first DEEP_OFFSET delivered orders.
     deep_cursor = NewestFirstPagination._encode(SimpleNamespace(created_at=deep_row[0], id=deep_row[1]))
+    return Side(name, dbname, wrapper, staff_token, str(staff_id), tokens, typical, heavy, sample, returned,
+                deep_cursor)  # fmt: skip
+
+
+def side_use(side: Side) -> None:
+    """Make `side`'s database the one the application reads (django.db.connection resolves it per call), with
+    a cache of its own: the list-count estimate is cached per list (path, staff or owner, filters), so a
+    shared cache would hand the 10k side the 1M side's estimate (and the app's own database, a
+    `make run` on the same Redis, either's)."""
+    from django.core.cache import caches
+    from django.db import connections
+
+    connections["default"] = side.wrapper
+    caches["default"].key_prefix = f"bench-{side.dbname}"
+
+
+def side_clients(side: Side) -> None:
+    from django.test import Client
+
+    from users.models import User
+
+    side_use(side)
+    side.api = Client()
+    side.admin = Client()
+    side.admin.force_login(User.objects.get(pk=side.staff_id))  # the session row lives in this database
+
+
+def read_cases(now: datetime) -> dict:
+    """Every read path, as (label, who, pick) with pick(side, rng) -> (path, customer id or None). The same
+    request shape at both sizes: same filters and dates, same page and offset, customers of the same shape
+    (a typical customer with 20-999 orders, a heavy one with >= 1,000), the same statuses' shares."""
+    month_ago = quote((now - timedelta(days=30)).isoformat())
+    year_ago = quote((now - timedelta(days=365)).isoformat())
+    older = quote((now - timedelta(days=400)).isoformat())
+    day = timedelta(days=1)
+    stats_from, stats_to = (now - 29 * day).date().isoformat(), now.date().isoformat()
+
+    def one(side: Side, rng: random.Random, column: int):
+        return rng.choice(side.sample)[column]
+
+    def owner(path: str):
+        def pick(side: Side, rng: random.Random):
+            row = rng.choice(side.sample)
+            return path.format(number=row[0], id=row[1]), row[2]
+
+        return pick
+
+    def returned(path: str, who: str):
+        def pick(side: Side, rng: random.Random):
+            order_id, user_id, return_id, number = rng.choice(side.returned)
+            return path.format(order=order_id, id=return_id, number=number), (user_id if who == "owner" else None)
+
+        return pick
+
+    def staff(path: str):
+        return lambda side, rng: (path, None)
 
     cases = {
-        "customer_first_page": (
-            "GET /orders/ — a customer's first page",
-            lambda: ("/api/v1/orders/", tokens[rng.choice(typical)]),
-        ),
-        "customer_page_50": (
-            "GET /orders/?offset=980 — page 50 of a customer with >= 1,000 orders",
-            lambda: ("/api/v1/orders/?offset=980", tokens[rng.choice(heavy)]),
-        ),
-        "staff_status_first_page": (
-            "GET /orders/?status=pending — staff, first page",
-            lambda: ("/api/v1/orders/?status=pending", staff_token),
-        ),
-        "staff_status_big_first_page": (
-            "GET /orders/?status=delivered — staff, first page",
-            lambda: ("/api/v1/orders/?status=delivered", staff_token),
-        ),
-        "staff_status_deep_page": (
-            f"GET /orders/?status=delivered&offset={deep_offset:,} — staff, page {deep_offset // 20 + 1}",
-            lambda: (f"/api/v1/orders/?status=delivered&offset={deep_offset}", staff_token),
-        ),
-        "staff_status_deep_cursor": (
-            f"GET /orders/?status=delivered&cursor=... — staff, the page after the first {deep_offset:,}",
-            lambda: (f"/api/v1/orders/?status=delivered&cursor={deep_cursor}", staff_token),
-        ),
-        "staff_search_number": (
-            "GET /orders/?search=<order number> — staff",
-            lambda: (f"/api/v1/orders/?search={rng.choice(sample)[0]}", staff_token),
-        ),
-        "staff_search_email": (
-            "GET /orders/?search=<customer email> — staff",
-            lambda: (f"/api/v1/orders/?search={quote(rng.choice(sample)[3])}", staff_token),
-        ),
-        "get_by_number": (
-            "GET /orders/<order number>/ — the owner",
-            lambda: (lambda row: (f"/api/v1/orders/{row[0]}/", tokens[row[2]]))(rng.choice(sample)),
-        ),
-        "get_by_id": (
-            "GET /orders/<id>/ — the owner",
-            lambda: (lambda row: (f"/api/v1/orders/{row[1]}/", tokens[row[2]]))(rng.choice(sample)),
-        ),
+        "customer_first_page": ("GET /orders/ - a customer's first page",
+                                lambda s, r: ("/api/v1/orders/", r.choice(s.typical))),
+        "customer_page_50": ("GET /orders/?offset=980 - page 50 of a customer with >= 1,000 orders",
+                             lambda s, r: ("/api/v1/orders/?offset=980", r.choice(s.heavy))),
+        "customer_status": ("GET /orders/?status=delivered - a customer's",
+                            lambda s, r: ("/api/v1/orders/?status=delivered", r.choice(s.typical))),
+        "staff_first_page": ("GET /orders/ - staff, every order", staff("/api/v1/orders/")),
+        "staff_status_pending": ("GET /orders/?status=pending - staff (0.1 % of orders)",
+                                 staff("/api/v1/orders/?status=pending")),
+        "staff_status_cancelled": ("GET /orders/?status=cancelled - staff (8 %)",
+                                   staff("/api/v1/orders/?status=cancelled")),
+        "staff_status_delivered": ("GET /orders/?status=delivered - staff (84 %)",
+                                   staff("/api/v1/orders/?status=delivered")),
+        "staff_status_deep_offset": (f"GET /orders/?status=delivered&offset={DEEP_OFFSET:,} - staff",
+                                     staff(f"/api/v1/orders/?status=delivered&offset={DEEP_OFFSET}")),
+        "staff_status_deep_cursor": (f"GET /orders/?status=delivered&cursor= - staff, {DEEP_OFFSET:,} deep",
+                                     lambda s, r: (f"/api/v1/orders/?status=delivered&cursor={s.deep_cursor}", None)),
+        "staff_created_after": ("GET /orders/?created_after=<30 days ago> - staff",
+                                staff(f"/api/v1/orders/?created_after={month_ago}")),
+        "staff_created_before": ("GET /orders/?created_before=<365 days ago> - staff",
+                                 staff(f"/api/v1/orders/?created_before={year_ago}")),
+        "staff_created_range": ("GET /orders/?created_after=<400 d>&created_before=<365 d> - staff",
+                                staff(f"/api/v1/orders/?created_after={older}&created_before={year_ago}")),
+        "staff_customer": ("GET /orders/?customer=<typical customer> - staff",
+                           lambda s, r: (f"/api/v1/orders/?customer={r.choice(s.typical)}", None)),
+        "staff_customer_heavy": ("GET /orders/?customer=<customer with >= 1,000> - staff",
+                                 lambda s, r: (f"/api/v1/orders/?customer={r.choice(s.heavy)}", None)),
+        "staff_search_number": ("GET /orders/?search=<order number> - staff",
+                                lambda s, r: (f"/api/v1/orders/?search={one(s, r, 0)}", None)),
+        "staff_search_email": ("GET /orders/?search=<customer email> - staff",
+                               lambda s, r: (f"/api/v1/orders/?search={quote(one(s, r, 3))}", None)),
+        "staff_search_name": ("GET /orders/?search=<customer name> - staff",
+                              lambda s, r: (f"/api/v1/orders/?search={quote(one(s, r, 4))}", None)),
+        **ordering_cases(),
+        "get_by_number": ("GET /orders/<order number>/ - the owner", owner("/api/v1/orders/{number}/")),
+        "get_by_id": ("GET /orders/<id>/ - the owner", owner("/api/v1/orders/{id}/")),
+        "staff_get_by_id": ("GET /orders/<id>/ - staff", lambda s, r: (f"/api/v1/orders/{one(s, r, 1)}/", None)),
+        "order_history": ("GET /orders/<id>/history/ - the owner", owner("/api/v1/orders/{id}/history/")),
+        "order_returns": ("GET /orders/<id>/returns/ - the owner",
+                          returned("/api/v1/orders/{order}/returns/", "owner")),
+        "returns_list": ("GET /returns/ - staff", staff("/api/v1/returns/")),
+        "returns_pending": ("GET /returns/?status=pending - staff", staff("/api/v1/returns/?status=pending")),
+        "returns_order_number": ("GET /returns/?order_number= - staff",
+                                 returned("/api/v1/returns/?order_number={number}", "staff")),
+        "return_get": ("GET /returns/<id>/ - staff", returned("/api/v1/returns/{id}/", "staff")),
+        "stats": (f"GET /orders/stats/ - staff, the default 30 days ({stats_from}..{stats_to})",
+                  staff(f"/api/v1/orders/stats/?from={stats_from}&to={stats_to}")),
+        "order_summary": ("GET /users/<id>/order-summary/ - staff, a typical customer",
+                          lambda s, r: (f"/api/v1/users/{r.choice(s.typical)}/order-summary/", None)),
+        "admin_orders": ("admin order changelist", staff("/admin/orders/order/")),
+        "admin_orders_status": ("admin order changelist, status=cancelled",
+                                staff("/admin/orders/order/?status__exact=cancelled")),
+        "admin_orders_search": ("admin order changelist, search an order number",
+                                lambda s, r: (f"/admin/orders/order/?q={one(s, r, 0)}", None)),
+        "admin_returns": ("admin return changelist", staff("/admin/orders/returnrequest/")),
+    }  # fmt: skip
+    return cases
+
+
+def ordering_cases() -> dict:
+    """HOOK: `ordering=` on the order list (created_at / total_cents, both directions), measured when the list
+    view offers it (DRF's OrderingFilter `ordering_fields`); until then none, and the report says so."""
+    from django.urls import resolve
+
+    view = resolve("/api/v1/orders/").func.cls
+    fields = getattr(view, "ordering_fields", None) or []
+    return {
+        f"staff_ordering_{'desc_' if desc else ''}{field}": (
+            f"GET /orders/?ordering={'-' if desc else ''}{field} - staff",
+            (lambda path: lambda s, r: (path, None))(f"/api/v1/orders/?ordering={'-' if desc else ''}{field}"),
+        )
+        for field in ("created_at", "total_cents")
+        if field in fields
+        for desc in (False, True)
     }
 
-    client = Client()
+
+def request(side: Side, path: str, who: str | None):
+    """One GET as the customer `who` (their token), or as the staff user (the API by token, the admin by session)."""
+    if path.startswith("/admin/"):
+        return side.admin.get(path)
+    token = side.tokens[who] if who else side.staff_token
+    return side.api.get(path, HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def page_shape(response) -> tuple[int | None, int | None]:
+    """(count, rows on the page) of a list response; the admin's rows are those of its result table."""
+    if response["Content-Type"].startswith("text/html"):
+        table = response.content.partition(b'id="result_list"')[2].partition(b"</table>")[0]
+        return None, max(0, table.count(b"<tr") - 1)  # less the header row
+    body = json.loads(response.content)
+    if isinstance(body, dict) and isinstance(body.get("results"), list):
+        return body.get("count"), len(body["results"])
+    return None, len(body) if isinstance(body, list) else None
+
+
+def measure(sides: list[Side], requests: int, rounds: int, seed: int, only: list[str] | None) -> dict:
+    """Every case at both sizes, interleaved: `rounds` blocks of requests per size, alternating which goes
+    first, so a slow spell of the shared machine lands on both sizes and not on one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cases = read_cases(datetime.now(UTC).replace(second=0, microsecond=0))
+    if only:
+        cases = {key: case for key, case in cases.items() if key in only}
+    for side in sides:
+        side_clients(side)
     results = {}
     for key, (label, pick) in cases.items():
-        for _ in range(min(20, requests)):  # warm-up: connection, caches, plans
-            path, token = pick()
-            client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
-        latencies, statuses = [], {}
-        cpu_began = time.process_time()
-        for _ in range(requests):
-            path, token = pick()
-            began = time.perf_counter()
-            response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
-            latencies.append(time.perf_counter() - began)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        cpu_ms = (time.process_time() - cpu_began) * 1000 / requests  # Python's own CPU: not PostgreSQL's
-        path, token = pick()
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
-        queries = list(captured.captured_queries)  # a view of the connection's log: copy before it changes
-        body = json.loads(response.content)
-        results[key] = {
-            "label": label,
-            "latency": latency_summary(latencies),
-            "app_cpu_ms_per_request": round(cpu_ms, 2),
-            "statuses": statuses,
-            "example_path": path,
-            "example_count": body.get("count") if isinstance(body, dict) else None,
-            "queries": [explain(q["sql"]) for q in queries if not q["sql"].startswith("EXPLAIN")],
-        }
-        print(f"    {key}: p95 {results[key]['latency']['p95_ms']} ms", flush=True)
-    return {"status_counts": status_counts, "heavy_customers": len(heavy), "cases": results}
+        rngs = {side.name: random.Random(f"{seed}-{key}") for side in sides}  # the same draws at both sizes
+        latencies: dict[str, list[float]] = {side.name: [] for side in sides}
+        cpu: dict[str, float] = {side.name: 0.0 for side in sides}
+        statuses: dict[str, dict[int, int]] = {side.name: {} for side in sides}
+        slowest = 0.0  # seconds per request of the sizes together, at the warm-up's pace
+        for side in sides:  # warm-up: connection, caches, prepared statements (psycopg prepares on the 6th run)
+            side_use(side)
+            began, done = time.perf_counter(), 0
+            while done < WARMUP and (done < 6 or time.perf_counter() - began < WARMUP_BUDGET_S):
+                request(side, *pick(side, rngs[side.name]))
+                done += 1
+            slowest += (time.perf_counter() - began) / done
+        # A request that grows with the data (the statistics: seconds at 1M on a busy machine) gets fewer
+        # requests, the same number at both sizes, so one case does not take the run's whole time.
+        per_round = max(1, min(requests, max(MIN_REQUESTS, int(CASE_BUDGET_S / slowest))) // rounds)
+        for n in range(rounds):
+            for side in sides if n % 2 == 0 else sides[::-1]:
+                side_use(side)
+                rng = rngs[side.name]
+                cpu_began = time.process_time()
+                for _ in range(per_round):
+                    path, who = pick(side, rng)
+                    began = time.perf_counter()
+                    response = request(side, path, who)
+                    latencies[side.name].append(time.perf_counter() - began)
+                    statuses[side.name][response.status_code] = statuses[side.name].get(response.status_code, 0) + 1
+                cpu[side.name] += time.process_time() - cpu_began
+        result: dict[str, Any] = {"label": label, "sizes": {}}
+        for side in sides:
+            side_use(side)
+            path, who = pick(side, random.Random(f"{seed}-{key}-explain"))
+            with CaptureQueriesContext(connection) as captured:
+                response = request(side, path, who)
+            queries = list(captured.captured_queries)  # a view of the connection's log: copy before it changes
+            count, rows = page_shape(response)
+            result["sizes"][side.name] = {
+                "latency": latency_summary(latencies[side.name]),
+                "app_cpu_ms_per_request": round(cpu[side.name] * 1000 / len(latencies[side.name]), 2),
+                "statuses": statuses[side.name],
+                "example_path": path,
+                "example_count": count,
+                "example_rows": rows,
+                "queries": [explain(q["sql"]) for q in queries if not q["sql"].startswith("EXPLAIN")],
+            }
+        big, small = (result["sizes"][side.name] for side in sides)
+        p95_big, p95_small = big["latency"]["p95_ms"], small["latency"]["p95_ms"]
+        result["ratio"] = round(p95_big / p95_small, 2) if p95_big and p95_small else None
+        # The comparison holds for the same page only: a page with fewer rows at one size is not the same work.
+        result["same_page"] = big["example_rows"] == small["example_rows"]
+        results[key] = result
+        print(f"    {key}: p95 {p95_big} / {p95_small} ms = {result['ratio']}"
+              f"{'' if result['same_page'] else '  (pages differ)'}", flush=True)  # fmt: skip
+    return {"cases": results, "ordering_measured": any(key.startswith("staff_ordering") for key in results)}
 
 
 def explain(sql: str) -> dict:
@@ -630,95 +856,161 @@ def short_sql(sql: str, width: int = 240) -> str:
 
 def report(result: dict) -> str:
     cases = result["measure"]["cases"]
+    big, small = result["sizes"]
     rows = []
     for case in cases.values():
-        lat = case["latency"]
-        ok = lat["p95_ms"] is not None and lat["p95_ms"] < TARGET_P95_MS
-        statuses = ", ".join(f"{k}: {v}" for k, v in case["statuses"].items())
-        flags = "SEQ SCAN on orders_order" if any(q["seq_scan_on_orders"] for q in case["queries"]) else ""
-        rows.append([case["label"], lat["p50_ms"], lat["p95_ms"], lat["p99_ms"], lat["max_ms"],
-                     case["app_cpu_ms_per_request"], statuses, "yes" if ok else "NO", flags])  # fmt: skip
+        b, s = case["sizes"][big["name"]], case["sizes"][small["name"]]
+        ok = case["ratio"] is not None and case["ratio"] <= TARGET_RATIO and case["same_page"]
+        flags = [f"SEQ SCAN on orders_order at {name}" for name, size in case["sizes"].items()
+                 if any(q["seq_scan_on_orders"] for q in size["queries"])]  # fmt: skip
+        flags += [f"{name}: {', '.join(f'{k}: {v}' for k, v in size['statuses'].items())}"
+                  for name, size in case["sizes"].items() if set(map(int, size["statuses"])) != {200}]  # fmt: skip
+        if not case["same_page"]:
+            flags.append("pages differ: no comparison")
+        rows.append([
+            case["label"], b["latency"]["count"], b["latency"]["p50_ms"], b["latency"]["p95_ms"],
+            s["latency"]["p50_ms"], s["latency"]["p95_ms"], case["ratio"], "yes" if ok else "NO",
+            sql_ms(b), sql_ms(s), f"{fmt(b['example_rows'])} of {fmt(b['example_count'])}",
+            f"{fmt(s['example_rows'])} of {fmt(s['example_count'])}", "; ".join(flags),
+        ])  # fmt: skip
+    met = sum(1 for row in rows if row[7] == "yes")
+    b_name, s_name = big["name"], small["name"]
     lines = [
         "",
-        f"make bench-scale — {result['finished_at']}   database {result['database']}: "
-        f"{result['rows']['orders']:,} orders, {result['rows']['items']:,} items, "
-        f"{result['rows']['customers']:,} customers",
-        f"load: {result['load']}",
-        f"orders by status: {result['measure']['status_counts']}",
-        f"measured in-process with Django's test Client (full middleware/auth/view/serializer/SQL, no HTTP), "
-        f"{result['requests']} requests each after 20 warm-up requests, one at a time",
+        f"make bench-scale - {result['finished_at']}",
+        *(
+            f"  {side['name']}: database {side['database']}: {side['rows']['orders']:,} orders, "
+            f"{side['rows']['items']:,} items, {side['rows']['customers']:,} customers, "
+            f"{side['rows']['returns']:,} returns; load: {side['load']}\n"
+            f"      orders by status: {side['status_counts']}"
+            for side in result["sizes"]
+        ),
+        f"measured in-process with Django's test Client (full middleware/auth/view/serializer/SQL, no HTTP), one "
+        f"request at a time, {result['requests']} requests per case and size (fewer where a request takes long: the"
+        f" n column) after {WARMUP} warm-up requests, in "
+        f"{result['rounds']} alternating blocks per size",
         "",
         table(
-            ["", "p50 ms", "p95 ms", "p99 ms", "max ms", "app CPU ms", "statuses", f"p95<{TARGET_P95_MS:g}", "flag"],
+            [
+                "",
+                "n",
+                f"{b_name} p50",
+                f"{b_name} p95",
+                f"{s_name} p50",
+                f"{s_name} p95",
+                "p95 ratio",
+                f"<={TARGET_RATIO:g}",
+                f"{b_name} SQL ms",
+                f"{s_name} SQL ms",
+                f"{b_name} rows of count",
+                f"{s_name} rows of count",
+                "flag",
+            ],
             rows,
         ),
-        "(app CPU ms: the Python process's own CPU time per request, mean; the rest of a latency is PostgreSQL and"
-        " waiting, e.g. for a CPU other processes hold: load average before measuring "
-        f"{result['loadavg_before_measuring']})",
-        "",
-        "EXPLAIN (ANALYZE, BUFFERS) of the SQL of one request of each kind:",
+        f"{met} of {len(rows)} requests meet p95({b_name}) / p95({s_name}) <= {TARGET_RATIO:g}. Latencies in ms; SQL ms"
+        " = the summed EXPLAIN ANALYZE execution time of one request's statements (their number).",
+        "(load average before measuring "
+        + result["loadavg_before_measuring"]
+        + ", after "
+        + result["loadavg_after_measuring"]
+        + ")",
     ]
+    if not result["measure"]["ordering_measured"]:
+        lines.append("ordering=: the order list offers no `ordering` yet (ordering_cases is the hook): not measured")
+    lines += ["", f"EXPLAIN (ANALYZE, BUFFERS) of the SQL of one request of each kind ({b_name}; {s_name} too where the"
+              " ratio is over the target):"]  # fmt: skip
     for case in cases.values():
-        lines.append(f"\n  {case['label']}   ({case['example_path']}, count={case['example_count']})")
-        for n, q in enumerate(case["queries"], start=1):
-            flag = "   <-- SEQ SCAN on orders_order" if q["seq_scan_on_orders"] else ""
-            lines.append(f"    [{n}] {q['execution_ms']:.3f} ms (planning {q['planning_ms']:.3f} ms){flag}")
-            lines.append(f"        SQL: {short_sql(q['sql'])}")
-            lines.extend(f"        {node}" for node in q["plan"])
+        b, s = case["sizes"][big["name"]], case["sizes"][small["name"]]
+        over = case["ratio"] is None or case["ratio"] > TARGET_RATIO
+        lines.append(f"\n  {case['label']}   ({b['example_path']}, count={b['example_count']}; ratio {case['ratio']})")
+        for name, size in case["sizes"].items():
+            if name != b_name and not over:
+                continue
+            lines.append(f"   at {name}:")
+            for n, q in enumerate(size["queries"], start=1):
+                flag = "   <-- SEQ SCAN on orders_order" if q["seq_scan_on_orders"] else ""
+                lines.append(f"    [{n}] {q['execution_ms']:.3f} ms (planning {q['planning_ms']:.3f} ms){flag}")
+                lines.append(f"        SQL: {short_sql(q['sql'])}")
+                lines.extend(f"        {node}" for node in q["plan"])
     lines.append(f"\nJSON: {RESULTS_DIR / 'scale.json'}")
     return "\n".join(lines)
+
+
+def sql_ms(size: dict) -> str:
+    return f"{sum(q['execution_ms'] for q in size['queries']):.1f} ({len(size['queries'])})"
+
+
+def ensure_loaded(dbname: str, orders: int, customers: int, seed: int, reload: bool) -> dict | str:
+    """Load `dbname` unless it already holds this exact load; migrations newer than a kept load are applied."""
+    wanted = marker(orders, customers, seed)
+    print(f"==> database {dbname}", flush=True)
+    state, count = loaded_state(dbname)
+    if not reload and state == wanted and count == orders:
+        migrate({**os.environ, "DATABASE_URL": database_url(dbname)})  # a newer migration runs on the data
+        print(f"    already loaded: {state}", flush=True)
+        return f"reused ({state}); --reload loads it again"
+    if state is not None:
+        why = "--reload" if reload else f"holds {count:,} orders, marker {state!r}: not this complete load"
+        print(f"    dropping it ({why})", flush=True)
+        drop_database(dbname)
+    ensure_database(dbname)
+    migrate({**os.environ, "DATABASE_URL": database_url(dbname)})
+    print(f"==> loading {orders:,} orders for {customers:,} customers (COPY)", flush=True)
+    load_info = load(dbname, orders, customers, seed)
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(dbname), sql.Literal(wanted)))
+    print(f"    loaded in {load_info['timings']['total_s']} s: {load_info['timings']}", flush=True)
+    return load_info
+
+
+def size_name(orders: int) -> str:
+    return f"{orders // 1_000_000}M" if orders % 1_000_000 == 0 else f"{orders // 1000}k"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=10_000)
-    parser.add_argument("--requests", type=int, default=200, help="measured requests per endpoint (200)")
+    parser.add_argument("--small-orders", type=int, default=10_000, help="the size compared with (10,000)")
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per case and size (200)")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating blocks per case and size (4)")
+    parser.add_argument("--cases", help="comma-separated case names to measure (default: all)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--db", default="orders_scale")
-    parser.add_argument("--reload", action="store_true", help="drop and load the database again")
+    parser.add_argument("--small-db", help="default: <db>_10k")
+    parser.add_argument("--reload", action="store_true", help="drop and load both databases again")
     parser.add_argument("--load-only", action="store_true", help="load (if needed), do not measure")
     args = parser.parse_args()
-    check_bench_dbname(args.db)
+    # The small database has the same shape: customers scaled with the orders, so a customer's list, the
+    # statuses' shares and the heavy customers' share are what they are at the full size.
+    small_customers = max(1, args.customers * args.small_orders // args.orders)
+    small_db = args.small_db or f"{args.db}_{size_name(args.small_orders)}"
+    sizes = [(args.db, args.orders, args.customers), (small_db, args.small_orders, small_customers)]
+    if size_name(args.orders) == size_name(args.small_orders):
+        parser.error("--orders and --small-orders must differ: the run compares two sizes")
+    for dbname, _, _ in sizes:
+        check_bench_dbname(dbname)
     install_signal_handlers()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
 
-    env = {
-        "DATABASE_URL": database_url(args.db),
-        "THROTTLE_ENABLED": "0",
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "order_project.settings",
-        "OUTBOX_RELAY_ON_COMMIT": "0",  # reads only; nothing here writes an event
-    }
-    os.environ.update(env)
-    wanted = marker(args.orders, args.customers, args.seed)
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url(args.db),
+            "THROTTLE_ENABLED": "0",
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "order_project.settings",
+            "OUTBOX_RELAY_ON_COMMIT": "0",  # reads only; nothing here writes an event
+        }
+    )
+    import django
 
-    print(f"==> database {args.db}", flush=True)
-    state, count = loaded_state(args.db)
-    load_info: dict | str
-    if not args.reload and state == wanted and count == args.orders:
-        migrate({**os.environ})  # a migration newer than the load runs on the loaded data, as in production
-        load_info = f"reused ({state}); --reload loads it again"
-        print(f"    already loaded: {state}", flush=True)
-    else:
-        if state is not None:
-            why = "--reload" if args.reload else f"holds {count:,} orders, marker {state!r}: not this complete load"
-            print(f"    dropping it ({why})", flush=True)
-            drop_database(args.db)
-        ensure_database(args.db)
-        migrate({**os.environ})
-        import django
-
-        django.setup()
-        print(f"==> loading {args.orders:,} orders for {args.customers:,} customers (COPY)", flush=True)
-        load_info = load(args.db, args.orders, args.customers, args.seed)
-        import psycopg
-        from psycopg import sql
-
-        with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
-            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(args.db), sql.Literal(wanted)))
-        print(f"    loaded in {load_info['timings']['total_s']} s: {load_info['timings']}", flush=True)
+    django.setup()
+    loads = {db: ensure_loaded(db, orders, customers, args.seed, args.reload) for db, orders, customers in sizes}
     if args.load_only:
         return
 
@@ -730,23 +1022,31 @@ def main() -> None:
     # The application as gunicorn loads it (Django set up, then gc.freeze()), not a bare django.setup().
     import order_project.wsgi  # noqa: F401
 
-    with psycopg.connect(conninfo(args.db), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT (SELECT count(*) FROM orders_order), (SELECT count(*) FROM orders_orderitem),"
-            " (SELECT count(*) FROM users_user WHERE NOT is_staff)"
-        ).fetchone()
-    print(f"==> measuring {args.requests} requests per endpoint (in-process, Django test Client)", flush=True)
+    described = []
+    for dbname, orders, _ in sizes:
+        with psycopg.connect(conninfo(dbname), autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT (SELECT count(*) FROM orders_order), (SELECT count(*) FROM orders_orderitem),"
+                " (SELECT count(*) FROM users_user WHERE NOT is_staff), (SELECT count(*) FROM orders_returnrequest)"
+            ).fetchone()
+            status_counts = dict(conn.execute("SELECT status, count(*) FROM orders_order GROUP BY status").fetchall())
+        described.append({
+            "name": size_name(orders), "database": dbname, "load": loads[dbname], "status_counts": status_counts,
+            "rows": {"orders": rows[0], "items": rows[1], "customers": rows[2], "returns": rows[3]},
+        })  # fmt: skip
+    sides = [side_open(size["name"], size["database"], args.seed) for size in described]
+    print(f"==> measuring {args.requests} requests per case and size (in-process, Django test Client)", flush=True)
     loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    measured = measure(args.db, args.requests, args.seed)
+    measured = measure(sides, args.requests, args.rounds, args.seed, args.cases.split(",") if args.cases else None)
     result = {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": args.db,
-        "rows": {"orders": rows[0], "items": rows[1], "customers": rows[2]},
-        "load": load_info,
+        "sizes": described,
         "requests": args.requests,
+        "rounds": args.rounds,
         "loadavg_before_measuring": loadavg,
-        "how": "in-process, django.test.Client, sequential",
-        "target_p95_ms": TARGET_P95_MS,
+        "loadavg_after_measuring": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        "how": "in-process, django.test.Client, sequential, sizes interleaved",
+        "target_ratio": TARGET_RATIO,
         "measure": measured,
     }
     (RESULTS_DIR / "scale.json").write_text(json.dumps(result, indent=2, default=str))

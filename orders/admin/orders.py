@@ -38,6 +38,7 @@ from orders.models import (
     OrderStatusHistory,
     OutboxEvent,
 )
+from orders.selectors import ORDER_NUMBER_PATTERN
 from orders.services import fulfillment, lifecycle
 from orders.transitions import (
     CANCEL_PERMISSION,
@@ -414,12 +415,15 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             s_email=Upper(KeyTextTransform("email", "customer")),
             s_name=Upper(KeyTextTransform("display_name", "customer")),
             s_recipient=Upper(KeyTextTransform("recipient_name", "shipping_address")),
-        ).filter(
-            Q(order_number=needle)
-            | Q(s_number__contains=needle)
-            | Q(s_email__contains=needle)
-            | Q(s_name__contains=needle)
-            | Q(s_recipient__contains=needle)
+        )
+        number = Q(order_number=needle)
+        if not ORDER_NUMBER_PATTERN.match(needle):
+            # A whole order number is part of no other (they all have its length), and the trigram index
+            # would read the posting lists of the trigrams every number shares ("ORD", "-20"): 38 ms of
+            # a 40 ms search at 1,000,000 orders, 0.4 ms at 10,000 (make bench-scale).
+            number |= Q(s_number__contains=needle)
+        on_orders = on_orders.filter(
+            number | Q(s_email__contains=needle) | Q(s_name__contains=needle) | Q(s_recipient__contains=needle)
         )
         tracked = OrderItem.objects.alias(s_tracking=Upper("tracking_number")).filter(s_tracking__contains=needle)
         on_items = queryset.filter(pk__in=tracked.values("order_id"))

@@ -66,11 +66,9 @@ def test_money_is_shown_currency_first_in_units(admin_client):
     assert "1999" not in html.replace(order.order_number, "")
 
 
-def test_order_page_shows_refunded_amount_returns_refunds_and_the_customers_orders(admin_client, superuser):
-    customer = UserFactory()
-    order, _ = delivered_order(customer, prices=(1000,))
-    other = make_order(user=customer, variants=[VariantFactory()])
-    stranger = make_order(variants=[VariantFactory()])
+def returned_first_item(order, customer, *, approved_by):
+    """The customer's return of the order's first unit, approved with a refund of USD 7.00 by `approved_by`
+    (left pending when None)."""
     found = returns_service.return_request(
         order_id=order.pk,
         actor=customer,
@@ -78,9 +76,20 @@ def test_order_page_shows_refunded_amount_returns_refunds_and_the_customers_orde
         reason_category="defective",
         items=[{"item_id": "item_1", "quantity": 1}],
     )
-    returns_service.return_review(
-        return_id=found.pk, actor=superuser, decision=ReturnStatus.APPROVED, notes=NOTES, refund_cents=700
-    )
+    if approved_by is not None:
+        returns_service.return_review(
+            return_id=found.pk, actor=approved_by, decision=ReturnStatus.APPROVED, notes=NOTES, refund_cents=700
+        )
+        found.refresh_from_db()
+    return found
+
+
+def test_order_page_shows_refunded_amount_returns_refunds_and_the_customers_orders(admin_client, superuser):
+    customer = UserFactory()
+    order, _ = delivered_order(customer, prices=(1000,))
+    other = make_order(user=customer, variants=[VariantFactory()])
+    stranger = make_order(variants=[VariantFactory()])
+    found = returned_first_item(order, customer, approved_by=superuser)
     refund = found.refund
 
     html = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
@@ -155,3 +164,16 @@ def test_the_statistics_page_says_a_backwards_period_in_words(admin_client):
     html = page.content.decode()
     assert "“To” must not be before “From”." in html
     assert "to: " not in html and "`to`" not in html
+
+
+def test_return_changelist_shows_the_refund_amount_in_a_fixed_number_of_queries(admin_client, superuser):
+    customer = UserFactory()
+    for _ in range(3):
+        returned_first_item(delivered_order(customer, prices=(1000,))[0], customer, approved_by=superuser)
+    with CaptureQueriesContext(connection) as three:
+        html = admin_client.get("/admin/orders/returnrequest/").content.decode()
+    assert len(re.findall(r'field-refund_amount">USD 7\.00<', html)) == 3
+    returned_first_item(delivered_order(customer, prices=(1000,))[0], customer, approved_by=None)  # pending
+    with CaptureQueriesContext(connection) as four:
+        assert admin_client.get("/admin/orders/returnrequest/").status_code == 200
+    assert len(four) == len(three)
