@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from core.error_codes import ErrorCode
+from orders.api.support import OrderSupportViewSet, RefundExportViewSet
 from orders.api.views import CustomerOrderSummaryViewSet, OrderViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
@@ -22,8 +23,11 @@ router.register("users", UserViewSet, basename="user")
 router.register("users", CustomerOrderSummaryViewSet, basename="user-orders")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
+# Support's tools first: their `orders/export/` would otherwise be read as an order key by OrderViewSet.
+router.register("orders", OrderSupportViewSet, basename="order-support")
 router.register("orders", OrderViewSet, basename="order")
 router.register("returns", ReturnViewSet, basename="return")
+router.register("refunds", RefundExportViewSet, basename="refund")
 
 urlpatterns = [
     path("api/v1/auth/token/", TokenView.as_view(), name="auth-token"),

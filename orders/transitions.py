@@ -136,6 +136,21 @@ def can_deliver_item(order: Order, item: OrderItem) -> bool:
     return deliver_item_refusal(order, item) is None
 
 
+# ---- support tools ------------------------------------------------------------------------------------
+
+
+def snapshot_refresh_refusal(order: Order) -> str | None:
+    """Snapshots follow the catalogue only while the order is pending: from confirmation on, the order is
+    what the customer agreed to."""
+    if order.status == S.PENDING:
+        return None
+    return f"Product snapshots are frozen once an order is confirmed; this one is {order.status}."
+
+
+def can_refresh_snapshots(order: Order) -> bool:
+    return snapshot_refresh_refusal(order) is None
+
+
 def invalid_transition(refusal: str) -> ApplicationError:
     """The 409 a service raises for a move one of the refusals above forbids."""
     return ApplicationError(ErrorKind.CONFLICT, refusal, code=OrderErrorCode.INVALID_TRANSITION)

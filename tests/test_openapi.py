@@ -18,8 +18,8 @@ from orders.services import fulfillment
 from tests.factories import walk
 from users.models import User
 
-TAGS = {"orders", "returns", "catalogue", "users", "auth", "stats"}
-RESOURCES = ("orders", "returns", "products", "suppliers", "users", "auth")
+TAGS = {"orders", "returns", "catalogue", "users", "auth", "stats", "support"}
+RESOURCES = ("orders", "returns", "refunds", "products", "suppliers", "users", "auth")
 SETTING_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 
 
@@ -131,6 +131,7 @@ EXAMPLE_CALLS = {
     ),
     "orders_returns_create": ("alice", lambda order, admin: deliver(order, admin) or {"key": order.pk}),
     "returns_review": ("admin", pending_return),
+    "orders_notes_create": ("admin", lambda order, admin: {"key": order.order_number}),
 }
 
 
