@@ -1,7 +1,7 @@
 """CSV exports of orders and of refunds over a period of whole UTC days (stats.stats_period: at most 366
 days, `from` after `to` is a 400), for staff: streamed from a server-side cursor, a chunk of rows at a
 time, so memory stays flat however many rows the period holds. The API (orders/api/support.py) and the
-admin (orders/admin/support.py) stream the same rows."""
+admin (the statistics page, orders/admin/statistics.py) stream the same rows."""
 
 import csv
 from collections.abc import Iterator, Sequence
