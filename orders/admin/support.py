@@ -18,23 +18,21 @@ from users.models import User
 TIMELINE_ON_PAGE = 100
 
 
-class NoteForm(forms.Form):
+class ConfirmForm(forms.Form):
+    """An order action's form (it is given the orders and the actor); without fields it only asks for the
+    confirmation of its button."""
+
+    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class NoteForm(ConfirmForm):
     body = forms.CharField(
         label="Note",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Internal: shown to staff in the order's timeline, never to the customer, in no event.",
     )
-
-    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
-        super().__init__(*args, **kwargs)
-
-
-class ConfirmForm(forms.Form):
-    """No fields: the action page only asks for the confirmation of its button."""
-
-    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
-        super().__init__(*args, **kwargs)
 
 
 def _entry_details(entry: dict, currency: str) -> str:

@@ -75,16 +75,38 @@ PERIOD_PARAMETERS = [
 ]
 
 
-def _csv(request, build):
-    """Parse the period as the statistics do (at most 366 days, `from` after `to` is a 400) and stream."""
-    query = StatsQuerySerializer(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    period = stats.stats_period(date_from=query.validated_data.get("from"), date_to=query.validated_data.get("to"))
-    return exports.csv_response(build(period=period), period)
+def _export_action(resource: str, rows: str, build):
+    """The `export` action of a viewset: the period parsed as the statistics' (at most 366 days, `from` after
+    `to` is a 400), the export built by `build` streamed as CSV."""
+
+    @extend_schema(
+        operation_id=f"{resource}_export",
+        summary=f"Export {resource} as CSV (staff)",
+        description=(
+            f"The {rows} in a period of whole UTC days (default the last 30, at most 366), oldest first, "
+            "streamed as CSV. A cell beginning with = + - @ is prefixed with an apostrophe."
+        ),
+        parameters=PERIOD_PARAMETERS,
+        responses=CSV_RESPONSE,
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        dates = query.validated_data
+        period = stats.stats_period(date_from=dates.get("from"), date_to=dates.get("to"))
+        return exports.csv_response(build(period=period), period)
+
+    return export
 
 
-@extend_validation_errors([ErrorCode.INVALID, Code.PERIOD_TOO_LONG], "from", actions=["export"])
-@extend_validation_errors([ErrorCode.INVALID], "to", actions=["export"])
+def _with_period_errors(viewset):
+    """The 400s of the export's period, in the schema."""
+    viewset = extend_validation_errors([ErrorCode.INVALID, Code.PERIOD_TOO_LONG], "from", actions=["export"])(viewset)
+    return extend_validation_errors([ErrorCode.INVALID], "to", actions=["export"])(viewset)
+
+
+@_with_period_errors
 @extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post"])
 @extend_schema(tags=["support"])
 class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
@@ -170,38 +192,13 @@ class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         order = support.order_snapshots_refresh(order_id=self.get_object().pk, actor=request.user)
         return Response(OrderSerializer(order).data)
 
-    @extend_schema(
-        operation_id="orders_export",
-        summary="Export orders as CSV (staff)",
-        description=(
-            "The orders placed in a period of whole UTC days (default the last 30, at most 366), oldest first, "
-            "streamed as CSV. A cell beginning with = + - @ is prefixed with an apostrophe."
-        ),
-        parameters=PERIOD_PARAMETERS,
-        responses=CSV_RESPONSE,
-    )
-    @action(detail=False, methods=["get"])
-    def export(self, request):
-        return _csv(request, exports.orders_export)
+    export = _export_action("orders", "orders placed", exports.orders_export)
 
 
-@extend_validation_errors([ErrorCode.INVALID, Code.PERIOD_TOO_LONG], "from", actions=["export"])
-@extend_validation_errors([ErrorCode.INVALID], "to", actions=["export"])
+@_with_period_errors
 @extend_schema(tags=["support"])
 class RefundExportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
     staff_permissions = {"export": (VIEW_ORDERS, "orders.view_refund")}
     queryset = Refund.objects.none()
 
-    @extend_schema(
-        operation_id="refunds_export",
-        summary="Export refunds as CSV (staff)",
-        description=(
-            "The refunds made in a period of whole UTC days (default the last 30, at most 366), oldest first, "
-            "streamed as CSV, escaped as the orders' export."
-        ),
-        parameters=PERIOD_PARAMETERS,
-        responses=CSV_RESPONSE,
-    )
-    @action(detail=False, methods=["get"])
-    def export(self, request):
-        return _csv(request, exports.refunds_export)
+    export = _export_action("refunds", "refunds made", exports.refunds_export)

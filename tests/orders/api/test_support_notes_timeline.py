@@ -6,7 +6,7 @@ from conftest import client_for
 from orders.models import EmailKind, EmailLog, OrderNote, OutboxEvent
 from orders.services.lifecycle import order_transition
 from tests.assertions import assert_client_error, errors_by_attr
-from tests.factories import SupportFactory, UserFactory, make_order, order_in
+from tests.factories import UserFactory, make_order, order_in
 
 pytestmark = pytest.mark.django_db
 
@@ -111,10 +111,3 @@ def test_the_timeline_pages_with_a_bounded_limit_and_constant_queries(staff_clie
     assert errors_by_attr(staff_client.get(timeline_url(order, "?limit=0")), 400) == {"limit": {"invalid"}}
     huge = staff_client.get(timeline_url(order, "?limit=100000")).json()
     assert len(huge["results"]) == 6
-
-
-def test_support_may_add_notes_and_read_the_timeline():
-    order = make_order()
-    support = client_for(SupportFactory())
-    assert support.post(notes_url(order), {"body": "Checked with the warehouse"}, format="json").status_code == 201
-    assert support.get(timeline_url(order)).json()["count"] == 2
