@@ -11,7 +11,7 @@ from django.db.models import Max, Min, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from .counting import count_exact_then_estimate
+from .counting import EXACT_COUNT_LIMIT, count_exact_then_estimate
 
 
 class EstimatedCountPaginator(Paginator):
@@ -19,7 +19,7 @@ class EstimatedCountPaginator(Paginator):
     (pg_class.reltuples, kept by autovacuum/ANALYZE); filtered, rows are counted up to EXACT_UP_TO
     and beyond that the planner's estimate is used. Small tables are always counted exactly."""
 
-    EXACT_UP_TO = 10_000
+    EXACT_UP_TO = EXACT_COUNT_LIMIT
 
     @cached_property
     def count(self) -> int:

@@ -5,6 +5,9 @@ import json
 
 from django.db.models import QuerySet
 
+# Lists count their rows exactly up to this many; beyond, a count would cost more than the page.
+EXACT_COUNT_LIMIT = 10_000
+
 
 def count_exact_then_estimate(queryset: QuerySet, *, exact_up_to: int) -> int:
     """The exact count when it is at most `exact_up_to` (counting stops one row past it), else the planner's

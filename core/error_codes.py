@@ -11,10 +11,14 @@ class ErrorCode(StrEnum):
     UNIQUE = "unique"
     MIN_LENGTH = "min_length"
     MAX_LENGTH = "max_length"
+    MAX_VALUE = "max_value"
+    MAX_DECIMAL_PLACES = "max_decimal_places"
     NULL_CHARACTERS_NOT_ALLOWED = "null_characters_not_allowed"
     SURROGATE_CHARACTERS_NOT_ALLOWED = "surrogate_characters_not_allowed"
     NOT_FOUND = "not_found"
     LENGTH_REQUIRED = "length_required"
     REQUEST_TOO_LARGE = "request_too_large"
     CONFLICT = "conflict"
+    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"  # 409
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # 422
     SERVER_ERROR = "error"

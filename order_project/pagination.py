@@ -13,13 +13,12 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from core.circuit import cache_or_fallback
-from core.counting import count_exact_then_estimate
+from core.counting import EXACT_COUNT_LIMIT, count_exact_then_estimate
 from core.error_codes import ErrorCode
 from order_project.permissions import order_visibility
 
 # Counting every row of a big filtered list costs more than the page itself (105 ms for 843k
-# orders of one status); past this many the count is PostgreSQL's estimate.
-EXACT_COUNT_LIMIT = 10_000
+# orders of one status); past EXACT_COUNT_LIMIT the count is PostgreSQL's estimate.
 # An estimate is kept this long for the same list (path, who asks, filters), so the pages of a big
 # list do not each pay the capped count and the EXPLAIN again (~6 ms of SQL at 843k orders).
 ESTIMATE_TTL_SECONDS = 60

@@ -3,20 +3,19 @@ The OpenAPI code lists are built from these groups, so a new code is documented 
 
 from enum import StrEnum
 
+from core.error_codes import ErrorCode
+
 
 class OrderErrorCode(StrEnum):
     # 409: the order's state refuses the request
     INVALID_TRANSITION = "invalid_transition"
     INSUFFICIENT_STOCK = "insufficient_stock"
-    IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"
     ORDER_NOT_RETURNABLE = "order_not_returnable"
     RETURN_WINDOW_CLOSED = "return_window_closed"
     RETURN_ALREADY_REVIEWED = "return_already_reviewed"
     REFUND_EXCEEDS_TOTAL = "refund_exceeds_total"
     SNAPSHOTS_FROZEN = "snapshots_frozen"
     RESEND_LIMIT_REACHED = "resend_limit_reached"
-    # 422
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     # 400, on one line of an order
     PRODUCT_NOT_FOUND = "product_not_found"
     PRODUCT_UNAVAILABLE = "product_unavailable"
@@ -40,7 +39,7 @@ class OrderErrorCode(StrEnum):
 CONFLICT_CODES = (
     OrderErrorCode.INVALID_TRANSITION,
     OrderErrorCode.INSUFFICIENT_STOCK,
-    OrderErrorCode.IDEMPOTENCY_KEY_IN_USE,
+    ErrorCode.IDEMPOTENCY_KEY_IN_USE,
     OrderErrorCode.ORDER_NOT_RETURNABLE,
     OrderErrorCode.RETURN_WINDOW_CLOSED,
     OrderErrorCode.RETURN_ALREADY_REVIEWED,
@@ -48,4 +47,4 @@ CONFLICT_CODES = (
     OrderErrorCode.SNAPSHOTS_FROZEN,
     OrderErrorCode.RESEND_LIMIT_REACHED,
 )
-UNPROCESSABLE_CODES = (OrderErrorCode.IDEMPOTENCY_KEY_REUSED,)
+UNPROCESSABLE_CODES = (ErrorCode.IDEMPOTENCY_KEY_REUSED,)

@@ -6,10 +6,10 @@ import time
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from core.idempotency import idempotency_keys_purge
 from orders.events.handlers import HandlerItem, events_handle
 from orders.events.relay import HANDLE_EVENTS_TASK, outbox_publish_pending
 from orders.events.schedule import RELAY_TASK, relay_started
-from orders.idempotency import idempotency_keys_purge
 from orders.services.lifecycle import orders_expire_pending
 
 logger = logging.getLogger(__name__)

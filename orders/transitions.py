@@ -5,7 +5,7 @@ actions and choices to offer. A `*_refusal` function gives the reason a move is 
 from core.exceptions import ApplicationError, ErrorKind
 from order_project.permissions import has_staff_permission
 from orders.error_codes import OrderErrorCode
-from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus, ReturnRequest, ReturnStatus
 from users.models import User
 
 S = OrderStatus
@@ -51,7 +51,12 @@ def status_allows(from_status: str, to_status: str) -> bool:
     return to_status in ALLOWED_TRANSITIONS.get(from_status, frozenset())
 
 
+# The Django permission behind each staff move: the API (StaffActionsMixin) and the admin ask for the same.
 CANCEL_PERMISSION = "orders.cancel_order"
+TRANSITION_PERMISSION = "orders.transition_order"
+SHIP_PERMISSION = "orders.ship_order"
+VIEW_RETURNS_PERMISSION = "orders.view_returnrequest"
+REVIEW_PERMISSION = "orders.review_returnrequest"
 
 
 def transition_refusal(order: Order, to_status: str) -> str | None:
@@ -120,8 +125,6 @@ def ship_item_refusal(order: Order, item: OrderItem) -> str | None:
     return None
 
 
-def can_ship_item(order: Order, item: OrderItem) -> bool:
-    return ship_item_refusal(order, item) is None
 
 
 def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
@@ -132,11 +135,15 @@ def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
     return None
 
 
-def can_deliver_item(order: Order, item: OrderItem) -> bool:
-    return deliver_item_refusal(order, item) is None
 
 
 # ---- support tools ------------------------------------------------------------------------------------
+
+ADD_NOTE_PERMISSION = "orders.add_ordernote"
+VIEW_NOTES_PERMISSION = "orders.view_ordernote"
+RESEND_CONFIRMATION_PERMISSION = "orders.resend_confirmation"
+REFRESH_SNAPSHOTS_PERMISSION = "orders.refresh_snapshots"
+VIEW_REFUNDS_PERMISSION = "orders.view_refund"
 
 
 def snapshot_refresh_refusal(order: Order) -> str | None:
@@ -154,3 +161,17 @@ def can_refresh_snapshots(order: Order) -> bool:
 def invalid_transition(refusal: str) -> ApplicationError:
     """The 409 a service raises for a move one of the refusals above forbids."""
     return ApplicationError(ErrorKind.CONFLICT, refusal, code=OrderErrorCode.INVALID_TRANSITION)
+
+
+# ---- returns -----------------------------------------------------------------------------------------
+
+
+def review_refusal(return_request: ReturnRequest) -> str | None:
+    if return_request.status != ReturnStatus.PENDING:
+        return f"Return {return_request.return_number} was already {return_request.status}."
+    return None
+
+
+def can_review(actor: User | None, return_request: ReturnRequest) -> bool:
+    """Whether `actor` may approve or reject the return now: the admin's buttons ask this."""
+    return has_staff_permission(actor, REVIEW_PERMISSION) and review_refusal(return_request) is None

@@ -13,8 +13,8 @@ from core.exceptions import ApplicationError
 from core.money import format_money
 
 from .admin_forms import AttributesField, PriceField, use_currency
-from .models import Product, ProductVariant, Supplier
-from .services import MAX_STOCK, VariantEdit, VariantEditResult, product_delete, variant_create, variants_edit
+from .models import MAX_STOCK, Product, ProductVariant, Supplier
+from .services import VariantEdit, VariantEditResult, product_delete, variant_create, variants_edit
 
 VARIANT_FIELDS = ["name", "sku", "attributes", "price_cents", "stock_quantity"]
 MAX_PRODUCTS_PER_ACTION = 100
@@ -23,6 +23,7 @@ MAX_PRODUCTS_PER_ACTION = 100
 class VariantForm(forms.ModelForm):
     # The stock the editor was shown, posted back: the edit is applied as a difference to it.
     stock_shown = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_STOCK)
+    stock_quantity = forms.IntegerField(label="Stock quantity", min_value=0, max_value=MAX_STOCK)
     price_cents = PriceField(label="Price")
     attributes = AttributesField(required=False)
 

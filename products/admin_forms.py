@@ -8,11 +8,11 @@ from typing import Any
 from django import forms
 from rest_framework.exceptions import ValidationError as APIValidationError
 
+from core.error_codes import ErrorCode
 from core.money import minor_to_units, units_to_minor
 
+from .models import MAX_PRICE_CENTS
 from .serializers import MAX_ATTRIBUTES, validate_attributes
-
-MAX_PRICE_CENTS = 2_147_483_647  # the PositiveIntegerField's range
 
 
 class PriceField(forms.Field):
@@ -35,17 +35,17 @@ class PriceField(forms.Field):
         except InvalidOperation:
             amount = None
         if amount is None or not amount.is_finite():
-            raise forms.ValidationError("Enter an amount in units, such as 19.99.", code="invalid")
+            raise forms.ValidationError("Enter an amount in units, such as 19.99.", code=ErrorCode.INVALID)
         if abs(amount) > MAX_PRICE_CENTS:  # a unit is at least one minor unit: out of range, and too big for
             # units_to_minor's Decimal context (1e999999 would overflow it)
             amount = Decimal(-1)
         try:
             minor = units_to_minor(amount, self.currency)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc), code="decimal_places") from None
+            raise forms.ValidationError(str(exc), code=ErrorCode.MAX_DECIMAL_PLACES) from None
         if not 0 <= minor <= MAX_PRICE_CENTS:
             highest = minor_to_units(MAX_PRICE_CENTS, self.currency)
-            raise forms.ValidationError(f"Enter an amount from 0 to {highest}.", code="out_of_range")
+            raise forms.ValidationError(f"Enter an amount from 0 to {highest}.", code=ErrorCode.MAX_VALUE)
         return minor
 
 
@@ -91,12 +91,12 @@ class AttributesField(forms.Field):
             return value
         rows = [(key.strip(), item.strip()) for key, item in value or [] if key.strip() or item.strip()]
         if len(rows) > MAX_ATTRIBUTES:
-            raise forms.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.", code="max_length")
+            raise forms.ValidationError(f"At most {MAX_ATTRIBUTES} attributes.", code=ErrorCode.MAX_LENGTH)
         if any(not key for key, _ in rows):
-            raise forms.ValidationError("Every value needs a name.", code="invalid")
+            raise forms.ValidationError("Every value needs a name.", code=ErrorCode.INVALID)
         names = [key for key, _ in rows]
         if len(set(names)) != len(names):
-            raise forms.ValidationError("Each attribute name may appear once.", code="duplicate")
+            raise forms.ValidationError("Each attribute name may appear once.", code=ErrorCode.UNIQUE)
         attributes = dict(rows)
         try:
             validate_attributes(attributes)

@@ -19,3 +19,9 @@ def variants_lock(variant_ids: Iterable[uuid.UUID] | QuerySet) -> None:
 def variant_lock(variant_id: uuid.UUID) -> ProductVariant:
     """One variant, locked and read afresh."""
     return ProductVariant.objects.select_for_update().get(pk=variant_id)
+
+
+def variants_lock_read(variant_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProductVariant]:
+    """Lock these variant rows in primary-key order and read them afresh, in one query; by id."""
+    rows = ProductVariant.objects.filter(pk__in=list(variant_ids)).order_by("pk").select_for_update()
+    return {variant.pk: variant for variant in rows}

@@ -2,6 +2,11 @@ import uuid
 
 from django.db import models
 
+# The catalogue's bounds, one pair for the API and the admin: a price up to 1,000,000.00 in minor units,
+# a stock up to a billion units (both well inside the integer columns).
+MAX_PRICE_CENTS = 100_000_000
+MAX_STOCK = 1_000_000_000
+
 
 class Supplier(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

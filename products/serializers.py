@@ -11,7 +11,7 @@ from core.fields import (
     StrictURLField,
 )
 
-from .models import Product, ProductStatus, ProductVariant, Supplier
+from .models import MAX_PRICE_CENTS, MAX_STOCK, Product, ProductStatus, ProductVariant, Supplier
 
 MAX_ATTRIBUTES = 20
 # What validate_attributes can answer (documented in the schema by products/views.py).
@@ -101,9 +101,9 @@ class VariantWriteSerializer(StrictModelSerializer):
 
     attributes = AttributesField(required=False)
     price_cents = StrictIntegerField(
-        min_value=0, max_value=100_000_000, required=False, help_text="Defaults to the product's base_price_cents."
+        min_value=0, max_value=MAX_PRICE_CENTS, required=False, help_text="Defaults to the product's base_price_cents."
     )
-    stock_quantity = StrictIntegerField(min_value=0, max_value=1_000_000_000, required=False)
+    stock_quantity = StrictIntegerField(min_value=0, max_value=MAX_STOCK, required=False)
 
     class Meta:
         model = ProductVariant
@@ -145,7 +145,7 @@ class ProductWriteSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
     image_url = StrictURLField(max_length=500, required=False, allow_blank=True)
     currency = StrictRegexField(r"^[A-Z]{3}$", max_length=3)
-    base_price_cents = StrictIntegerField(min_value=0, max_value=100_000_000)
+    base_price_cents = StrictIntegerField(min_value=0, max_value=MAX_PRICE_CENTS)
     variants = VariantWriteSerializer(many=True, min_length=1, max_length=100)
 
 

@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
 
-from .locks import variant_lock, variants_lock
-from .models import Product, ProductStatus, ProductVariant, Supplier
+from .locks import variant_lock, variants_lock, variants_lock_read
+from .models import MAX_STOCK, Product, ProductStatus, ProductVariant, Supplier
 
 
 def supplier_create(*, name: str, supplier_id: uuid.UUID | None = None) -> Supplier:
@@ -124,15 +124,15 @@ def variant_create(*, product: Product, **data: Any) -> ProductVariant:
 @transaction.atomic
 def variant_update(*, variant: ProductVariant, **fields: Any) -> ProductVariant:
     """Staff edits; the row is locked so a stock edit never overwrites a concurrent order's decrement."""
+    return _locked_variant_update(variant_lock(variant.pk), fields)
+
+
+def _locked_variant_update(variant: ProductVariant, fields: Mapping[str, Any]) -> ProductVariant:
     if "sku" in fields:
         _ensure_skus_free([fields["sku"]], attr_for=lambda _: "sku", exclude_variant=variant)
-    variant = variant_lock(variant.pk)
     for name, value in fields.items():
         setattr(variant, name, value)
     return _save_unique(variant, field="sku")
-
-
-MAX_STOCK = 2_147_483_647  # the column's integer range
 
 
 @dataclass(frozen=True)
@@ -160,12 +160,11 @@ def variants_edit(*, edits: Sequence[VariantEdit]) -> list[VariantEditResult]:
     checkout of the same variants queues instead of deadlocking. A stock edit is applied as the
     difference to the stock the editor saw: units sold while the form was open stay sold, and stock
     stays within 0..MAX_STOCK. A refused edit (a SKU taken meanwhile) changes nothing; the rest go on."""
-    variants_lock(edit.variant_id for edit in edits)
-    return [_variant_edit(edit) for edit in edits]
+    locked = variants_lock_read(edit.variant_id for edit in edits)
+    return [_variant_edit(edit, locked[edit.variant_id]) for edit in edits]
 
 
-def _variant_edit(edit: VariantEdit) -> VariantEditResult:
-    variant = variant_lock(edit.variant_id)  # held already: this reads it afresh
+def _variant_edit(edit: VariantEdit, variant: ProductVariant) -> VariantEditResult:
     changed = dict(edit.changed)
     found, change = variant.stock_quantity, 0
     if "stock_quantity" in changed:
@@ -173,7 +172,7 @@ def _variant_edit(edit: VariantEdit) -> VariantEditResult:
         change = changed["stock_quantity"] - shown
         changed["stock_quantity"] = min(max(found + change, 0), MAX_STOCK)
     try:
-        variant = variant_update(variant=variant, **changed)
+        variant = _locked_variant_update(variant, changed)
     except ApplicationError as exc:
         return VariantEditResult(edit=edit, error=exc)
     moved = edit.stock_shown is not None and found != edit.stock_shown

@@ -988,7 +988,12 @@ def test_a_stock_edit_of_two_variants_beside_a_checkout_of_both_never_deadlocks(
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"variants-0-stock_shown": "-99999999999"}, {"variants-0-stock_quantity": "2147483648"}]
+    "overrides",
+    [
+        {"variants-0-stock_shown": "-99999999999"},
+        {"variants-0-stock_quantity": "2147483648"},
+        {"variants-0-stock_quantity": "1000000001"},  # the API's bound too
+    ],
 )
 def test_out_of_range_stock_is_a_form_error_not_a_500(admin_client, overrides):
     variant = VariantFactory(stock_quantity=10)
@@ -1054,7 +1059,7 @@ def test_deactivate_users_action(admin_client, superuser):
 
     messages = follow_messages(admin_client, response)
     assert "1 user(s) deactivated." in messages
-    assert "You cannot deactivate your own account." in messages
+    assert f"{superuser.username}: You cannot deactivate your own account." in messages  # the service's refusal
     user.refresh_from_db()
     superuser.refresh_from_db()
     assert user.is_active is False and user.deleted_at is not None

@@ -48,9 +48,10 @@ def test_a_price_typed_in_units_is_stored_as_exact_minor_units(admin_client, typ
         ("19.999", "USD has 2 decimal places at most."),
         ("abc", "Enter an amount in units, such as 19.99."),
         ("NaN", "Enter an amount in units, such as 19.99."),
-        ("-1", "Enter an amount from 0 to 21474836.47."),
-        ("1e30", "Enter an amount from 0 to 21474836.47."),
-        ("1e999999", "Enter an amount from 0 to 21474836.47."),  # past Decimal's context: no 500
+        ("-1", "Enter an amount from 0 to 1000000.00."),
+        ("1000000.01", "Enter an amount from 0 to 1000000.00."),  # the API's bound too
+        ("1e30", "Enter an amount from 0 to 1000000.00."),
+        ("1e999999", "Enter an amount from 0 to 1000000.00."),  # past Decimal's context: no 500
     ],
 )
 def test_an_invalid_price_is_a_form_error(admin_client, typed, error):

@@ -1,4 +1,5 @@
-"""The import graph has no cycle, between modules or between apps, counting imports inside functions too.
+"""The import graph has no cycle, between modules or between apps, counting imports inside functions too;
+row locks live only in locks.py modules and error codes only in error_codes.py modules.
 
 Run as a script (`python tests/test_architecture.py`) it prints both graphs' cycles, or that there are none."""
 
@@ -183,6 +184,41 @@ def test_checker_finds_a_cycle_and_imports_inside_functions(tmp_path):
     assert (("a.y", "a"), 2, True) in names
     assert cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b", "a"]]
     assert cycles({"a": {"b", "c"}, "b": {"a"}, "c": {"a"}}) == [["a", "b", "a"], ["c", "a", "c"]]
+
+
+def literal_error_codes(path: Path) -> Iterator[int]:
+    """Lines where a `code=` argument is a string literal instead of a member of an error_codes enum."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                if (
+                    keyword.arg == "code"
+                    and isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, str)
+                ):
+                    yield keyword.value.lineno
+
+
+def test_error_codes_are_written_only_in_error_codes_modules():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in project_modules().values()
+        if path.name != "error_codes.py"
+        for line in literal_error_codes(path)
+    ]
+    assert not found, f"error codes written as literals (use the app's error_codes enum): {found}"
+
+
+ROW_LOCKS = ("select_for_update", "FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE")
+
+
+def test_row_locks_are_taken_only_in_locks_modules():
+    found = [
+        str(path.relative_to(ROOT))
+        for path in project_modules().values()
+        if path.name != "locks.py" and any(lock in path.read_text() for lock in ROW_LOCKS)
+    ]
+    assert not found, f"row locks outside a locks.py (locks are taken in primary-key order there): {found}"
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conftest import client_for
-from orders.idempotency import idempotency_keys_purge
-from orders.models import IdempotencyKey, Order, OutboxEvent
+from core.idempotency import idempotency_keys_purge
+from core.models import IdempotencyKey
+from orders.models import Order, OutboxEvent
 from orders.tasks import purge_idempotency_keys
 from tests.concurrency import run_together
 from tests.factories import TokenFactory, UserFactory, VariantFactory, make_order, order_body

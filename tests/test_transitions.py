@@ -12,7 +12,7 @@ from core.exceptions import ApplicationError
 from orders.models import OrderStatus
 from orders.services.fulfillment import item_fulfill
 from orders.services.lifecycle import order_cancel, order_transition
-from orders.transitions import allowed_transitions, can_cancel, can_deliver_item, can_ship, can_ship_item
+from orders.transitions import allowed_transitions, can_cancel, can_ship, deliver_item_refusal, ship_item_refusal
 from tests.factories import StaffFactory, StaffWithoutPermissionsFactory, UserFactory, order_in
 
 pytestmark = pytest.mark.django_db
@@ -104,10 +104,10 @@ def test_the_services_refuse_exactly_the_moves_the_rules_refuse(status):
 def test_items_ship_and_deliver_exactly_when_the_rules_say(status):
     staff = StaffFactory()
     verdicts = []
-    for fulfillment, rule in (("shipped", can_ship_item), ("delivered", can_deliver_item)):
+    for fulfillment, refusal in (("shipped", ship_item_refusal), ("delivered", deliver_item_refusal)):
         order = order_in(status)
         (item,) = order.items.all()
-        verdict = rule(order, item)
+        verdict = refusal(order, item) is None
         assert (
             accepted(item_fulfill, order_id=order.pk, item_id=item.item_id, actor=staff, status=fulfillment) == verdict
         )

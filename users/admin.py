@@ -60,9 +60,7 @@ class UserAdmin(DjangoUserAdmin):
     def deactivate_users(self, request, queryset):
         deactivated = 0
         for user in queryset.order_by("pk")[:MAX_USERS_PER_ACTION]:
-            if user.pk == request.user.pk:
-                self.message_user(request, "You cannot deactivate your own account.", messages.ERROR)
-            elif not user.is_active:
+            if not user.is_active:
                 self.message_user(request, f"{user.username} was already inactive.", messages.WARNING)
             else:
                 try:

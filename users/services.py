@@ -41,9 +41,9 @@ USERNAME_PATTERN = re.compile(r"^[\w.@+-]+\Z")
 
 
 def username_problems(username: str) -> list[ErrorDetail]:
-    """Usernames (normalised) are unique regardless of case, so "Alice" cannot impersonate "alice". The
-    users_user_username_ci_unique index on lower(username) decides between concurrent sign-ups."""
-    username = username_normalize(username)
+    """The problems of a username already normalised (username_normalize). Usernames are unique regardless
+    of case, so "Alice" cannot impersonate "alice"; the users_user_username_ci_unique index on
+    lower(username) decides between concurrent sign-ups."""
     max_length = cast(int, User._meta.get_field("username").max_length)  # a CharField: always set
     if len(username) > max_length:  # NFKC can lengthen a name: one ligature letter, U+FDFA, is 18
         return [ErrorDetail(f"Ensure this field has no more than {max_length} characters.", code=ErrorCode.MAX_LENGTH)]

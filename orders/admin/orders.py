@@ -27,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import BigTableAdmin, NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
+from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
 from orders.admin.support import ConfirmForm, NoteForm, timeline_html
 from orders.api.serializers import MAX_QUANTITY
@@ -40,7 +41,13 @@ from orders.models import (
 )
 from orders.services import fulfillment, lifecycle, support
 from orders.transitions import (
+    ADD_NOTE_PERMISSION,
     CANCEL_PERMISSION,
+    REFRESH_SNAPSHOTS_PERMISSION,
+    RESEND_CONFIRMATION_PERMISSION,
+    SHIP_PERMISSION,
+    TRANSITION_PERMISSION,
+    VIEW_NOTES_PERMISSION,
     allowed_transitions,
     can_cancel,
     can_refresh_snapshots,
@@ -415,22 +422,22 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     # -- permissions: orders change only through the actions below (NoDirectWrites)
 
     def has_cancel_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm(CANCEL_PERMISSION)
+        return has_staff_permission(request.user, CANCEL_PERMISSION)
 
     def has_transition_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.transition_order")
+        return has_staff_permission(request.user, TRANSITION_PERMISSION)
 
     def has_ship_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.ship_order")
+        return has_staff_permission(request.user, SHIP_PERMISSION)
 
     def has_add_note_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.add_ordernote")
+        return has_staff_permission(request.user, ADD_NOTE_PERMISSION)
 
     def has_resend_confirmation_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.resend_confirmation")
+        return has_staff_permission(request.user, RESEND_CONFIRMATION_PERMISSION)
 
     def has_refresh_snapshots_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.refresh_snapshots")
+        return has_staff_permission(request.user, REFRESH_SNAPSHOTS_PERMISSION)
 
     # -- search
 
@@ -571,7 +578,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     def get_fieldsets(self, request, obj=None):
         # The timeline holds internal notes: only for who may read them.
         fieldsets = super().get_fieldsets(request, obj)
-        if request.user.has_perm("orders.view_ordernote"):
+        if has_staff_permission(request.user, VIEW_NOTES_PERMISSION):
             return fieldsets
         return [(name, options) for name, options in fieldsets if "timeline" not in options["fields"]]
 

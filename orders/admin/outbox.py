@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from core.admin import BigTableAdmin, NoDirectWrites
+from order_project.permissions import has_staff_permission
 from orders.events.record import EventType
 from orders.events.relay import outbox_retry
 from orders.models import OutboxEvent, OutboxStatus
@@ -38,7 +39,7 @@ class OutboxEventAdmin(NoDirectWrites, BigTableAdmin):
 
     def has_retry_permission(self, request, obj=None) -> bool:
         # Re-publishing is an operations task: superusers, or whoever was given change_outboxevent.
-        return request.user.has_perm("orders.change_outboxevent")
+        return has_staff_permission(request.user, "orders.change_outboxevent")
 
     @admin.action(description="Retry publishing the selected failed events", permissions=["retry"])
     def retry_events(self, request, queryset):

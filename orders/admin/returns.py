@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from core.admin import NoDirectWrites, ReadOnlyInline
 from core.exceptions import ApplicationError
 from core.money import format_money
+from order_project.permissions import has_staff_permission
 from orders.admin.display import status_badge
 from orders.models import (
     Refund,
@@ -28,6 +29,7 @@ from orders.models import (
     ReturnStatus,
 )
 from orders.returns import services as returns
+from orders.transitions import REVIEW_PERMISSION, can_review
 
 # A changelist action reviews each selected return in its own transaction; keep a request bounded.
 MAX_RETURNS_PER_ACTION = 50
@@ -146,7 +148,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     readonly_fields = fields
 
     def has_review_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.review_returnrequest")
+        return has_staff_permission(request.user, REVIEW_PERMISSION)
 
     @admin.display(description="status")
     def status_display(self, obj: ReturnRequest) -> str:
@@ -173,7 +175,7 @@ class ReturnRequestAdmin(NoDirectWrites, admin.ModelAdmin):
     # -- the review: buttons on the return page, actions on the changelist
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and obj.status == ReturnStatus.PENDING and self.has_review_permission(request):
+        if obj is not None and can_review(request.user, obj):
             context["review_actions"] = [
                 {"title": title, "url": reverse(f"admin:orders_returnrequest_{name}", args=[obj.pk])}
                 for name, (title, _, _) in REVIEWS.items()

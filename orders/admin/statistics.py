@@ -18,8 +18,10 @@ from django.utils.safestring import SafeString
 from core.admin import NoDirectWrites
 from core.exceptions import ApplicationError
 from core.money import format_money
+from order_project.permissions import VIEW_ORDERS, has_staff_permission
 from orders import exports, stats
 from orders.models import OrderStatistics
+from orders.transitions import VIEW_REFUNDS_PERMISSION
 
 CHART_WIDTH = 760
 
@@ -31,7 +33,7 @@ CHART_MARGIN = 40
 
 
 # The page's CSV downloads: the export, and the permission it needs beyond viewing orders (as the API's).
-EXPORTS = {"orders": (exports.orders_export, ""), "refunds": (exports.refunds_export, "orders.view_refund")}
+EXPORTS = {"orders": (exports.orders_export, ""), "refunds": (exports.refunds_export, VIEW_REFUNDS_PERMISSION)}
 
 
 class StatsPeriodForm(forms.Form):
@@ -130,7 +132,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
     """The "Order statistics" page: GET /api/v1/orders/stats/ for people, with charts."""
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("orders.view_order")
+        return has_staff_permission(request.user, VIEW_ORDERS)
 
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
@@ -162,7 +164,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
         build, permission = EXPORTS.get(name, (None, ""))
         if build is None:
             raise Http404
-        if not self.has_view_permission(request) or (permission and not request.user.has_perm(permission)):
+        if not self.has_view_permission(request) or (permission and not has_staff_permission(request.user, permission)):
             raise PermissionDenied
         period, error = self._period(StatsPeriodForm(request.GET or None))
         if period is None:
@@ -187,7 +189,7 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
             "exports": [
                 (name, reverse("admin:orders_orderstatistics_export", args=[name]))
                 for name, (_, permission) in EXPORTS.items()
-                if not permission or request.user.has_perm(permission)
+                if not permission or has_staff_permission(request.user, permission)
             ],
             **(self._charts(data) if data else {}),
             **(extra_context or {}),

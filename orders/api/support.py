@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
 from core.fields import StrictCharField
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from order_project import examples
 from order_project.pagination import BoundedLimitOffsetPagination
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
@@ -20,10 +21,16 @@ from orders import exports, selectors, stats
 from orders.api.serializers import OrderSerializer, StatsQuerySerializer
 from orders.api.views import ORDER_WRITE_ERRORS
 from orders.error_codes import OrderErrorCode as Code
-from orders.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from orders.models import Order, OrderNote, Refund
 from orders.services import support
 from orders.timeline import TimelineKind, order_timeline
+from orders.transitions import (
+    ADD_NOTE_PERMISSION,
+    REFRESH_SNAPSHOTS_PERMISSION,
+    RESEND_CONFIRMATION_PERMISSION,
+    VIEW_NOTES_PERMISSION,
+    VIEW_REFUNDS_PERMISSION,
+)
 
 MAX_NOTE_LENGTH = 2000
 
@@ -111,10 +118,10 @@ def _with_period_errors(viewset):
 @extend_schema(tags=["support"])
 class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
     staff_permissions = {
-        "notes": (VIEW_ORDERS, "orders.add_ordernote"),
-        "timeline": (VIEW_ORDERS, "orders.view_ordernote"),
-        "resend_confirmation": (VIEW_ORDERS, "orders.resend_confirmation"),
-        "refresh_snapshots": (VIEW_ORDERS, "orders.refresh_snapshots"),
+        "notes": (VIEW_ORDERS, ADD_NOTE_PERMISSION),
+        "timeline": (VIEW_ORDERS, VIEW_NOTES_PERMISSION),
+        "resend_confirmation": (VIEW_ORDERS, RESEND_CONFIRMATION_PERMISSION),
+        "refresh_snapshots": (VIEW_ORDERS, REFRESH_SNAPSHOTS_PERMISSION),
         "export": (VIEW_ORDERS,),
     }
     queryset = Order.objects.none()  # for the schema generator; requests use the selectors
@@ -198,7 +205,7 @@ class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
 @_with_period_errors
 @extend_schema(tags=["support"])
 class RefundExportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
-    staff_permissions = {"export": (VIEW_ORDERS, "orders.view_refund")}
+    staff_permissions = {"export": (VIEW_ORDERS, VIEW_REFUNDS_PERMISSION)}
     queryset = Refund.objects.none()
 
     export = _export_action("refunds", "refunds made", exports.refunds_export)

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.lookups import UUID_PATTERN
 from core.openapi import write_error_responses
 from order_project import examples
@@ -31,11 +32,16 @@ from orders.api.serializers import (
 )
 from orders.error_codes import CONFLICT_CODES, UNPROCESSABLE_CODES
 from orders.error_codes import OrderErrorCode as Code
-from orders.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from orders.models import Order, ReturnRequest
 from orders.returns import services as returns
 from orders.services import create, fulfillment, lifecycle
-from orders.transitions import CANCEL_PERMISSION
+from orders.transitions import (
+    CANCEL_PERMISSION,
+    REVIEW_PERMISSION,
+    SHIP_PERMISSION,
+    TRANSITION_PERMISSION,
+    VIEW_RETURNS_PERMISSION,
+)
 from users.models import User
 
 ORDER_WRITE_ERRORS = write_error_responses(conflict_codes=CONFLICT_CODES, unprocessable_codes=UNPROCESSABLE_CODES)
@@ -74,8 +80,8 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     # with the admin's permission for each action (order_project/permissions.py).
 
     staff_permissions = {
-        "transition": ("orders.transition_order",),
-        "fulfillment": ("orders.ship_order",),
+        "transition": (TRANSITION_PERMISSION,),
+        "fulfillment": (SHIP_PERMISSION,),
         "stats": (VIEW_ORDERS,),
     }
     # Anyone's order, not just their own (which they need no permission for).
@@ -289,9 +295,9 @@ class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
     # Support may read returns but not review them: the refund is money, as in the admin
     # (orders/migrations/0007_returns_and_refunds.py).
     staff_permissions = {
-        "list": ("orders.view_returnrequest",),
-        "retrieve": ("orders.view_returnrequest",),
-        "review": ("orders.review_returnrequest",),
+        "list": (VIEW_RETURNS_PERMISSION,),
+        "retrieve": (VIEW_RETURNS_PERMISSION,),
+        "review": (REVIEW_PERMISSION,),
     }
     serializer_class = ReturnRequestSerializer
     filterset_class = selectors.ReturnFilter

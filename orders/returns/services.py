@@ -62,6 +62,7 @@ from orders.numbers import generate_return_number, with_fresh_number
 from orders.representation import return_representation
 from orders.services.lifecycle import locked_order_transition
 from orders.services.refunds import refund_add, refund_event_record
+from orders.transitions import review_refusal
 from products.services import stock_release
 from users.models import User
 
@@ -234,12 +235,8 @@ def return_review(
     # The order row first, as every order writer does; the return is read again under that lock.
     order = locks.order_lock(order_id)
     request = locks.return_request_lock(return_id)
-    if request.status != ReturnStatus.PENDING:
-        raise ApplicationError(
-            ErrorKind.CONFLICT,
-            f"Return {request.return_number} was already {request.status}.",
-            code=OrderErrorCode.RETURN_ALREADY_REVIEWED,
-        )
+    if (refusal := review_refusal(request)) is not None:
+        raise ApplicationError(ErrorKind.CONFLICT, refusal, code=OrderErrorCode.RETURN_ALREADY_REVIEWED)
     return_items = list(request.items.select_related("order_item").order_by("order_item__line_number", "id"))
 
     now = timezone.now()

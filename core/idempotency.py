@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for unsafe order requests: a retry of the same request by the same user replays
+"""`Idempotency-Key` for unsafe requests (the order writes use it): a retry of the same request by the same user replays
 the first successful response and changes nothing.
 
 The key is held with a PostgreSQL advisory lock for the request's whole transaction, and the stored
@@ -21,8 +21,7 @@ from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
-from orders.error_codes import OrderErrorCode
-from orders.models import IdempotencyKey
+from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)
@@ -69,7 +68,7 @@ def idempotent(view_method):
                 raise ApplicationError(
                     ErrorKind.CONFLICT,
                     f"A request with this {HEADER} is still being processed; retry shortly.",
-                    code=OrderErrorCode.IDEMPOTENCY_KEY_IN_USE,
+                    code=ErrorCode.IDEMPOTENCY_KEY_IN_USE,
                 )
             stored = IdempotencyKey.objects.filter(
                 user=request.user, key=key, created_at__gte=timezone.now() - KEY_TTL
@@ -79,7 +78,7 @@ def idempotent(view_method):
                     raise ApplicationError(
                         ErrorKind.UNPROCESSABLE,
                         f"This {HEADER} was used with a different request.",
-                        code=OrderErrorCode.IDEMPOTENCY_KEY_REUSED,
+                        code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
                     )
                 headers = {"Idempotent-Replayed": "true"}
                 if stored.response_location:

@@ -31,7 +31,7 @@ def support_uses_tools_undo(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0011_refund_reason'),
+        ('orders', '0012_idempotency_key_to_core'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
