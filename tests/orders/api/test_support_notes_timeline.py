@@ -111,3 +111,16 @@ def test_the_timeline_pages_with_a_bounded_limit_and_constant_queries(staff_clie
     assert errors_by_attr(staff_client.get(timeline_url(order, "?limit=0")), 400) == {"limit": {"invalid"}}
     huge = staff_client.get(timeline_url(order, "?limit=100000")).json()
     assert len(huge["results"]) == 6
+
+
+def test_a_retried_note_with_the_same_idempotency_key_is_added_once(staff_client):
+    order = make_order()
+
+    def send():
+        body = {"body": "Refund promised"}
+        return staff_client.post(notes_url(order), body, format="json", HTTP_IDEMPOTENCY_KEY="note-1")
+
+    first, retry = send(), send()
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry["Idempotent-Replayed"] == "true" and retry.json() == first.json()
+    assert OrderNote.objects.filter(order=order).count() == 1
