@@ -12,7 +12,15 @@ from django.urls import reverse
 
 from conftest import login
 from orders.models import EmailKind, EmailLog, OrderItem, OrderNote, OutboxEvent
-from tests.factories import StaffWithoutPermissionsFactory, SupportFactory, VariantFactory, make_order, order_in
+from tests.assertions import messages_of
+from tests.factories import (
+    StaffWithoutPermissionsFactory,
+    SupportFactory,
+    VariantFactory,
+    action_url,
+    make_order,
+    order_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +32,6 @@ def page_of(order) -> str:
     return reverse("admin:orders_order_change", args=[order.pk])
 
 
-def tool_url(order, name: str) -> str:
-    return reverse(f"admin:orders_order_{name}", args=[order.pk])
-
-
-def shown_messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
 @pytest.fixture
 def support():
     return SupportFactory()
@@ -41,11 +41,13 @@ def test_support_adds_a_note_from_the_order_page_and_sees_it_in_the_timeline(sup
     client = login(support)
     order = make_order()
     page = client.get(page_of(order)).content.decode()
-    assert tool_url(order, "add_note") in page and 'class="order-timeline"' in page
+    assert action_url(order, "add_note") in page and 'class="order-timeline"' in page
 
-    done = client.post(tool_url(order, "add_note"), {"body": "Asked to deliver after 6 pm", "apply": "1"}, follow=True)
+    done = client.post(
+        action_url(order, "add_note"), {"body": "Asked to deliver after 6 pm", "apply": "1"}, follow=True
+    )
 
-    assert f"Order {order.order_number}: internal note added." in shown_messages(done)
+    assert f"Order {order.order_number}: internal note added." in messages_of(done)
     note = OrderNote.objects.get(order=order)
     assert (note.body, note.author_id) == ("Asked to deliver after 6 pm", support.pk)
     assert LogEntry.objects.filter(object_id=str(order.pk), user=support).exists()
@@ -61,8 +63,8 @@ def test_no_timeline_for_staff_who_may_not_read_internal_notes():
     OrderNote.objects.create(order=order, body="Secret remark", author=None)
     page = login(viewer).get(page_of(order)).content.decode()
     assert "Secret remark" not in page and "order-timeline" not in page
-    assert tool_url(order, "add_note") not in page
-    assert login(viewer).post(tool_url(order, "add_note"), {"body": "x", "apply": "1"}).status_code == 403
+    assert action_url(order, "add_note") not in page
+    assert login(viewer).post(action_url(order, "add_note"), {"body": "x", "apply": "1"}).status_code == 403
 
 
 def test_resend_from_the_changelist_queues_one_event_per_order(support):
@@ -75,7 +77,7 @@ def test_resend_from_the_changelist_queues_one_event_per_order(support):
     done = client.post(CHANGELIST, {**selection, "apply": "1"}, follow=True)
 
     for order in orders:
-        assert f"Order {order.order_number}: the confirmation email will be sent again." in shown_messages(done)
+        assert f"Order {order.order_number}: the confirmation email will be sent again." in messages_of(done)
         assert order.events.filter(event_type="order.confirmation_resend_requested").count() == 1
 
 
@@ -85,15 +87,15 @@ def test_refresh_from_the_order_page_and_refused_once_confirmed(support):
     variant.product.name = "New name"
     variant.product.save(update_fields=["name"])
     client = login(support)
-    assert tool_url(pending, "refresh_snapshots") in client.get(page_of(pending)).content.decode()
-    assert tool_url(confirmed, "refresh_snapshots") not in client.get(page_of(confirmed)).content.decode()
+    assert action_url(pending, "refresh_snapshots") in client.get(page_of(pending)).content.decode()
+    assert action_url(confirmed, "refresh_snapshots") not in client.get(page_of(confirmed)).content.decode()
 
-    done = client.post(tool_url(pending, "refresh_snapshots"), {"apply": "1"}, follow=True)
-    refused = client.post(tool_url(confirmed, "refresh_snapshots"), {"apply": "1"}, follow=True)
+    done = client.post(action_url(pending, "refresh_snapshots"), {"apply": "1"}, follow=True)
+    refused = client.post(action_url(confirmed, "refresh_snapshots"), {"apply": "1"}, follow=True)
 
-    assert f"Order {pending.order_number}: product snapshots refreshed from the catalogue." in shown_messages(done)
+    assert f"Order {pending.order_number}: product snapshots refreshed from the catalogue." in messages_of(done)
     assert OrderItem.objects.get(order=pending).product_snapshot["product_name"] == "New name"
-    assert any("frozen once an order is confirmed" in message for message in shown_messages(refused))
+    assert any("frozen once an order is confirmed" in message for message in messages_of(refused))
     assert OrderItem.objects.get(order=confirmed).product_snapshot["product_name"] != "New name"
 
 
