@@ -83,6 +83,7 @@ ORDER_CREATE = request_example(
     },
 )
 ORDER_CANCEL = request_example("Changed my mind", {"reason": "Ordered the wrong size"})
+ORDER_NOTE = request_example("A call", {"body": "Customer called: leave the parcel with the neighbour at no. 12."})
 ORDER_TRANSITION = request_example("Confirm", {"status": "confirmed", "note": "Payment received"})
 ITEM_FULFILLMENT = request_example(
     "Ship both units", {"status": "shipped", "quantity": 2, "carrier": "UPS", "tracking_number": "1Z999AA10123456784"}

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from carts.views import CartLineViewSet, CartViewSet, OrderViewSet
 from core.error_codes import ErrorCode
+from orders.api.support import OrderSupportViewSet, RefundExportViewSet
 from orders.api.views import CustomerOrderSummaryViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
@@ -23,9 +24,12 @@ router.register("users", UserViewSet, basename="user")
 router.register("users", CustomerOrderSummaryViewSet, basename="user-orders")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
+# Support's tools first: their `orders/export/` would otherwise be read as an order key by OrderViewSet.
+router.register("orders", OrderSupportViewSet, basename="order-support")
 # The orders API with `from_cart` on create (carts/views.py extends the orders app's viewset).
 router.register("orders", OrderViewSet, basename="order")
 router.register("returns", ReturnViewSet, basename="return")
+router.register("refunds", RefundExportViewSet, basename="refund")
 
 urlpatterns = [
     path("api/v1/auth/token/", TokenView.as_view(), name="auth-token"),

@@ -14,6 +14,8 @@ class OrderErrorCode(StrEnum):
     RETURN_WINDOW_CLOSED = "return_window_closed"
     RETURN_ALREADY_REVIEWED = "return_already_reviewed"
     REFUND_EXCEEDS_TOTAL = "refund_exceeds_total"
+    SNAPSHOTS_FROZEN = "snapshots_frozen"
+    RESEND_LIMIT_REACHED = "resend_limit_reached"
     # 400, on one line of an order
     PRODUCT_NOT_FOUND = "product_not_found"
     PRODUCT_UNAVAILABLE = "product_unavailable"
@@ -42,5 +44,7 @@ CONFLICT_CODES = (
     OrderErrorCode.RETURN_WINDOW_CLOSED,
     OrderErrorCode.RETURN_ALREADY_REVIEWED,
     OrderErrorCode.REFUND_EXCEEDS_TOTAL,
+    OrderErrorCode.SNAPSHOTS_FROZEN,
+    OrderErrorCode.RESEND_LIMIT_REACHED,
 )
 UNPROCESSABLE_CODES = (ErrorCode.IDEMPOTENCY_KEY_REUSED,)

@@ -119,6 +119,8 @@ class Order(models.Model):
             ("cancel_order", "Can cancel orders"),
             ("transition_order", "Can move orders to their next status"),
             ("ship_order", "Can ship order items"),
+            ("resend_confirmation", "Can resend the order confirmation email"),
+            ("refresh_snapshots", "Can refresh a pending order's product snapshots from the catalogue"),
         ]
         constraints = [
             # A constraint, not unique=True: that would add a second, LIKE-only index on every insert.
@@ -373,6 +375,51 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_cents} {self.currency} on {self.order_id}"
+
+
+# ---- support tools (orders/services/support.py) ------------------------------------------------------
+
+
+class OrderNote(models.Model):
+    """Staff's internal note on an order: shown in the staff timeline only, never to the customer, in no event."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="internal_notes", db_index=False)
+    body = models.TextField(max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at", "id"], name="order_note_by_order")]
+
+    def __str__(self) -> str:
+        return f"Note on {self.order_id} at {self.created_at}"
+
+
+class EmailKind(models.TextChoices):
+    CONFIRMATION = "confirmation"
+    CONFIRMATION_RESEND = "confirmation_resend", "Confirmation resend"
+    CANCELLATION = "cancellation"
+
+
+class EmailLog(models.Model):
+    """One row per email the event handlers sent, written in the handler's transaction with its inbox row."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails", db_index=False)
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    event_id = models.UUIDField()  # the event whose handler sent it
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["order", "sent_at"], name="email_log_by_order")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}"
 
 
 class OrderStatistics(Order):

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from products.models import ProductVariant
 from users.models import User
 
 
@@ -43,4 +44,16 @@ def product_snapshot(variant: LockedVariant) -> dict[str, Any]:
         "variant_attributes": variant.attributes,
         "sku": variant.sku,
         "image_url": variant.image_url,
+    }
+
+
+def snapshot_descriptions(variant_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, str]]:
+    """What a refresh takes from the catalogue now, by variant: the names and the image of the snapshot
+    (product_snapshot's keys). Never the price, the SKU or the attributes: those are what was bought."""
+    rows = ProductVariant.objects.filter(pk__in=variant_ids).values_list(
+        "pk", "name", "product__name", "product__image_url", "product__supplier__name"
+    )
+    return {
+        pk: {"variant_name": variant, "product_name": product, "image_url": image, "supplier_name": supplier}
+        for pk, variant, product, image, supplier in rows
     }

@@ -137,6 +137,27 @@ def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
 
 
 
+# ---- support tools ------------------------------------------------------------------------------------
+
+ADD_NOTE_PERMISSION = "orders.add_ordernote"
+VIEW_NOTES_PERMISSION = "orders.view_ordernote"
+RESEND_CONFIRMATION_PERMISSION = "orders.resend_confirmation"
+REFRESH_SNAPSHOTS_PERMISSION = "orders.refresh_snapshots"
+VIEW_REFUNDS_PERMISSION = "orders.view_refund"
+
+
+def snapshot_refresh_refusal(order: Order) -> str | None:
+    """Snapshots follow the catalogue only while the order is pending: from confirmation on, the order is
+    what the customer agreed to."""
+    if order.status == S.PENDING:
+        return None
+    return f"Product snapshots are frozen once an order is confirmed; this one is {order.status}."
+
+
+def can_refresh_snapshots(order: Order) -> bool:
+    return snapshot_refresh_refusal(order) is None
+
+
 def invalid_transition(refusal: str) -> ApplicationError:
     """The 409 a service raises for a move one of the refusals above forbids."""
     return ApplicationError(ErrorKind.CONFLICT, refusal, code=OrderErrorCode.INVALID_TRANSITION)

@@ -245,6 +245,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "users", "description": "Sign-up, your account, and customer accounts for staff."},
         {"name": "auth", "description": "API tokens."},
         {"name": "stats", "description": "Figures for staff."},
+        {"name": "support", "description": "Staff's support tools: notes, timeline, email resend, snapshots, exports."},
     ],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

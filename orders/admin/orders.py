@@ -29,6 +29,7 @@ from core.exceptions import ApplicationError
 from core.money import format_money
 from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
+from orders.admin.support import ConfirmForm, NoteForm, timeline_html
 from orders.api.serializers import MAX_QUANTITY
 from orders.models import (
     FulfillmentStatus,
@@ -39,13 +40,18 @@ from orders.models import (
     OutboxEvent,
 )
 from orders.selectors import ORDER_NUMBER_PATTERN
-from orders.services import fulfillment, lifecycle
+from orders.services import fulfillment, lifecycle, support
 from orders.transitions import (
+    ADD_NOTE_PERMISSION,
     CANCEL_PERMISSION,
+    REFRESH_SNAPSHOTS_PERMISSION,
+    RESEND_CONFIRMATION_PERMISSION,
     SHIP_PERMISSION,
     TRANSITION_PERMISSION,
+    VIEW_NOTES_PERMISSION,
     allowed_transitions,
     can_cancel,
+    can_refresh_snapshots,
     can_ship,
     item_waits_to_ship,
 )
@@ -126,10 +132,10 @@ class OrderAction:
     permission: str  # "cancel" -> OrderAdmin.has_cancel_permission
     form: type[forms.Form]
     submit_label: str
-    run: Callable[..., Order]
+    run: Callable[..., object]
     done: str  # success message, formatted with the order number and the form data
 
-    def call(self, order: Order, actor, data: dict[str, Any]) -> Order:
+    def call(self, order: Order, actor, data: dict[str, Any]) -> object:
         return self.run(order_id=order.pk, actor=actor, **data)
 
     def message(self, order: Order, data: dict[str, Any]) -> str:
@@ -169,6 +175,34 @@ ORDER_ACTIONS = {
                 order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
             ),
             done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",
+        ),
+        # Support's tools (orders/services/support.py, orders/admin/support.py).
+        OrderAction(
+            name="add_note",
+            title="Add an internal note",
+            permission="add_note",
+            form=NoteForm,
+            submit_label="Add note",
+            run=support.order_note_add,
+            done="Order {order}: internal note added.",
+        ),
+        OrderAction(
+            name="resend_confirmation",
+            title="Resend the confirmation email",
+            permission="resend_confirmation",
+            form=ConfirmForm,
+            submit_label="Resend",
+            run=support.order_confirmation_resend,
+            done="Order {order}: the confirmation email will be sent again.",
+        ),
+        OrderAction(
+            name="refresh_snapshots",
+            title="Refresh product snapshots",
+            permission="refresh_snapshots",
+            form=ConfirmForm,
+            submit_label="Refresh names and images from the catalogue",
+            run=support.order_snapshots_refresh,
+            done="Order {order}: product snapshots refreshed from the catalogue.",
         ),
     ]
 }
@@ -354,7 +388,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         "Order number (whole or part), customer email or name, recipient name or tracking number "
         f"(at least {MIN_SUBSTRING_SEARCH} characters for a partial match)."
     )
-    actions = ["cancel_orders", "transition_orders"]
+    actions = ["cancel_orders", "transition_orders", "resend_confirmations", "refresh_order_snapshots"]
     inlines = [OrderItemInline, HistoryInline, EventInline]
     fieldsets = [
         (
@@ -379,6 +413,10 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         ("Shipping address", {"fields": ["shipping_address_display"]}),
         ("Totals", {"fields": ["item_count", "subtotal", "shipping", "tax", "total", "refunded"]}),
         ("Returns and refunds", {"fields": ["returns_display", "refunds_display"]}),
+        (
+            "Timeline (staff only: history, internal notes, returns, refunds, emails; newest first)",
+            {"fields": ["timeline"]},
+        ),
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
@@ -392,6 +430,15 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
 
     def has_ship_permission(self, request, obj=None) -> bool:
         return has_staff_permission(request.user, SHIP_PERMISSION)
+
+    def has_add_note_permission(self, request, obj=None) -> bool:
+        return has_staff_permission(request.user, ADD_NOTE_PERMISSION)
+
+    def has_resend_confirmation_permission(self, request, obj=None) -> bool:
+        return has_staff_permission(request.user, RESEND_CONFIRMATION_PERMISSION)
+
+    def has_refresh_snapshots_permission(self, request, obj=None) -> bool:
+        return has_staff_permission(request.user, REFRESH_SNAPSHOTS_PERMISSION)
 
     # -- search
 
@@ -528,6 +575,17 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             ),
         )
 
+    @admin.display(description="timeline")
+    def timeline(self, obj: Order) -> str:
+        return timeline_html(obj)
+
+    def get_fieldsets(self, request, obj=None):
+        # The timeline holds internal notes: only for who may read them.
+        fieldsets = super().get_fieldsets(request, obj)
+        if has_staff_permission(request.user, VIEW_NOTES_PERMISSION):
+            return fieldsets
+        return [(name, options) for name, options in fieldsets if "timeline" not in options["fields"]]
+
     @admin.display(description="total")
     def total(self, obj: Order) -> str:
         return format_money(obj.total_cents, obj.currency)
@@ -584,6 +642,9 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             "cancel": can_cancel(request.user, order),
             "transition": bool(allowed_transitions(request.user, order) - {OrderStatus.CANCELLED}),
             "ship": can_ship(order),
+            "add_note": True,
+            "resend_confirmation": True,
+            "refresh_snapshots": can_refresh_snapshots(order),
         }
         return [
             {"title": action.title, "url": reverse(f"admin:orders_order_{action.name}", args=[order.pk])}
@@ -624,6 +685,16 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     @admin.action(description="Move selected orders to another status…", permissions=["transition"])
     def transition_orders(self, request, queryset):
         return self._changelist_action(request, queryset, ORDER_ACTIONS["transition"], "transition_orders")
+
+    @admin.action(description="Resend the confirmation email of selected orders…", permissions=["resend_confirmation"])
+    def resend_confirmations(self, request, queryset):
+        return self._changelist_action(request, queryset, ORDER_ACTIONS["resend_confirmation"], "resend_confirmations")
+
+    @admin.action(
+        description="Refresh product snapshots of selected pending orders…", permissions=["refresh_snapshots"]
+    )
+    def refresh_order_snapshots(self, request, queryset):
+        return self._changelist_action(request, queryset, ORDER_ACTIONS["refresh_snapshots"], "refresh_order_snapshots")
 
     def _changelist_action(self, request, queryset, action: OrderAction, action_name: str):
         orders = list(queryset.order_by("-created_at", "-id")[: MAX_ORDERS_PER_ACTION + 1])

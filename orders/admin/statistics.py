@@ -9,8 +9,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -18,8 +19,9 @@ from core.admin import NoDirectWrites
 from core.exceptions import ApplicationError
 from core.money import format_money
 from order_project.permissions import VIEW_ORDERS, has_staff_permission
-from orders import stats
+from orders import exports, stats
 from orders.models import OrderStatistics
+from orders.transitions import VIEW_REFUNDS_PERMISSION
 
 CHART_WIDTH = 760
 
@@ -28,6 +30,10 @@ CHART_HEIGHT = 180
 
 
 CHART_MARGIN = 40
+
+
+# The page's CSV downloads: the export, and the permission it needs beyond viewing orders (as the API's).
+EXPORTS = {"orders": (exports.orders_export, ""), "refunds": (exports.refunds_export, VIEW_REFUNDS_PERMISSION)}
 
 
 class StatsPeriodForm(forms.Form):
@@ -134,21 +140,43 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
     def get_urls(self):
         return [
             path("", self.admin_site.admin_view(self.changelist_view), name="orders_orderstatistics_changelist"),
+            path(
+                "export/<str:name>.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="orders_orderstatistics_export",
+            ),
         ]
+
+    @staticmethod
+    def _period(form: StatsPeriodForm) -> tuple[stats.Period | None, str | None]:
+        """The period the form asks for (the API's rules: stats.stats_period), or the error in words."""
+        if form.is_bound and not form.is_valid():
+            return None, "Enter dates as YYYY-MM-DD."
+        cleaned = form.cleaned_data if form.is_bound else {}
+        try:
+            return stats.stats_period(date_from=cleaned.get("date_from"), date_to=cleaned.get("date_to")), None
+        except ApplicationError as exc:
+            return None, period_error_in_words(exc)
+
+    def export_view(self, request, name: str):
+        """The page's period as a streamed CSV of the orders placed or the refunds made in it: the exports of
+        GET /api/v1/orders/export/ and /api/v1/refunds/export/, with the same permissions."""
+        build, permission = EXPORTS.get(name, (None, ""))
+        if build is None:
+            raise Http404
+        if not self.has_view_permission(request) or (permission and not has_staff_permission(request.user, permission)):
+            raise PermissionDenied
+        period, error = self._period(StatsPeriodForm(request.GET or None))
+        if period is None:
+            return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+        return exports.csv_response(build(period=period), period)
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = StatsPeriodForm(request.GET or None)
-        period = error = data = None
-        if form.is_bound and not form.is_valid():
-            error = "Enter dates as YYYY-MM-DD."
-        else:
-            cleaned = form.cleaned_data if form.is_bound else {}
-            try:
-                period = stats.stats_period(date_from=cleaned.get("date_from"), date_to=cleaned.get("date_to"))
-            except ApplicationError as exc:
-                error = period_error_in_words(exc)
+        data = None
+        period, error = self._period(form)
         if period is not None:
             data = stats.order_stats(period=period)
         context = {
@@ -158,6 +186,11 @@ class OrderStatisticsAdmin(NoDirectWrites, admin.ModelAdmin):
             "form": form,
             "error": error,
             "stats": data,
+            "exports": [
+                (name, reverse("admin:orders_orderstatistics_export", args=[name]))
+                for name, (_, permission) in EXPORTS.items()
+                if not permission or has_staff_permission(request.user, permission)
+            ],
             **(self._charts(data) if data else {}),
             **(extra_context or {}),
         }

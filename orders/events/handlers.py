@@ -17,7 +17,7 @@ from django.db import transaction
 from core.money import format_money
 from core.request_id import current_request_id
 from orders.events import record as events
-from orders.models import Order, ProcessedEvent
+from orders.models import EmailKind, EmailLog, Order, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -47,20 +47,33 @@ class Handler(Protocol):
 
 
 def _customer_email(envelope: dict[str, Any]) -> str:
-    customer = envelope["data"].get("customer")
+    # order.created carries the order as its data, a resend as data["order"]; other events read the row.
+    data = envelope["data"]
+    customer = data.get("customer") or data.get("order", {}).get("customer")
     if customer is None:
         customer = Order.objects.filter(pk=envelope["order_id"]).values_list("customer", flat=True).first() or {}
     return customer.get("email", "")
 
 
 def send_order_confirmation(envelope: dict[str, Any], *, connection: BaseEmailBackend | None = None) -> None:
-    order = envelope["data"]
+    _confirmation_mail(envelope, envelope["data"], kind=EmailKind.CONFIRMATION, connection=connection)
+
+
+def resend_order_confirmation(envelope: dict[str, Any], *, connection: BaseEmailBackend | None = None) -> None:
+    """Support asked again (orders/services/support.py): the same email, of the order as it is now."""
+    _confirmation_mail(envelope, envelope["data"]["order"], kind=EmailKind.CONFIRMATION_RESEND, connection=connection)
+
+
+def _confirmation_mail(
+    envelope: dict[str, Any], order: dict[str, Any], *, kind: EmailKind, connection: BaseEmailBackend | None
+) -> None:
     lines = "\n".join(
         f"  {item['quantity']} x {item['product_snapshot']['product_name']} ({item['product_snapshot']['sku']})"
         for item in order["items"]
     )
     _mail(
         envelope,
+        kind=kind,
         subject=f"Your order {order['order_number']}",
         body=f"Thank you for your order {order['order_number']}.\n\n{lines}\n\n"
         f"Total: {format_money(order['total_cents'], order['currency'])}\n",
@@ -72,21 +85,30 @@ def send_cancellation_notice(envelope: dict[str, Any], *, connection: BaseEmailB
     data = envelope["data"]
     _mail(
         envelope,
+        kind=EmailKind.CANCELLATION,
         subject=f"Your order {data['order_number']} was cancelled",
         body=f"Your order {data['order_number']} was cancelled.\nReason: {data['reason']}\n",
         connection=connection,
     )
 
 
-def _mail(envelope: dict[str, Any], *, subject: str, body: str, connection: BaseEmailBackend | None) -> None:
+def _mail(
+    envelope: dict[str, Any], *, kind: EmailKind, subject: str, body: str, connection: BaseEmailBackend | None
+) -> None:
+    """Send and log it: the log row commits with the handler's inbox row (event_handle), so support sees each
+    email that went out, once, even when the event is delivered again."""
     recipient = _customer_email(envelope)
     if recipient:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], connection=connection)
+        EmailLog.objects.create(
+            order_id=envelope["order_id"], kind=kind, to=recipient, subject=subject, event_id=envelope["event_id"]
+        )
 
 
 HANDLERS: dict[str, dict[str, Handler]] = {
     events.EventType.ORDER_CREATED: {"order_confirmation_email": send_order_confirmation},
     events.EventType.ORDER_CANCELLED: {"order_cancellation_email": send_cancellation_notice},
+    events.EventType.ORDER_CONFIRMATION_RESEND_REQUESTED: {"order_confirmation_email": resend_order_confirmation},
 }
 
 

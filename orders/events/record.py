@@ -24,6 +24,7 @@ class EventType(StrEnum):
     ORDER_RETURN_REQUESTED = "order.return_requested"
     ORDER_RETURN_REVIEWED = "order.return_reviewed"
     ORDER_REFUNDED = "order.refunded"
+    ORDER_CONFIRMATION_RESEND_REQUESTED = "order.confirmation_resend_requested"
 
 
 def event_record(*, order: Order, event_type: EventType, data: dict[str, Any]) -> OutboxEvent:

@@ -19,8 +19,8 @@ from orders.services import fulfillment
 from tests.factories import walk
 from users.models import User
 
-TAGS = {"orders", "returns", "catalogue", "users", "auth", "stats", "cart"}
-RESOURCES = ("orders", "returns", "products", "suppliers", "users", "auth", "cart")
+TAGS = {"orders", "returns", "catalogue", "users", "auth", "stats", "cart", "support"}
+RESOURCES = ("orders", "returns", "refunds", "products", "suppliers", "users", "auth", "cart")
 SETTING_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 
 
@@ -140,6 +140,7 @@ EXAMPLE_CALLS = {
     "cart_items_add": ("alice", lambda order, admin: {}),
     "cart_replace": ("alice", lambda order, admin: {}),
     "cart_items_update": ("alice", lambda order, admin: {"id": alices_cart_line()}),
+    "orders_notes_create": ("admin", lambda order, admin: {"key": order.order_number}),
 }
 
 

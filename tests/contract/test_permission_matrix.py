@@ -12,7 +12,8 @@ request — every row sends a valid body, built from fresh objects for each case
 
 Staff without orders.view_order are customers to the orders API: their own orders only, anyone else's
 a 404. Support may do in the API what the admin lets it do, no more: read orders, users, catalogue and
-returns, cancel, move and ship orders; not deactivate users, write the catalogue, review returns (the
+returns, cancel, move and ship orders, and use the support tools (notes, timeline, resend, snapshot refresh,
+exports); not deactivate users, write the catalogue, review returns (the
 refund is money: orders/migrations/0007) or open a return for a customer."""
 
 import itertools
@@ -281,6 +282,21 @@ TABLE: dict[tuple[str, str], Row] = {
         "own", 200, lambda w: (f"{V1}/cart/items/{w.cart_line().pk}/", {"quantity": 3})
     ),
     ("DELETE", f"{V1}/cart/items/{{id}}/"): Row("own", 200, lambda w: (f"{V1}/cart/items/{w.cart_line().pk}/", None)),
+    # ---- support tools (issue #16): staff endpoints Support may use; customers get 403 even on their own order
+    ("POST", f"{V1}/orders/{{key}}/notes/"): Row(
+        "staff", 201, lambda w: (f"{V1}/orders/{w.order().pk}/notes/", {"body": "Called the customer"}), support=True
+    ),
+    ("GET", f"{V1}/orders/{{key}}/timeline/"): Row(
+        "staff", 200, lambda w: (f"{V1}/orders/{w.owners_order.pk}/timeline/", None), support=True
+    ),
+    ("POST", f"{V1}/orders/{{key}}/resend-confirmation/"): Row(
+        "staff", 202, lambda w: (f"{V1}/orders/{w.order().pk}/resend-confirmation/", {}), support=True
+    ),
+    ("POST", f"{V1}/orders/{{key}}/refresh-snapshots/"): Row(
+        "staff", 200, lambda w: (f"{V1}/orders/{w.order().pk}/refresh-snapshots/", {}), support=True
+    ),
+    ("GET", f"{V1}/orders/export/"): Row("staff", 200, lambda w: (f"{V1}/orders/export/", None), support=True),
+    ("GET", f"{V1}/refunds/export/"): Row("staff", 200, lambda w: (f"{V1}/refunds/export/", None), support=True),
 }
 
 # Outside /api/v1/ and outside the schema: the schema itself and its two UIs are open. A stale token

@@ -2,7 +2,6 @@
 DRF's deep copies. Each instance must still own its fields, and one instance's validation must not reach another."""
 
 from orders.api.serializers import OrderCreateSerializer
-
 from tests.factories import SHIPPING_ADDRESS
 
 BODY = {

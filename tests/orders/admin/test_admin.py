@@ -75,8 +75,6 @@ def support_client(support_user):
     return login(support_user)
 
 
-
-
 def change_url(order) -> str:
     return reverse("admin:orders_order_change", args=[order.pk])
 
@@ -686,6 +684,7 @@ def test_the_outbox_event_type_filter_offers_every_event_type(admin_client):
     offered = re.findall(r'href="\?event_type=([^"&]+)"', response.content.decode())
     assert sorted(offered) == [
         "order.cancelled",
+        "order.confirmation_resend_requested",
         "order.created",
         "order.item_fulfillment_changed",
         "order.refunded",
