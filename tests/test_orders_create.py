@@ -105,6 +105,7 @@ def test_create_returns_the_full_order_representation(customer, customer_client)
                 "delivered_at": None,
             }
         ],
+        "shipments": [],
         "item_count": 2,
         "subtotal_cents": 3998,
         "shipping_cents": 599,

@@ -37,6 +37,7 @@ from orders.models import (
     OrderStatus,
     OrderStatusHistory,
     OutboxEvent,
+    Shipment,
 )
 from orders.services import fulfillment, lifecycle
 from orders.transitions import (
@@ -397,7 +398,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Each branch is served by an index: the unique order number and the trigram GIN indexes
         on UPPER(order_number), the customer's email and name, the recipient's name (JSONB keys)
-        and the items' tracking numbers. The orders' branch and the items' branch are separate
+        and the shipments' tracking numbers. The orders' branch and the shipments' branch are separate
         subqueries, each `ORDER BY created_at DESC LIMIT n`, so PostgreSQL picks per branch between
         the trigram indexes (a rare term) and walking the created_at index (a term most orders
         match); an OR across both tables would scan every order. The matching ids are fetched
@@ -421,11 +422,12 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             | Q(s_name__contains=needle)
             | Q(s_recipient__contains=needle)
         )
-        tracked = OrderItem.objects.alias(s_tracking=Upper("tracking_number")).filter(s_tracking__contains=needle)
-        on_items = queryset.filter(pk__in=tracked.values("order_id"))
+        # Every shipment's tracking number, not only the latest one an item shows.
+        tracked = Shipment.objects.alias(s_tracking=Upper("tracking_number")).filter(s_tracking__contains=needle)
+        on_shipments = queryset.filter(pk__in=tracked.values("order_id"))
         limit = MAX_SEARCH_RESULTS + 1
         first, second = (
-            branch.order_by(*newest).values_list("id", "created_at")[:limit] for branch in (on_orders, on_items)
+            branch.order_by(*newest).values_list("id", "created_at")[:limit] for branch in (on_orders, on_shipments)
         )
         matches = list(first.union(second).order_by(*newest)[:limit])
         if len(matches) > MAX_SEARCH_RESULTS:
