@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import DefaultRouter
 
 from core.error_codes import ErrorCode
+from orders.api.fulfilment import OrderFulfilmentViewSet
 from orders.api.views import CustomerOrderSummaryViewSet, OrderViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
 from users.views import TokenView, UserViewSet
@@ -23,6 +24,8 @@ router.register("users", CustomerOrderSummaryViewSet, basename="user-orders")
 router.register("suppliers", SupplierViewSet, basename="supplier")
 router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderViewSet, basename="order")
+# Shipments and changes before shipping: more routes under /orders/{key}/ (orders/api/fulfilment.py).
+router.register("orders", OrderFulfilmentViewSet, basename="order-fulfilment")
 router.register("returns", ReturnViewSet, basename="return")
 
 urlpatterns = [

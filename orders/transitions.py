@@ -66,6 +66,7 @@ def status_allows(from_status: str, to_status: str) -> bool:
 CANCEL_PERMISSION = "orders.cancel_order"
 TRANSITION_PERMISSION = "orders.transition_order"
 SHIP_PERMISSION = "orders.ship_order"
+ADDRESS_PERMISSION = "orders.change_shipping_address"
 VIEW_RETURNS_PERMISSION = "orders.view_returnrequest"
 REVIEW_PERMISSION = "orders.review_returnrequest"
 
@@ -136,16 +137,12 @@ def ship_item_refusal(order: Order, item: OrderItem) -> str | None:
     return None
 
 
-
-
 def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
     if order.status not in (S.PROCESSING, S.SHIPPED):
         return f"Items are delivered only while the order is processing or shipped; it is {order.status}."
     if item.fulfillment_status != FulfillmentStatus.SHIPPED:
         return f"Only a fully shipped item can be delivered; this one is {item.fulfillment_status}."
     return None
-
-
 
 
 def deliver_shipment_refusal(order: Order, shipment: Shipment) -> str | None:
@@ -170,9 +167,6 @@ def cancel_item_refusal(order: Order, item: OrderItem) -> str | None:
     if item.shipped_quantity > 0:
         return f"{item.shipped_quantity} unit(s) of this item shipped already; it can no longer be cancelled."
     return None
-
-
-ADDRESS_PERMISSION = "orders.change_shipping_address"
 
 
 def address_change_refusal(actor: User | None, order: Order, items: list[OrderItem]) -> str | None:

@@ -99,6 +99,12 @@ class World:
             order = item_fulfill(order_id=order.pk, item_id="item_1", actor=self.staff, status=status)
         return order
 
+    def shipment_delivery_url(self) -> tuple[str, None]:
+        order = item_fulfill(
+            order_id=self.order(OrderStatus.PROCESSING).pk, item_id="item_1", actor=self.staff, status="shipped"
+        )
+        return f"{V1}/orders/{order.pk}/shipments/{order.shipments.get().pk}/delivery/", None
+
     def return_request(self):
         return return_request(
             order_id=self.delivered_order().pk, actor=self.owner, items=[{"item_id": "item_1", "quantity": 1}], **RETURN
@@ -262,6 +268,28 @@ TABLE: dict[tuple[str, str], Row] = {
             {"status": "shipped", "quantity": 1, "carrier": "UPS", "tracking_number": "1Z999"},
         ),
         support=True,
+    ),
+    ("POST", f"{V1}/orders/{{key}}/shipments/"): Row(
+        "staff",
+        201,
+        lambda w: (
+            f"{V1}/orders/{w.order(OrderStatus.PROCESSING).pk}/shipments/",
+            {"items": [{"item_id": "item_1", "quantity": 1}], "carrier": "UPS", "tracking_number": "1Z1"},
+        ),
+        support=True,
+    ),
+    ("POST", f"{V1}/orders/{{key}}/shipments/{{shipment_id}}/delivery/"): Row(
+        "staff", 200, lambda w: w.shipment_delivery_url(), support=True
+    ),
+    ("POST", f"{V1}/orders/{{key}}/items/{{item_id}}/cancel/"): Row(
+        "staff",
+        200,
+        lambda w: (f"{V1}/orders/{w.order().pk}/items/item_1/cancel/", {"reason": "Out of stock"}),
+        support=True,
+    ),
+    # Support holds change_shipping_address (orders/migrations/0012), so it may change a customer's address.
+    ("PATCH", f"{V1}/orders/{{key}}/shipping-address/"): Row(
+        "owner", 200, lambda w: (f"{V1}/orders/{w.order().pk}/shipping-address/", {"city": "Lyon"})
     ),
 }
 

@@ -14,6 +14,7 @@ from orders.models import (
     ReturnReasonCategory,
     ReturnRequest,
     ReturnStatus,
+    Shipment,
 )
 
 MAX_LINES = 100
@@ -155,10 +156,27 @@ class OrderItemSerializer(RepresentationSerializer):
         read_only_fields = fields
 
 
+class ShipmentLineSerializer(serializers.Serializer):
+    item_id = StrictCharField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+
+
+class ShipmentSerializer(RepresentationSerializer):
+    id = serializers.UUIDField(read_only=True)
+    items = ShipmentLineSerializer(many=True, read_only=True)
+    representation_fields = representation.SHIPMENT_FIELDS
+
+    class Meta:
+        model = Shipment
+        fields = [field.name for field in representation.SHIPMENT_FIELDS]
+        read_only_fields = fields
+
+
 class OrderSerializer(RepresentationSerializer):
     customer = frozen_json(CustomerSnapshotSerializer)
     shipping_address = frozen_json(ShippingAddressSerializer)
     items = OrderItemSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
     cancellation = frozen_json(CancellationSerializer(allow_null=True))
     representation_fields = representation.ORDER_FIELDS
 
@@ -166,8 +184,6 @@ class OrderSerializer(RepresentationSerializer):
         model = Order
         fields = [field.name for field in representation.ORDER_FIELDS]
         read_only_fields = fields
-
-
 
 
 class OrderHistorySerializer(serializers.ModelSerializer):
@@ -184,7 +200,7 @@ class OrderHistorySerializer(serializers.ModelSerializer):
 MAX_RETURN_LINES = 100
 
 
-class ReturnLineInputSerializer(serializers.Serializer):
+class ItemLineInputSerializer(serializers.Serializer):
     item_id = StrictRegexField(
         r"^item_\d{1,4}$",
         max_length=9,
@@ -197,7 +213,7 @@ class ReturnCreateSerializer(serializers.Serializer):
     reason = StrictCharField(min_length=10, max_length=500)
     reason_category = serializers.ChoiceField(choices=ReturnReasonCategory.choices)
     description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
-    items = serializers.ListField(child=ReturnLineInputSerializer(), min_length=1, max_length=MAX_RETURN_LINES)
+    items = serializers.ListField(child=ItemLineInputSerializer(), min_length=1, max_length=MAX_RETURN_LINES)
 
 
 class ReturnReviewSerializer(serializers.Serializer):
@@ -329,3 +345,21 @@ class CustomerOrderSummarySerializer(serializers.Serializer):
     order_count = serializers.IntegerField()
     total_spent = CurrencyAmountSerializer(many=True, help_text="Per currency, net of refunds")
     last_order_at = serializers.DateTimeField(allow_null=True)
+
+
+# ---- shipments and changes before shipping (orders/services/fulfillment.py, items.py) ----------------
+
+
+class ShipmentCreateSerializer(serializers.Serializer):
+    items = serializers.ListField(child=ItemLineInputSerializer(), min_length=1, max_length=MAX_LINES)
+    carrier = StrictCharField(min_length=1, max_length=50)
+    tracking_number = StrictCharField(min_length=1, max_length=100)
+
+
+# PATCH: the fields sent replace those of the order's address; at least one. (A comment: a docstring would
+# enter the schema.)
+class ShippingAddressChangeSerializer(ShippingAddressSerializer):
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field of the shipping address.")
+        return attrs

@@ -17,6 +17,7 @@ from orders import locks
 from orders.error_codes import OrderErrorCode
 from orders.events.record import items_fulfillment_recorded
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, Shipment
+from orders.services.items import order_item_find
 from orders.services.lifecycle import locked_order_transition
 from orders.services.shipments import shipment_record, shipments_delivered_with
 from orders.transitions import (
@@ -44,9 +45,7 @@ def item_fulfill(
     is delivered, delivered, through the same transition as a staff move, so history and events follow."""
     order = locks.order_lock(order_id)
     items = list(order.items.all())
-    item = next((item for item in items if item.item_id == item_id), None)
-    if item is None:
-        raise not_found("No such item on this order.")
+    item = order_item_find(items, item_id)
     now = timezone.now()
     if status == FulfillmentStatus.SHIPPED:
         refusal = ship_item_refusal(order, item)
@@ -122,9 +121,9 @@ def shipment_deliver(*, order_id: uuid.UUID, shipment_id: uuid.UUID, actor: User
     items = list(order.items.all())
     in_shipment = set(shipment.items.values_list("order_item_id", flat=True))
     still_travelling = set(
-        OrderItem.objects.filter(
-            pk__in=in_shipment, shipment_items__shipment__delivered_at__isnull=True
-        ).values_list("pk", flat=True)
+        OrderItem.objects.filter(pk__in=in_shipment, shipment_items__shipment__delivered_at__isnull=True).values_list(
+            "pk", flat=True
+        )
     )
     delivered = [
         item

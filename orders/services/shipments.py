@@ -28,9 +28,7 @@ def shipment_record(
     """One parcel of `lines` (item, units): its rows, the items' shipped units and status, an
     order.shipment_created event and an order.item_fulfillment_changed per item, in the caller's
     transaction. The parcel keeps its own carrier and tracking number; an item shows its latest ones."""
-    shipment = Shipment(
-        order=order, carrier=carrier, tracking_number=tracking_number, shipped_at=now, created_by=actor
-    )
+    shipment = Shipment(order=order, carrier=carrier, tracking_number=tracking_number, shipped_at=now, created_by=actor)
     shipment.save(force_insert=True)
     rows = [ShipmentItem(shipment=shipment, order_item=item, quantity=quantity) for item, quantity in lines]
     ShipmentItem.objects.bulk_create(rows)
