@@ -35,9 +35,8 @@ def support_group() -> Group:
     if group is None:
         importlib.import_module("orders.migrations.0006_support_group").create_support_group(apps, None)
         importlib.import_module("orders.migrations.0007_returns_and_refunds").support_reads_returns(apps, None)
-        importlib.import_module("orders.migrations.0013_shipments_item_cancel_address").support_may_change_addresses(
-            apps, None
-        )
+        shipments = importlib.import_module("orders.migrations.0013_shipments_item_cancel_address")
+        shipments.support_sees_shipments_and_changes_addresses(apps, None)
         group = Group.objects.get(name="Support")
     return group
 

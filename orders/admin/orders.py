@@ -29,6 +29,7 @@ from core.exceptions import ApplicationError
 from core.money import format_money
 from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
+from orders.admin.fulfilment import ShipmentInline, ShippingAddressForm
 from orders.api.serializers import MAX_QUANTITY
 from orders.models import (
     FulfillmentStatus,
@@ -39,14 +40,17 @@ from orders.models import (
     OutboxEvent,
     Shipment,
 )
-from orders.services import fulfillment, lifecycle
+from orders.services import fulfillment, items, lifecycle
 from orders.transitions import (
+    ADDRESS_PERMISSION,
     CANCEL_PERMISSION,
     SHIP_PERMISSION,
     TRANSITION_PERMISSION,
+    address_change_refusal,
     allowed_transitions,
     can_cancel,
     can_ship,
+    cancel_item_refusal,
     item_waits_to_ship,
 )
 from users.models import User
@@ -77,6 +81,21 @@ class CancelForm(forms.Form):
 
     def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class CancelItemForm(CancelForm):
+    item = forms.ChoiceField(label="Item")
+    field_order = ["item", "reason"]
+
+    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
+        super().__init__(*args, orders=orders, actor=actor, **kwargs)
+        (order,) = orders
+        self.fields["reason"].help_text = "Recorded in the order's history and sent with order.item_cancelled."
+        self.fields["item"].choices = [
+            (item.item_id, f"{item.item_id}: {_item_title(item.product_snapshot)} x {item.quantity}")
+            for item in order.items.all()
+            if cancel_item_refusal(order, item) is None
+        ]
 
 
 class TransitionForm(forms.Form):
@@ -169,6 +188,28 @@ ORDER_ACTIONS = {
                 order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
             ),
             done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",
+        ),
+        OrderAction(
+            name="cancel_item",
+            title="Cancel an item",
+            permission="cancel",
+            form=CancelItemForm,
+            submit_label="Cancel the item",
+            run=lambda *, order_id, actor, item, reason: items.item_cancel(
+                order_id=order_id, actor=actor, item_id=item, reason=reason
+            ),
+            done="Order {order}: {item} cancelled.",
+        ),
+        OrderAction(
+            name="address",
+            title="Change the shipping address",
+            permission="change_shipping_address",
+            form=ShippingAddressForm,
+            submit_label="Save the address",
+            run=lambda *, order_id, actor, **address: items.order_shipping_address_change(
+                order_id=order_id, actor=actor, shipping_address=address
+            ),
+            done="Order {order}: shipping address changed.",
         ),
     ]
 }
@@ -355,7 +396,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         f"(at least {MIN_SUBSTRING_SEARCH} characters for a partial match)."
     )
     actions = ["cancel_orders", "transition_orders"]
-    inlines = [OrderItemInline, HistoryInline, EventInline]
+    inlines = [OrderItemInline, ShipmentInline, HistoryInline, EventInline]
     fieldsets = [
         (
             None,
@@ -392,6 +433,9 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
 
     def has_ship_permission(self, request, obj=None) -> bool:
         return has_staff_permission(request.user, SHIP_PERMISSION)
+
+    def has_change_shipping_address_permission(self, request, obj=None) -> bool:
+        return has_staff_permission(request.user, ADDRESS_PERMISSION)
 
     # -- search
 
@@ -578,10 +622,13 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
 
     def _available_actions(self, request, order: Order) -> list[dict[str, str]]:
         """The buttons of the order page: only moves this user may make and the order allows."""
+        order_items = list(order.items.all())
         possible = {
             "cancel": can_cancel(request.user, order),
             "transition": bool(allowed_transitions(request.user, order) - {OrderStatus.CANCELLED}),
             "ship": can_ship(order),
+            "cancel_item": any(cancel_item_refusal(order, item) is None for item in order_items),
+            "address": address_change_refusal(request.user, order, order_items) is None,
         }
         return [
             {"title": action.title, "url": reverse(f"admin:orders_order_{action.name}", args=[order.pk])}
