@@ -20,6 +20,9 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # ReDoc's bundle hard-codes the image of its "API docs by Redocly" footer link; offline the image hides
 # itself (its onError), so it is the one request a page may lose.
 REDOCLY_FOOTER_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+# ReDoc lays out the whole schema in the browser before its first heading shows: 3-8 s for this schema on
+# a loaded 2-core machine, past playwright's default 5 s.
+REDOC_RENDERED_MS = 20_000
 
 
 @pytest.fixture
@@ -59,7 +62,7 @@ def test_redoc_renders_the_operations_offline(live_server, offline_page):
     from playwright.sync_api import expect
 
     offline_page.goto(f"{live_server.url}/api/redoc/")
-    expect(offline_page.get_by_text("/api/v1/orders/", exact=True).first).to_be_attached()
+    expect(offline_page.get_by_text("/api/v1/orders/", exact=True).first).to_be_attached(timeout=REDOC_RENDERED_MS)
     expect(offline_page.locator("h1", has_text="Order service API")).to_be_visible()
     expect(offline_page.locator("h2").nth(1)).to_be_visible()  # an operation's heading, past the intro
     screenshot(offline_page, "docs_redoc.png")
@@ -83,5 +86,5 @@ def test_admin_view_site_opens_the_landing_page_with_every_entry_point(live_serv
     expect(links).to_have_text(["Swagger UI", "ReDoc", "OpenAPI schema", "Browsable API", "Admin", "Health"])
     screenshot(offline_page, "landing_page.png")
     offline_page.click("dt a:text-is('ReDoc')")
-    expect(offline_page.locator("h1", has_text="Order service API")).to_be_visible()
+    expect(offline_page.locator("h1", has_text="Order service API")).to_be_visible(timeout=REDOC_RENDERED_MS)
     assert set(offline_page.blocked_urls) <= {REDOCLY_FOOTER_LOGO}

@@ -200,7 +200,7 @@ class OrderHistorySerializer(serializers.ModelSerializer):
 MAX_RETURN_LINES = 100
 
 
-class ItemLineInputSerializer(serializers.Serializer):
+class ReturnLineInputSerializer(serializers.Serializer):
     item_id = StrictRegexField(
         r"^item_\d{1,4}$",
         max_length=9,
@@ -213,7 +213,7 @@ class ReturnCreateSerializer(serializers.Serializer):
     reason = StrictCharField(min_length=10, max_length=500)
     reason_category = serializers.ChoiceField(choices=ReturnReasonCategory.choices)
     description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
-    items = serializers.ListField(child=ItemLineInputSerializer(), min_length=1, max_length=MAX_RETURN_LINES)
+    items = serializers.ListField(child=ReturnLineInputSerializer(), min_length=1, max_length=MAX_RETURN_LINES)
 
 
 class ReturnReviewSerializer(serializers.Serializer):
@@ -350,8 +350,12 @@ class CustomerOrderSummarySerializer(serializers.Serializer):
 # ---- shipments and changes before shipping (orders/services/fulfillment.py, items.py) ----------------
 
 
+class ShipmentLineInputSerializer(ReturnLineInputSerializer):
+    pass  # the same line as a return's, under its own name in the schema
+
+
 class ShipmentCreateSerializer(serializers.Serializer):
-    items = serializers.ListField(child=ItemLineInputSerializer(), min_length=1, max_length=MAX_LINES)
+    items = serializers.ListField(child=ShipmentLineInputSerializer(), min_length=1, max_length=MAX_LINES)
     carrier = StrictCharField(min_length=1, max_length=50)
     tracking_number = StrictCharField(min_length=1, max_length=100)
 
