@@ -78,3 +78,22 @@ def superuser(db):
 @pytest.fixture
 def admin_client(superuser):
     return login(superuser)
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """`throttle_rates(scope="1/min", ...)` sets DRF's throttle rates for this test; the old ones are back after it.
+    DRF reads the rates once at import, so the throttles are pointed at the new ones too."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    original = SimpleRateThrottle.THROTTLE_RATES
+
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates},
+        }
+        SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+    yield set_rates
+    SimpleRateThrottle.THROTTLE_RATES = original

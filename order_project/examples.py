@@ -1,6 +1,6 @@
 """Request examples of the API documentation. Each one succeeds against the demo data (`manage.py seed_demo`,
 which gives the demo catalogue fixed ids), called by the demo user its summary names, on the demo order
-where the path has an order: tests/test_openapi.py sends every one of them."""
+where the path has an order: tests/contract/test_openapi.py sends every one of them."""
 
 from drf_spectacular.utils import OpenApiExample
 

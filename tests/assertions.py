@@ -2,8 +2,21 @@
 
 import json
 
+from django.db import connection, transaction
+from django.urls import reverse
+
 from orders.models import Order, OrderItem
 from products.models import ProductVariant
+
+# The fields of the contract's resources (docs/API.md), written out here rather than read from the serializers
+# under test, and kept in one place for the API's tests and the schema's.
+USER_FIELDS = {"id", "username", "email", "display_name", "phone", "is_staff"}
+SUPPLIER_FIELDS = {"id", "name"}
+VARIANT_FIELDS = {"id", "name", "sku", "attributes", "price_cents", "stock_quantity"}
+PRODUCT_FIELDS = {
+    "id", "name", "description", "status", "supplier", "image_url", "currency", "base_price_cents", "variants",
+    "created_at", "updated_at",
+}
 
 
 def estimated_count(queryset, *, exact_up_to: int) -> int:
@@ -56,3 +69,47 @@ def order_state(order: Order) -> dict:
             .values_list("stock_quantity", flat=True)
         ),
     }
+
+
+def messages_of(response) -> list[str]:
+    """The messages an admin page shows (none for a page without a template context)."""
+    return [str(message) for message in response.context["messages"]] if response.context else []
+
+
+def follow_messages(client, response) -> list[str]:
+    """The messages shown on the page an admin POST redirected to."""
+    assert response.status_code == 302, response.content[:500]
+    return messages_of(client.get(response["Location"]))
+
+
+ORDER_TABLES = ("orders_order", "orders_orderitem")
+
+
+def plan_nodes(sql: str) -> list[dict]:
+    """Every node of the plan PostgreSQL makes for `sql` with sequential scans disabled: it then uses an index
+    whenever one can serve the query, so a Seq Scan left in the plan means no index can (reliable at test size)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    nodes, stack = [], [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def seq_scans(sql: str) -> list[str]:
+    """The order tables `sql` can only read by a sequential scan."""
+    return [
+        node["Relation Name"]
+        for node in plan_nodes(sql)
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in ORDER_TABLES
+    ]
+
+
+def delete_status(client, model: str, pk) -> int:
+    """The status of an admin delete of one row: 403 where rows are never deleted."""
+    return client.post(reverse(f"admin:{model}_delete", args=[pk]), {"post": "yes"}).status_code

@@ -4,9 +4,11 @@ from collections.abc import Iterable, Sequence
 import factory
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from orders.models import Order
+from core.money import minor_to_units
+from orders.models import Order, OutboxEvent
 from orders.services.create import OrderLine, order_create
 from orders.services.lifecycle import order_transition
 from products.models import Product, ProductStatus, ProductVariant, Supplier
@@ -173,6 +175,23 @@ def order_in(status: str, *, actor=None, **order_kwargs) -> Order:
     return walk(make_order(**order_kwargs), status, actor=actor)
 
 
+# A return's reason and a reviewer's notes, as the tests of returns send them.
+REASON = "The seams came apart after one wash."
+NOTES = "Checked at the warehouse: as described."
+DELIVERED_STOCK = 10
+
+
+def delivered_order(user, prices=(1000,), quantities=None, currency="USD") -> tuple[Order, list[ProductVariant]]:
+    """A delivered order with one line per price (quantities default to 2 each), and its variants (each
+    stocked with DELIVERED_STOCK units)."""
+    quantities = quantities or [2] * len(prices)
+    variants = [
+        VariantFactory(product__currency=currency, product__base_price_cents=price, stock_quantity=DELIVERED_STOCK)
+        for price in prices
+    ]
+    return order_in("delivered", user=user, variants=variants, quantities=quantities), variants
+
+
 def stock_of(variant: ProductVariant) -> int:
     """The variant's stock as the database has it now (refreshing `variant`)."""
     variant.refresh_from_db(fields=["stock_quantity"])
@@ -196,3 +215,50 @@ def order_body(lines: Iterable[tuple[ProductVariant, int]] = (), **overrides) ->
         "payment_method": "credit_card",
     }
     return {**body, **overrides}
+
+
+def action_url(order: Order, name: str) -> str:
+    """The admin URL of one action (cancel, transition, ship) on `order`."""
+    return reverse(f"admin:orders_order_{name}", args=[order.pk])
+
+
+def product_form(product: Product, variants: list[ProductVariant], **overrides) -> dict:
+    """The POST of the admin's product page with its variants inline, as the page itself would send it."""
+    data = {
+        "name": product.name,
+        "description": product.description,
+        "supplier": str(product.supplier_id),
+        "status": product.status,
+        "image_url": product.image_url,
+        "currency": product.currency,
+        "base_price_cents": minor_to_units(product.base_price_cents, product.currency),
+        "variants-TOTAL_FORMS": str(len(variants)),
+        "variants-INITIAL_FORMS": str(len(variants)),
+        "variants-MIN_NUM_FORMS": "1",
+        "variants-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for index, variant in enumerate(variants):
+        data.update(
+            {
+                f"variants-{index}-id": str(variant.pk),
+                f"variants-{index}-product": str(product.pk),
+                f"variants-{index}-name": variant.name,
+                f"variants-{index}-sku": variant.sku,
+                f"variants-{index}-attributes-key": ["Color", "Size"],
+                f"variants-{index}-attributes-value": ["Red", "L"],
+                f"variants-{index}-price_cents": minor_to_units(variant.price_cents, product.currency),
+                f"variants-{index}-stock_quantity": str(variant.stock_quantity),
+                f"variants-{index}-stock_shown": str(variant.stock_quantity),
+            }
+        )
+    data.update(overrides)
+    return data
+
+
+def failed_event() -> OutboxEvent:
+    """An order's `order.created` event that the relay gave up on."""
+    order = make_order()
+    event = order.events.get()
+    OutboxEvent.objects.filter(pk=event.pk).update(status="failed", attempts=30, last_error="ConnectionRefused")
+    return event

@@ -11,7 +11,8 @@ from order_project.settings import CACHES, celery_queue_names
 TEST_RUN = uuid.uuid4().hex[:12]
 
 # Most tests look at outbox rows, not the broker, and place many orders quickly: the after-commit relay and
-# throttling are off unless a test turns them on (tests/test_events.py, tests/test_security.py, ...).
+# throttling are off unless a test turns them on (tests/orders/events/test_events.py,
+# tests/project/test_security.py, ...).
 OUTBOX_RELAY_ON_COMMIT = False
 THROTTLE_ENABLED = False
 # PBKDF2's many rounds cost most of a second per user; no test depends on the hasher's strength.

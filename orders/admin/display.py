@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 # (background, text) per status value: dark text on a light tint, every pair at least 4.5:1 (WCAG AA,
-# checked by tests/test_admin_display.py). The text is always written in the badge: colour is a hint,
+# checked by tests/orders/admin/test_admin_display.py). The text is always written in the badge: colour is a hint,
 # never the only signal.
 GREY = ("#e5e7eb", "#1f2937")
 AMBER = ("#fef3c7", "#713f12")
