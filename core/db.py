@@ -15,4 +15,5 @@ def violated_constraint(exc: IntegrityError) -> str:
 
 def prefetched_attach(instance: Model, relation: str, rows: Sequence[Model]) -> None:
     """Hand `instance` the rows of `relation` as if prefetched, so rendering it costs no query."""
-    instance._prefetched_objects_cache = {relation: list(rows)}  # type: ignore[attr-defined]  # Django's own attribute
+    # Django's own attribute; other relations already attached stay.
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = list(rows)

@@ -88,6 +88,11 @@ ORDER_TRANSITION = request_example("Confirm", {"status": "confirmed", "note": "P
 ITEM_FULFILLMENT = request_example(
     "Ship both units", {"status": "shipped", "quantity": 2, "carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
 )
+SHIPMENT_CREATE = request_example(
+    "One parcel", {"items": [{"item_id": "item_1", "quantity": 1}], "carrier": "DHL", "tracking_number": "JD0002"}
+)
+ITEM_CANCEL = request_example("Out of stock", {"reason": "No longer available from the supplier"})
+SHIPPING_ADDRESS_CHANGE = request_example("New street", {"street_address_1": "12 Harbour Road", "zip_code": "94107"})
 RETURN_CREATE = request_example(
     "Return one unit",
     {

@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from carts.views import CartLineViewSet, CartViewSet, OrderViewSet
 from core.error_codes import ErrorCode
+from orders.api.fulfilment import OrderFulfilmentViewSet
 from orders.api.support import OrderSupportViewSet, RefundExportViewSet
 from orders.api.views import CustomerOrderSummaryViewSet, ReturnViewSet
 from products.views import ProductViewSet, SupplierViewSet
@@ -28,6 +29,8 @@ router.register("products", ProductViewSet, basename="product")
 router.register("orders", OrderSupportViewSet, basename="order-support")
 # The orders API with `from_cart` on create (carts/views.py extends the orders app's viewset).
 router.register("orders", OrderViewSet, basename="order")
+# Shipments and changes before shipping: more routes under /orders/{key}/ (orders/api/fulfilment.py).
+router.register("orders", OrderFulfilmentViewSet, basename="order-fulfilment")
 router.register("returns", ReturnViewSet, basename="return")
 router.register("refunds", RefundExportViewSet, basename="refund")
 

@@ -28,6 +28,8 @@ class OrderErrorCode(StrEnum):
     ITEM_NOT_FOUND = "item_not_found"
     DUPLICATE_ITEM = "duplicate_item"
     RETURN_QUANTITY_EXCEEDED = "return_quantity_exceeded"
+    # 400, on one line of a shipment (item_not_found and duplicate_item as on a return)
+    SHIPMENT_QUANTITY_EXCEEDED = "shipment_quantity_exceeded"
     # 400, on a refund amount
     REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
     REFUND_EXCEEDS_REMAINING = "refund_exceeds_remaining"

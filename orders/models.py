@@ -121,6 +121,7 @@ class Order(models.Model):
             ("ship_order", "Can ship order items"),
             ("resend_confirmation", "Can resend the order confirmation email"),
             ("refresh_snapshots", "Can refresh a pending order's product snapshots from the catalogue"),
+            ("change_shipping_address", "Can change the shipping address of orders"),
         ]
         constraints = [
             # A constraint, not unique=True: that would add a second, LIKE-only index on every insert.
@@ -197,6 +198,51 @@ class OrderItem(models.Model):
     @property
     def item_id(self) -> str:
         return f"item_{self.line_number}"
+
+
+class Shipment(models.Model):
+    """One parcel: some units of one or more items of an order, with its own carrier and tracking number.
+    The items' shipped_quantity and fulfillment_status are kept equal to what their shipments add up to
+    by the fulfilment services (orders/services/shipments.py), in the same transaction."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments", db_index=False)
+    carrier = models.CharField(max_length=50, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["shipped_at", "id"]
+        indexes = [
+            models.Index(fields=["order", "shipped_at", "id"], name="shipment_by_order"),
+            # Admin search by any tracking number an order ever had (orders/admin/orders.py).
+            GinIndex(OpClass(Upper("tracking_number"), name="gin_trgm_ops"), name="shipment_tracking_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}".strip() or str(self.id)
+
+
+class ShipmentItem(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="items", db_index=False)
+    order_item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="shipment_items")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "order_item"], name="shipment_item_once_per_shipment"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=1000), name="shipment_item_quantity_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id} {self.order_item_id} x{self.quantity}"
 
 
 class OrderStatusHistory(models.Model):
@@ -351,13 +397,19 @@ class ReturnItem(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back on an order. The sum of an order's refunds is Order.refunded_cents."""
+    """Money given back on an order. The sum of an order's refunds, less those of cancelled items, is
+    Order.refunded_cents: cancelling an item lowers the order's total instead (orders/services/items.py),
+    so its refund is not counted against the total a second time."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     # One refund per approved return.
     return_request = models.OneToOneField(
         ReturnRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
+    # The item whose cancellation this refund paid back (null for other refunds).
+    cancelled_item = models.OneToOneField(
+        OrderItem, null=True, blank=True, on_delete=models.PROTECT, related_name="cancellation_refund"
     )
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3)

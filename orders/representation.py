@@ -9,10 +9,11 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import models
+from django.db.models import Prefetch
 from rest_framework import serializers
 
 from core.timestamps import utc_iso, utc_iso_sql
-from orders.models import Order, OrderItem, ReturnRequest
+from orders.models import Order, OrderItem, ReturnRequest, Shipment, ShipmentItem
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,53 @@ def _items(order: Order) -> list[dict[str, Any]]:
     return [represent(ITEM_FIELDS, item) for item in order.items.all()]
 
 
+def _shipment_lines(shipment: Shipment) -> list[dict[str, Any]]:
+    lines = sorted(shipment.items.all(), key=lambda line: line.order_item.line_number)
+    return [{"item_id": line.order_item.item_id, "quantity": line.quantity} for line in lines]
+
+
+SHIPMENT_FIELDS: list[Field] = [
+    Field("id", lambda shipment: str(shipment.id), "sh.id"),
+    *_values(Shipment, "sh", "carrier", "tracking_number"),
+    _timestamp(Shipment, "sh", "shipped_at"),
+    _timestamp(Shipment, "sh", "delivered_at"),
+    Field(
+        "items",
+        _shipment_lines,
+        "(SELECT json_agg(json_build_object('item_id', 'item_' || si_i.line_number, 'quantity', si.quantity)"
+        " ORDER BY si_i.line_number)"
+        f" FROM {ShipmentItem._meta.db_table} si JOIN {OrderItem._meta.db_table} si_i ON si_i.id = si.order_item_id"
+        " WHERE si.shipment_id = sh.id)",
+    ),
+]
+
+# The shipments of the order aliased `o`, as a JSON array, oldest first.
+SHIPMENTS_OF_ORDER_O_SQL = (
+    f"SELECT coalesce(json_agg({json_object_sql(SHIPMENT_FIELDS)} ORDER BY sh.shipped_at, sh.id), '[]')"
+    f" FROM {Shipment._meta.db_table} sh WHERE sh.order_id = o.id"
+)
+
+
+def _shipments(order: Order) -> list[dict[str, Any]]:
+    # As _items: a read has them rendered by the database; a new order has them attached (none); any
+    # other write reads them here.
+    rendered = getattr(order, "shipment_representations", None)
+    if rendered is not None:
+        return rendered
+    if "shipments" in getattr(order, "_prefetched_objects_cache", {}):
+        shipments = order.shipments.all()
+    else:
+        lines = Prefetch("items", queryset=ShipmentItem.objects.select_related("order_item"))
+        shipments = order.shipments.order_by("shipped_at", "id").prefetch_related(lines)
+    return [represent(SHIPMENT_FIELDS, shipment) for shipment in shipments]
+
+
 ORDER_FIELDS: list[Field] = [
     Field("id", lambda order: str(order.id), "o.id"),
     *_values(Order, "o", "order_number", "status", "payment_status", "payment_method", "currency"),
     *_values(Order, "o", "customer", "shipping_address"),
     Field("items", _items, f"({ITEMS_OF_ORDER_O_SQL})"),
+    Field("shipments", _shipments, f"({SHIPMENTS_OF_ORDER_O_SQL})"),
     *_values(Order, "o", "item_count", "subtotal_cents", "shipping_cents", "tax_cents", "total_cents"),
     *_values(Order, "o", "refunded_cents", "notes", "cancellation"),
     _timestamp(Order, "o", "created_at"),

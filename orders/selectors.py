@@ -48,7 +48,8 @@ def order_representations(*, order_ids: list[uuid.UUID]) -> list[dict]:
 # PostgreSQL spends running it, on the most frequent read there is.
 _ORDER_GET_SQL = (
     f"SELECT {', '.join(f'o.{field.column}' for field in Order._meta.concrete_fields)},"
-    f" ({representation.ITEMS_OF_ORDER_O_SQL}) AS item_representations"
+    f" ({representation.ITEMS_OF_ORDER_O_SQL}) AS item_representations,"
+    f" ({representation.SHIPMENTS_OF_ORDER_O_SQL}) AS shipment_representations"
     # OrderVisibility.allows in SQL: every order, or the owner's own.
     f" FROM {Order._meta.db_table} o WHERE o.{{column}} = %s AND (%s OR o.user_id = %s)"
 )

@@ -5,7 +5,16 @@ actions and choices to offer. A `*_refusal` function gives the reason a move is 
 from core.exceptions import ApplicationError, ErrorKind
 from order_project.permissions import has_staff_permission
 from orders.error_codes import OrderErrorCode
-from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus, ReturnRequest, ReturnStatus
+from orders.models import (
+    FulfillmentStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentStatus,
+    ReturnRequest,
+    ReturnStatus,
+    Shipment,
+)
 from users.models import User
 
 S = OrderStatus
@@ -43,7 +52,9 @@ def payment_status_after(to_status: str, payment_status: str) -> str:
 def refunds_on_entry(to_status: str, payment_status: str) -> bool:
     """Whether moving into `to_status` gives money back (through the refund service, with its Refund row and
     order.refunded event): a move to refunded, and cancelling an order that was paid."""
-    return to_status == S.REFUNDED or (to_status == S.CANCELLED and payment_status == PaymentStatus.PAID)
+    # Partially refunded before it ships: an item was cancelled and its price refunded; the rest was paid.
+    paid = payment_status in (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
+    return to_status == S.REFUNDED or (to_status == S.CANCELLED and paid)
 
 
 def status_allows(from_status: str, to_status: str) -> bool:
@@ -55,6 +66,7 @@ def status_allows(from_status: str, to_status: str) -> bool:
 CANCEL_PERMISSION = "orders.cancel_order"
 TRANSITION_PERMISSION = "orders.transition_order"
 SHIP_PERMISSION = "orders.ship_order"
+ADDRESS_PERMISSION = "orders.change_shipping_address"
 VIEW_RETURNS_PERMISSION = "orders.view_returnrequest"
 REVIEW_PERMISSION = "orders.review_returnrequest"
 
@@ -125,8 +137,6 @@ def ship_item_refusal(order: Order, item: OrderItem) -> str | None:
     return None
 
 
-
-
 def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
     if order.status not in (S.PROCESSING, S.SHIPPED):
         return f"Items are delivered only while the order is processing or shipped; it is {order.status}."
@@ -135,6 +145,40 @@ def deliver_item_refusal(order: Order, item: OrderItem) -> str | None:
     return None
 
 
+def deliver_shipment_refusal(order: Order, shipment: Shipment) -> str | None:
+    if order.status not in (S.PROCESSING, S.SHIPPED):
+        return f"Shipments are delivered only while the order is processing or shipped; it is {order.status}."
+    if shipment.delivered_at is not None:
+        return "This shipment was delivered already."
+    return None
+
+
+# Statuses in which an order's items have not all left yet and its lines may still change.
+OPEN_FOR_CHANGES = frozenset({S.PENDING, S.CONFIRMED, S.PROCESSING})
+
+
+def cancel_item_refusal(order: Order, item: OrderItem) -> str | None:
+    """An item is cancelled before any of its units ships, while the order itself could still be cancelled
+    (the cancel permission is asked by staff_cancel_refusal, as for a whole order)."""
+    if order.status not in OPEN_FOR_CHANGES:
+        return f"Items are cancelled only before the order ships; it is {order.status}."
+    if item.fulfillment_status == FulfillmentStatus.CANCELLED:
+        return "This item is cancelled already."
+    if item.shipped_quantity > 0:
+        return f"{item.shipped_quantity} unit(s) of this item shipped already; it can no longer be cancelled."
+    return None
+
+
+def address_change_refusal(actor: User | None, order: Order, items: list[OrderItem]) -> str | None:
+    """Staff with change_shipping_address (and the system) change the address until anything ships; the
+    customer only while the order is pending."""
+    if order.status not in OPEN_FOR_CHANGES:
+        return f"The shipping address of an order that is {order.status} can no longer change."
+    if any(item.shipped_quantity > 0 for item in items):
+        return "Part of the order shipped already: its shipping address can no longer change."
+    if order.status == S.PENDING or actor is None or has_staff_permission(actor, ADDRESS_PERMISSION):
+        return None
+    return f"An order that is {order.status} can no longer have its address changed by the customer."
 
 
 # ---- support tools ------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ def support_group() -> Group:
         importlib.import_module("orders.migrations.0007_returns_and_refunds").support_reads_returns(apps, None)
         importlib.import_module("carts.migrations.0002_support_reads_carts").support_reads_carts(apps, None)
         importlib.import_module("orders.migrations.0014_support_tools").support_uses_tools(apps, None)
+        shipments = importlib.import_module("orders.migrations.0015_shipments_item_cancel_address")
+        shipments.support_sees_shipments_and_changes_addresses(apps, None)
         group = Group.objects.get(name="Support")
     return group
 

@@ -29,6 +29,7 @@ from core.exceptions import ApplicationError
 from core.money import format_money
 from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
+from orders.admin.fulfilment import ShipmentInline, ShippingAddressForm
 from orders.admin.support import ConfirmForm, NoteForm, timeline_html
 from orders.api.serializers import MAX_QUANTITY
 from orders.models import (
@@ -38,21 +39,25 @@ from orders.models import (
     OrderStatus,
     OrderStatusHistory,
     OutboxEvent,
+    Shipment,
 )
 from orders.selectors import ORDER_NUMBER_PATTERN
-from orders.services import fulfillment, lifecycle, support
+from orders.services import fulfillment, items, lifecycle, support
 from orders.transitions import (
     ADD_NOTE_PERMISSION,
+    ADDRESS_PERMISSION,
     CANCEL_PERMISSION,
     REFRESH_SNAPSHOTS_PERMISSION,
     RESEND_CONFIRMATION_PERMISSION,
     SHIP_PERMISSION,
     TRANSITION_PERMISSION,
     VIEW_NOTES_PERMISSION,
+    address_change_refusal,
     allowed_transitions,
     can_cancel,
     can_refresh_snapshots,
     can_ship,
+    cancel_item_refusal,
     item_waits_to_ship,
 )
 from users.models import User
@@ -83,6 +88,21 @@ class CancelForm(forms.Form):
 
     def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
         super().__init__(*args, **kwargs)
+
+
+class CancelItemForm(CancelForm):
+    item = forms.ChoiceField(label="Item")
+    field_order = ["item", "reason"]
+
+    def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
+        super().__init__(*args, orders=orders, actor=actor, **kwargs)
+        (order,) = orders
+        self.fields["reason"].help_text = "Recorded in the order's history and sent with order.item_cancelled."
+        self.fields["item"].choices = [
+            (item.item_id, f"{item.item_id}: {_item_title(item.product_snapshot)} x {item.quantity}")
+            for item in order.items.all()
+            if cancel_item_refusal(order, item) is None
+        ]
 
 
 class TransitionForm(forms.Form):
@@ -175,6 +195,28 @@ ORDER_ACTIONS = {
                 order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
             ),
             done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",
+        ),
+        OrderAction(
+            name="cancel_item",
+            title="Cancel an item",
+            permission="cancel",
+            form=CancelItemForm,
+            submit_label="Cancel the item",
+            run=lambda *, order_id, actor, item, reason: items.item_cancel(
+                order_id=order_id, actor=actor, item_id=item, reason=reason
+            ),
+            done="Order {order}: {item} cancelled.",
+        ),
+        OrderAction(
+            name="address",
+            title="Change the shipping address",
+            permission="change_shipping_address",
+            form=ShippingAddressForm,
+            submit_label="Save the address",
+            run=lambda *, order_id, actor, **address: items.order_shipping_address_change(
+                order_id=order_id, actor=actor, shipping_address=address
+            ),
+            done="Order {order}: shipping address changed.",
         ),
         # Support's tools (orders/services/support.py, orders/admin/support.py).
         OrderAction(
@@ -389,7 +431,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         f"(at least {MIN_SUBSTRING_SEARCH} characters for a partial match)."
     )
     actions = ["cancel_orders", "transition_orders", "resend_confirmations", "refresh_order_snapshots"]
-    inlines = [OrderItemInline, HistoryInline, EventInline]
+    inlines = [OrderItemInline, ShipmentInline, HistoryInline, EventInline]
     fieldsets = [
         (
             None,
@@ -440,12 +482,15 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
     def has_refresh_snapshots_permission(self, request, obj=None) -> bool:
         return has_staff_permission(request.user, REFRESH_SNAPSHOTS_PERMISSION)
 
+    def has_change_shipping_address_permission(self, request, obj=None) -> bool:
+        return has_staff_permission(request.user, ADDRESS_PERMISSION)
+
     # -- search
 
     def get_search_results(self, request, queryset, search_term):
         """Each branch is served by an index: the unique order number and the trigram GIN indexes
         on UPPER(order_number), the customer's email and name, the recipient's name (JSONB keys)
-        and the items' tracking numbers. The orders' branch and the items' branch are separate
+        and the shipments' tracking numbers. The orders' branch and the shipments' branch are separate
         subqueries, each `ORDER BY created_at DESC LIMIT n`, so PostgreSQL picks per branch between
         the trigram indexes (a rare term) and walking the created_at index (a term most orders
         match); an OR across both tables would scan every order. The matching ids are fetched
@@ -472,11 +517,12 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
         on_orders = on_orders.filter(
             number | Q(s_email__contains=needle) | Q(s_name__contains=needle) | Q(s_recipient__contains=needle)
         )
-        tracked = OrderItem.objects.alias(s_tracking=Upper("tracking_number")).filter(s_tracking__contains=needle)
-        on_items = queryset.filter(pk__in=tracked.values("order_id"))
+        # Every shipment's tracking number, not only the latest one an item shows.
+        tracked = Shipment.objects.alias(s_tracking=Upper("tracking_number")).filter(s_tracking__contains=needle)
+        on_shipments = queryset.filter(pk__in=tracked.values("order_id"))
         limit = MAX_SEARCH_RESULTS + 1
         first, second = (
-            branch.order_by(*newest).values_list("id", "created_at")[:limit] for branch in (on_orders, on_items)
+            branch.order_by(*newest).values_list("id", "created_at")[:limit] for branch in (on_orders, on_shipments)
         )
         matches = list(first.union(second).order_by(*newest)[:limit])
         if len(matches) > MAX_SEARCH_RESULTS:
@@ -638,6 +684,7 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
 
     def _available_actions(self, request, order: Order) -> list[dict[str, str]]:
         """The buttons of the order page: only moves this user may make and the order allows."""
+        order_items = list(order.items.all())
         possible = {
             "cancel": can_cancel(request.user, order),
             "transition": bool(allowed_transitions(request.user, order) - {OrderStatus.CANCELLED}),
@@ -645,6 +692,8 @@ class OrderAdmin(NoDirectWrites, BigTableAdmin):
             "add_note": True,
             "resend_confirmation": True,
             "refresh_snapshots": can_refresh_snapshots(order),
+            "cancel_item": any(cancel_item_refusal(order, item) is None for item in order_items),
+            "address": address_change_refusal(request.user, order, order_items) is None,
         }
         return [
             {"title": action.title, "url": reverse(f"admin:orders_order_{action.name}", args=[order.pk])}

@@ -15,6 +15,7 @@ from orders.models import (
     ReturnReasonCategory,
     ReturnRequest,
     ReturnStatus,
+    Shipment,
 )
 
 MAX_LINES = 100
@@ -163,10 +164,27 @@ class OrderItemSerializer(RepresentationSerializer):
         read_only_fields = fields
 
 
+class ShipmentLineSerializer(serializers.Serializer):
+    item_id = StrictCharField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+
+
+class ShipmentSerializer(RepresentationSerializer):
+    id = serializers.UUIDField(read_only=True)
+    items = ShipmentLineSerializer(many=True, read_only=True)
+    representation_fields = representation.SHIPMENT_FIELDS
+
+    class Meta:
+        model = Shipment
+        fields = [field.name for field in representation.SHIPMENT_FIELDS]
+        read_only_fields = fields
+
+
 class OrderSerializer(RepresentationSerializer):
     customer = frozen_json(CustomerSnapshotSerializer)
     shipping_address = frozen_json(ShippingAddressSerializer)
     items = OrderItemSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
     cancellation = frozen_json(CancellationSerializer(allow_null=True))
     representation_fields = representation.ORDER_FIELDS
 
@@ -174,8 +192,6 @@ class OrderSerializer(RepresentationSerializer):
         model = Order
         fields = [field.name for field in representation.ORDER_FIELDS]
         read_only_fields = fields
-
-
 
 
 class OrderHistorySerializer(serializers.ModelSerializer):
@@ -337,3 +353,25 @@ class CustomerOrderSummarySerializer(serializers.Serializer):
     order_count = serializers.IntegerField()
     total_spent = CurrencyAmountSerializer(many=True, help_text="Per currency, net of refunds")
     last_order_at = serializers.DateTimeField(allow_null=True)
+
+
+# ---- shipments and changes before shipping (orders/services/fulfillment.py, items.py) ----------------
+
+
+class ShipmentLineInputSerializer(ReturnLineInputSerializer):
+    pass  # the same line as a return's, under its own name in the schema
+
+
+class ShipmentCreateSerializer(serializers.Serializer):
+    items = serializers.ListField(child=ShipmentLineInputSerializer(), min_length=1, max_length=MAX_LINES)
+    carrier = StrictCharField(min_length=1, max_length=50)
+    tracking_number = StrictCharField(min_length=1, max_length=100)
+
+
+# PATCH: the fields sent replace those of the order's address; at least one. (A comment: a docstring would
+# enter the schema.)
+class ShippingAddressChangeSerializer(ShippingAddressSerializer):
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field of the shipping address.")
+        return attrs

@@ -25,6 +25,9 @@ class EventType(StrEnum):
     ORDER_RETURN_REVIEWED = "order.return_reviewed"
     ORDER_REFUNDED = "order.refunded"
     ORDER_CONFIRMATION_RESEND_REQUESTED = "order.confirmation_resend_requested"
+    ORDER_SHIPMENT_CREATED = "order.shipment_created"
+    ORDER_ITEM_CANCELLED = "order.item_cancelled"
+    ORDER_ADDRESS_CHANGED = "order.address_changed"
 
 
 def event_record(*, order: Order, event_type: EventType, data: dict[str, Any]) -> OutboxEvent:

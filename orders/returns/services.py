@@ -307,7 +307,12 @@ def refund_cap(*, order: Order, return_request: ReturnRequest, return_items: lis
         returned_after[ri.order_item_id] += ri.quantity
     for item, quantity in lines:
         returned_after[item.pk] += quantity
-    every_unit_back = all(returned_after[item.pk] >= item.quantity for item in order.items.all())
+    # A cancelled item never shipped and is no longer in the total: it has no units to bring back.
+    every_unit_back = all(
+        returned_after[item.pk] >= item.quantity
+        for item in order.items.all()
+        if item.fulfillment_status != FulfillmentStatus.CANCELLED
+    )
     if every_unit_back:
         paid_before = sum(_paid_for(order, ri.order_item, ri.quantity) for ri in previous)
         units = order.total_cents - paid_before

@@ -89,6 +89,7 @@ def _order_create(user: User, lines: list[OrderLine], shipping_address: dict, pa
     for item in order_items:
         item.order = order
     prefetched_attach(order, "items", order_items)
+    prefetched_attach(order, "shipments", [])  # none yet: order.created renders without a query for them
     _order_insert(
         order,
         order_items,

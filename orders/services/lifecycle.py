@@ -14,6 +14,7 @@ from orders import locks
 from orders.events import record as events
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory
 from orders.services.refunds import order_refund_remaining
+from orders.services.shipments import shipment_record, shipments_delivered_with
 from orders.transitions import (
     STOCK_RELEASING,
     cancel_refusal,
@@ -58,16 +59,25 @@ def locked_order_transition(
     items = list(order.items.all())
     changed_items: list[OrderItem] = []
     if to_status in STOCK_RELEASING:
-        # Only units still in the warehouse go back; the status move happens once, so this runs once.
-        stock_release({item.variant_id: item.quantity - item.shipped_quantity for item in items if item.variant_id})
-        changed_items = _set_items(items, FulfillmentStatus.CANCELLED, when=lambda item: item.shipped_quantity == 0)
-    elif to_status == OrderStatus.SHIPPED:
-        # A staff move to shipped ships whatever was still waiting, so items agree with the order.
-        changed_items = _set_items(
-            items, FulfillmentStatus.SHIPPED, when=item_waits_to_ship, shipped_quantity=_all_units, shipped_at=now
+        # Only units still in the warehouse go back; the status move happens once, so this runs once. A
+        # cancelled item gave its units back when it was cancelled (orders/services/items.py).
+        stock_release(
+            {
+                item.variant_id: item.quantity - item.shipped_quantity
+                for item in items
+                if item.variant_id and item.fulfillment_status != FulfillmentStatus.CANCELLED
+            }
         )
+        changed_items = _set_items(items, FulfillmentStatus.CANCELLED, when=_is_unshipped_and_live)
+    elif to_status == OrderStatus.SHIPPED:
+        # A staff move to shipped ships whatever was still waiting, as one shipment without a carrier, so
+        # items agree with the order and with their shipments (it records their events itself).
+        waiting = [(item, item.quantity - item.shipped_quantity) for item in items if item_waits_to_ship(item)]
+        if waiting:
+            shipment_record(order=order, lines=waiting, carrier="", tracking_number="", actor=actor, now=now)
     elif to_status == OrderStatus.DELIVERED:
         changed_items = _set_items(items, FulfillmentStatus.DELIVERED, when=_is_open, delivered_at=now)
+        shipments_delivered_with(order=order, items=items, now=now)
     events.items_fulfillment_recorded(order=order, items=changed_items)
     reason = cancel_reason if cancel_reason is not None else note
     if refunds_on_entry(to_status, order.payment_status):
@@ -99,12 +109,12 @@ def locked_order_transition(
     return order
 
 
+def _is_unshipped_and_live(item: OrderItem) -> bool:
+    return item.shipped_quantity == 0 and item.fulfillment_status != FulfillmentStatus.CANCELLED
+
+
 def _is_open(item: OrderItem) -> bool:
     return item.fulfillment_status not in CLOSED_ITEM_STATUSES
-
-
-def _all_units(item: OrderItem) -> int:
-    return item.quantity
 
 
 def _set_items(items: list[OrderItem], status: str, *, when, **values) -> list[OrderItem]:

@@ -8,7 +8,7 @@ from core.db import violated_constraint
 from core.exceptions import ApplicationError, ErrorKind
 from orders.error_codes import OrderErrorCode
 from orders.events import record as events
-from orders.models import Order, PaymentStatus, Refund, ReturnRequest
+from orders.models import Order, OrderItem, PaymentStatus, Refund, ReturnRequest
 from users.models import User
 
 
@@ -24,6 +24,19 @@ def order_refund_remaining(*, order: Order, actor: User | None, reason: str) -> 
     return refund
 
 
+def item_cancellation_refund(*, order: Order, item: OrderItem, amount: int, actor: User | None, reason: str) -> Refund:
+    """Pay back what a cancelled item took off a paid order's total, with its Refund row and order.refunded
+    event, in the caller's transaction. Not added to refunded_cents: the total itself went down by it, and
+    refunded_cents counts refunds against the total that is left (the cap of later refunds)."""
+    order.payment_status = PaymentStatus.PARTIALLY_REFUNDED
+    refund = Refund(
+        order=order, cancelled_item=item, amount_cents=amount, currency=order.currency, reason=reason, created_by=actor
+    )
+    refund.save(force_insert=True)
+    refund_event_record(order=order, refund=refund)
+    return refund
+
+
 def refund_event_record(*, order: Order, refund: Refund) -> None:
     """The order.refunded event of `refund`, in the caller's transaction."""
     request = refund.return_request
@@ -34,6 +47,7 @@ def refund_event_record(*, order: Order, refund: Refund) -> None:
             "refund_id": str(refund.pk),
             "return_id": None if request is None else str(request.pk),
             "return_number": None if request is None else request.return_number,
+            "item_id": None if refund.cancelled_item is None else refund.cancelled_item.item_id,
             "amount_cents": refund.amount_cents,
             "currency": refund.currency,
             "reason": refund.reason,

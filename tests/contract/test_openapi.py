@@ -136,6 +136,12 @@ EXAMPLE_CALLS = {
         lambda order, admin: walk(order, "processing", actor=admin) and {"key": order.pk, "item_id": "item_1"},
     ),
     "orders_returns_create": ("alice", lambda order, admin: deliver(order, admin) or {"key": order.pk}),
+    "orders_shipments_create": (
+        "admin",
+        lambda order, admin: walk(order, "processing", actor=admin) and {"key": order.pk},
+    ),
+    "orders_items_cancel": ("admin", lambda order, admin: {"key": order.pk, "item_id": "item_1"}),
+    "orders_shipping_address_update": ("alice", lambda order, admin: {"key": order.pk}),
     "returns_review": ("admin", pending_return),
     "cart_items_add": ("alice", lambda order, admin: {}),
     "cart_replace": ("alice", lambda order, admin: {}),

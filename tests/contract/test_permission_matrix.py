@@ -106,6 +106,12 @@ class World:
         """A line of the owner's cart."""
         return cart_line_add(user=self.owner, product_id=self.variant().product_id, quantity=1).lines.get()
 
+    def shipment_delivery_url(self) -> tuple[str, None]:
+        order = item_fulfill(
+            order_id=self.order(OrderStatus.PROCESSING).pk, item_id="item_1", actor=self.staff, status="shipped"
+        )
+        return f"{V1}/orders/{order.pk}/shipments/{order.shipments.get().pk}/delivery/", None
+
     def return_request(self):
         return return_request(
             order_id=self.delivered_order().pk, actor=self.owner, items=[{"item_id": "item_1", "quantity": 1}], **RETURN
@@ -297,6 +303,28 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("GET", f"{V1}/orders/export/"): Row("staff", 200, lambda w: (f"{V1}/orders/export/", None), support=True),
     ("GET", f"{V1}/refunds/export/"): Row("staff", 200, lambda w: (f"{V1}/refunds/export/", None), support=True),
+    ("POST", f"{V1}/orders/{{key}}/shipments/"): Row(
+        "staff",
+        201,
+        lambda w: (
+            f"{V1}/orders/{w.order(OrderStatus.PROCESSING).pk}/shipments/",
+            {"items": [{"item_id": "item_1", "quantity": 1}], "carrier": "UPS", "tracking_number": "1Z1"},
+        ),
+        support=True,
+    ),
+    ("POST", f"{V1}/orders/{{key}}/shipments/{{shipment_id}}/delivery/"): Row(
+        "staff", 200, lambda w: w.shipment_delivery_url(), support=True
+    ),
+    ("POST", f"{V1}/orders/{{key}}/items/{{item_id}}/cancel/"): Row(
+        "staff",
+        200,
+        lambda w: (f"{V1}/orders/{w.order().pk}/items/item_1/cancel/", {"reason": "Out of stock"}),
+        support=True,
+    ),
+    # Support holds change_shipping_address (orders/migrations/0015), so it may change a customer's address.
+    ("PATCH", f"{V1}/orders/{{key}}/shipping-address/"): Row(
+        "owner", 200, lambda w: (f"{V1}/orders/{w.order().pk}/shipping-address/", {"city": "Lyon"})
+    ),
 }
 
 # Outside /api/v1/ and outside the schema: the schema itself and its two UIs are open. A stale token

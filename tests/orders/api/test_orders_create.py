@@ -105,6 +105,7 @@ def test_create_returns_the_full_order_representation(customer, customer_client)
                 "delivered_at": None,
             }
         ],
+        "shipments": [],
         "item_count": 2,
         "subtotal_cents": 3998,
         "shipping_cents": 599,
@@ -515,7 +516,12 @@ def test_an_expected_price_must_be_a_json_integer(customer_client, price):
 
 def test_the_schema_documents_every_quantity_input_as_an_integer(customer_client):
     components = customer_client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
-    for component in ("OrderLineInputRequest", "ReturnLineInputRequest", "ItemFulfillmentRequest"):
+    for component in (
+        "OrderLineInputRequest",
+        "ReturnLineInputRequest",
+        "ItemFulfillmentRequest",
+        "ShipmentLineInputRequest",
+    ):
         assert components[component]["properties"]["quantity"]["type"] == "integer", component
 
 

@@ -127,14 +127,17 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
     items_moved = 2 if to_status in ("cancelled", "failed", "shipped", "delivered") else 0
     # Money goes back on a move to refunded and on cancelling an order that was paid (confirmed or later).
     refunds = to_status == "refunded" or (to_status == "cancelled" and from_status != "pending")
+    # A move to shipped ships what was waiting as one shipment, announced before its items' events.
     expected_types = (
-        ["order.item_fulfillment_changed"] * items_moved
+        (["order.shipment_created"] if to_status == "shipped" else [])
+        + ["order.item_fulfillment_changed"] * items_moved
         + (["order.refunded"] if refunds else [])
         + ["order.status_changed"]
         + (["order.cancelled"] if to_status == "cancelled" else [])
     )
     assert [e.event_type for e in new_events] == expected_types
-    assert [e.payload["data"]["item_id"] for e in new_events[:items_moved]] == ["item_1", "item_2"][:items_moved]
+    item_events = [e for e in new_events if e.event_type == "order.item_fulfillment_changed"]
+    assert [e.payload["data"]["item_id"] for e in item_events] == ["item_1", "item_2"][:items_moved]
     status_event = next(e for e in new_events if e.event_type == "order.status_changed")
     assert status_event.payload["data"] == {
         "from_status": from_status,
@@ -154,7 +157,7 @@ def test_transition_pair(from_status, to_status, staff, staff_client):
         assert [i.fulfillment_status for i in items] == ["cancelled", "cancelled"]
     else:
         assert stocks(variants) == before["stock"] == [STOCK - QUANTITY, STOCK - QUANTITY]
-    assert [e.payload["data"] for e in new_events[:items_moved]] == [
+    assert [e.payload["data"] for e in item_events] == [
         {
             "item_id": i.item_id,
             "fulfillment_status": i.fulfillment_status,
@@ -212,6 +215,7 @@ def test_every_move_is_in_the_history_with_who_made_it(staff, staff_client):
     assert [e.event_type for e in OutboxEvent.objects.filter(order=order).order_by("sequence")] == [
         "order.created",
         *["order.status_changed"] * 2,
+        "order.shipment_created",
         *item_moves,
         "order.status_changed",
         *item_moves,

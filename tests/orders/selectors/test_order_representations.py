@@ -33,6 +33,10 @@ def _orders_in_every_state() -> list[Order]:
         order_id=shipping.pk, item_id="item_1", actor=staff, status="shipped", quantity=2, carrier="UPS",
         tracking_number="1Z999",
     )  # fmt: skip
+    fulfillment.shipment_create(
+        order_id=shipping.pk, actor=staff, items=[{"item_id": "item_2", "quantity": 3}], carrier="DHL",
+        tracking_number="JD-2",
+    )  # fmt: skip
     delivered = order_in("delivered", actor=staff)
     partly_refunded = order_in("delivered", actor=staff, quantity=2)
     asked = returns.return_request(
@@ -59,6 +63,13 @@ def test_a_page_built_by_postgresql_equals_the_serializer_in_every_state():
     assert built[3]["items"][0]["carrier"] == "UPS" and built[3]["items"][0]["shipped_at"] is not None
     assert built[2]["items"][0]["delivered_at"] is not None
     assert [order["refunded_cents"] for order in built[:2]] == [built[0]["total_cents"], 700]
+    # Shipments: none on a new order, one per parcel (the first item's and the second's), delivered ones dated.
+    assert built[5]["shipments"] == []
+    assert [(s["carrier"], s["items"]) for s in built[3]["shipments"]] == [
+        ("UPS", [{"item_id": "item_1", "quantity": 2}]),
+        ("DHL", [{"item_id": "item_2", "quantity": 3}]),
+    ]
+    assert built[2]["shipments"][0]["delivered_at"] is not None
 
 
 def test_one_order_read_by_get_equals_the_serializer():
@@ -70,6 +81,13 @@ def test_one_order_read_by_get_equals_the_serializer():
 def test_no_ids_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert selectors.order_representations(order_ids=[]) == []
+
+
+def test_the_schema_documents_shipments_as_the_representation_builds_them(client):
+    schemas = client.get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]
+    assert schemas["Order"]["properties"]["shipments"]["items"]["$ref"] == "#/components/schemas/Shipment"
+    assert list(schemas["Shipment"]["properties"]) == [field.name for field in representation.SHIPMENT_FIELDS]
+    assert list(schemas["ShipmentLine"]["properties"]) == ["item_id", "quantity"]
 
 
 def test_the_schema_documents_refunded_cents_as_an_integer_the_api_always_sends(client):
