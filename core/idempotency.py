@@ -11,11 +11,13 @@ import json
 import re
 from datetime import timedelta
 from functools import wraps
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -100,6 +102,18 @@ def idempotent(view_method):
             return response
 
     return wrapper
+
+
+def idempotent_action(*, methods: tuple[str, ...] = ("post",), url_path: str | None = None, **schema: Any):
+    """An unsafe action on one object that honours `Idempotency-Key`: DRF's @action, @idempotent, and
+    extend_schema(**schema) with the header documented, the decorators every such action wears."""
+
+    def decorate(view_method):
+        routed = action(detail=True, methods=list(methods), **({"url_path": url_path} if url_path else {}))
+        parameters = [IDEMPOTENCY_KEY_PARAMETER, *schema.pop("parameters", [])]
+        return extend_schema(parameters=parameters, **schema)(routed(idempotent(view_method)))
+
+    return decorate
 
 
 def idempotency_keys_purge() -> int:

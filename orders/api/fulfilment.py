@@ -5,11 +5,10 @@ parses its input, calls one service and answers with the order."""
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
-from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.idempotency import idempotent_action
 from core.lookups import UUID_PATTERN
 from order_project import examples
 from order_project.permissions import StaffActionsMixin
@@ -34,7 +33,7 @@ from orders.transitions import ADDRESS_PERMISSION, CANCEL_PERMISSION, SHIP_PERMI
     [Code.SHIPMENT_QUANTITY_EXCEEDED], "items.INDEX.quantity", actions=["shipments"], methods=["post"]
 )
 @extend_validation_errors([ErrorCode.INVALID], "Idempotency-Key", methods=["post", "patch"])
-@extend_schema(tags=["orders"], parameters=[IDEMPOTENCY_KEY_PARAMETER])
+@extend_schema(tags=["orders"])
 class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
     staff_permissions = {
         "shipments": (SHIP_PERMISSION,),
@@ -53,7 +52,7 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         self.check_object_permissions(self.request, order)
         return order
 
-    @extend_schema(
+    @idempotent_action(
         operation_id="orders_shipments_create",
         summary="Ship several items as one shipment (staff)",
         description=(
@@ -65,15 +64,14 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         request=ShipmentCreateSerializer,
         responses={201: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def shipments(self, request, key=None):
         data = ShipmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = fulfillment.shipment_create(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
+    @idempotent_action(
+        url_path=rf"shipments/(?P<shipment_id>{UUID_PATTERN})/delivery",
         operation_id="orders_shipments_deliver",
         summary="Mark a shipment delivered (staff)",
         description=(
@@ -84,13 +82,12 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         request=None,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path=rf"shipments/(?P<shipment_id>{UUID_PATTERN})/delivery")
-    @idempotent
     def shipment_delivery(self, request, key=None, shipment_id=None):
         order = fulfillment.shipment_deliver(order_id=self.get_object().pk, shipment_id=shipment_id, actor=request.user)
         return Response(OrderSerializer(order).data)
 
-    @extend_schema(
+    @idempotent_action(
+        url_path=r"items/(?P<item_id>item_\d{1,4})/cancel",
         operation_id="orders_items_cancel",
         summary="Cancel one item before it ships (staff)",
         description=(
@@ -103,8 +100,6 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         request=OrderCancelSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
-    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>item_\d{1,4})/cancel")
-    @idempotent
     def item_cancel(self, request, key=None, item_id=None):
         data = OrderCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -113,7 +108,9 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         )
         return Response(OrderSerializer(order).data)
 
-    @extend_schema(
+    @idempotent_action(
+        methods=("patch",),
+        url_path="shipping-address",
         operation_id="orders_shipping_address_update",
         summary="Change the shipping address before anything ships",
         description=(
@@ -124,8 +121,6 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         request=ShippingAddressChangeSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
-    @action(detail=True, methods=["patch"], url_path="shipping-address")
-    @idempotent
     def shipping_address(self, request, key=None):
         data = ShippingAddressChangeSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)

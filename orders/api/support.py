@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
 from core.fields import StrictCharField
-from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.idempotency import idempotent_action
 from order_project import examples
 from order_project.pagination import BoundedLimitOffsetPagination
 from order_project.permissions import VIEW_ORDERS, StaffActionsMixin
@@ -131,17 +131,14 @@ class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
     def get_object(self) -> Order:
         return selectors.order_get(user=self.request.user, key=self.kwargs["key"])
 
-    @extend_schema(
+    @idempotent_action(
         operation_id="orders_notes_create",
         summary="Add an internal note to an order (staff)",
         description="Staff only: never shown to the customer, in no event; listed in the order's timeline.",
         request=OrderNoteCreateSerializer,
         examples=examples.ORDER_NOTE,
         responses={201: OrderNoteSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def notes(self, request, key=None):
         data = OrderNoteCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -162,7 +159,8 @@ class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         entries = self.paginate_queryset(order_timeline(order_id=self.get_object().pk))
         return self.get_paginated_response(TimelineEntrySerializer(entries, many=True).data)
 
-    @extend_schema(
+    @idempotent_action(
+        url_path="resend-confirmation",
         operation_id="orders_resend_confirmation",
         summary="Resend the confirmation email (staff)",
         description=(
@@ -172,16 +170,14 @@ class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         ),
         request=None,
         responses={202: ResendAcceptedSerializer, **ORDER_WRITE_ERRORS},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"], url_path="resend-confirmation")
-    @idempotent
     def resend_confirmation(self, request, key=None):
         event = support.order_confirmation_resend(order_id=self.get_object().pk, actor=request.user)
         body = {"order_id": str(event.order_id), "event_id": str(event.pk)}
         return Response(ResendAcceptedSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(
+    @idempotent_action(
+        url_path="refresh-snapshots",
         operation_id="orders_refresh_snapshots",
         summary="Refresh a pending order's product snapshots (staff)",
         description=(
@@ -191,10 +187,7 @@ class OrderSupportViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         ),
         request=None,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"], url_path="refresh-snapshots")
-    @idempotent
     def refresh_snapshots(self, request, key=None):
         order = support.order_snapshots_refresh(order_id=self.get_object().pk, actor=request.user)
         return Response(OrderSerializer(order).data)

@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
-from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent, idempotent_action
 from core.lookups import UUID_PATTERN
 from core.openapi import write_error_responses
 from order_project import examples
@@ -157,7 +157,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
     def retrieve(self, request, key=None):
         return Response(OrderSerializer(self.get_object()).data)
 
-    @extend_schema(
+    @idempotent_action(
         summary="Cancel an order",
         description=(
             "Customers while the order is `pending` or `confirmed`, staff also while `processing`; the stock is "
@@ -166,17 +166,14 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         examples=examples.ORDER_CANCEL,
         request=OrderCancelSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def cancel(self, request, key=None):
         data = OrderCancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = lifecycle.order_cancel(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
         return Response(OrderSerializer(order).data)
 
-    @extend_schema(
+    @idempotent_action(
         summary="Move an order along its lifecycle (staff)",
         examples=examples.ORDER_TRANSITION,
         description=(
@@ -186,10 +183,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         ),
         request=OrderTransitionSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def transition(self, request, key=None):
         data = OrderTransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -201,7 +195,8 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         )
         return Response(OrderSerializer(order).data)
 
-    @extend_schema(
+    @idempotent_action(
+        url_path=r"items/(?P<item_id>item_\d{1,4})/fulfillment",
         operation_id="orders_items_fulfill",
         summary="Ship or deliver an order item (staff)",
         description=(
@@ -211,10 +206,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         examples=examples.ITEM_FULFILLMENT,
         request=ItemFulfillmentSerializer,
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>item_\d{1,4})/fulfillment")
-    @idempotent
     def fulfillment(self, request, key=None, item_id=None):
         data = ItemFulfillmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -325,7 +317,7 @@ class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
     def retrieve(self, request, pk=None):
         return Response(ReturnRequestSerializer(selectors.return_get(return_id=pk)).data)
 
-    @extend_schema(
+    @idempotent_action(
         summary="Approve or reject a return (staff)",
         examples=examples.RETURN_REVIEW,
         description=(
@@ -337,10 +329,7 @@ class ReturnViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
         ),
         request=ReturnReviewSerializer,
         responses={200: ReturnRequestSerializer, **ORDER_WRITE_ERRORS},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
-    @action(detail=True, methods=["post"])
-    @idempotent
     def review(self, request, pk=None):
         data = ReturnReviewSerializer(data=request.data)
         data.is_valid(raise_exception=True)
