@@ -4,7 +4,7 @@ parses its input, calls one service and answers with the order."""
 
 from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.response import Response
 
 from core.error_codes import ErrorCode
@@ -19,7 +19,7 @@ from orders.api.serializers import (
     ShipmentCreateSerializer,
     ShippingAddressChangeSerializer,
 )
-from orders.api.views import ORDER_WRITE_ERRORS
+from orders.api.views import ORDER_WRITE_ERRORS, order_write
 from orders.error_codes import OrderErrorCode as Code
 from orders.models import Order
 from orders.services import fulfillment, items
@@ -65,10 +65,9 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         responses={201: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
     def shipments(self, request, key=None):
-        data = ShipmentCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = fulfillment.shipment_create(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return order_write(
+            self, request, body=ShipmentCreateSerializer, service=fulfillment.shipment_create, created=True
+        )
 
     @idempotent_action(
         url_path=rf"shipments/(?P<shipment_id>{UUID_PATTERN})/delivery",
@@ -101,12 +100,7 @@ class OrderFulfilmentViewSet(StaffActionsMixin, viewsets.GenericViewSet):
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
     def item_cancel(self, request, key=None, item_id=None):
-        data = OrderCancelSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = items.item_cancel(
-            order_id=self.get_object().pk, item_id=item_id, actor=request.user, **data.validated_data
-        )
-        return Response(OrderSerializer(order).data)
+        return order_write(self, request, body=OrderCancelSerializer, service=items.item_cancel, item_id=item_id)
 
     @idempotent_action(
         methods=("patch",),

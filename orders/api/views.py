@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -53,6 +53,15 @@ def lines_refused(data: LinesInputMixin) -> ValidationError:
     the lines whose fields are valid joining the field errors (an order create's, a cart's)."""
     lines = {index: create.OrderLine(**line) for index, line in data.valid_lines().items()}
     return ValidationError(data.errors_with(create.order_lines_problems(lines=lines)))
+
+
+def order_write(view, request, *, body: type[serializers.Serializer], service, created: bool = False, **arguments):
+    """The body of a write on one order: validate the request with `body`, run `service` on the order the URL
+    names with the caller as actor (and `arguments`), answer with the order."""
+    data = body(data=request.data)
+    data.is_valid(raise_exception=True)
+    order = service(order_id=view.get_object().pk, actor=request.user, **arguments, **data.validated_data)
+    return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @extend_validation_errors(
@@ -168,10 +177,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
     def cancel(self, request, key=None):
-        data = OrderCancelSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = lifecycle.order_cancel(order_id=self.get_object().pk, actor=request.user, **data.validated_data)
-        return Response(OrderSerializer(order).data)
+        return order_write(self, request, body=OrderCancelSerializer, service=lifecycle.order_cancel)
 
     @idempotent_action(
         summary="Move an order along its lifecycle (staff)",
@@ -208,12 +214,9 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
     def fulfillment(self, request, key=None, item_id=None):
-        data = ItemFulfillmentSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = fulfillment.item_fulfill(
-            order_id=self.get_object().pk, item_id=item_id, actor=request.user, **data.validated_data
+        return order_write(
+            self, request, body=ItemFulfillmentSerializer, service=fulfillment.item_fulfill, item_id=item_id
         )
-        return Response(OrderSerializer(order).data)
 
     @extend_schema(summary="An order's status history", responses=OrderHistorySerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
