@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -273,6 +274,26 @@ def wait_task_queue_empty(broker: str, queue: str, timeout: float) -> dict:
         depth = celery_queue_depth(broker, queue)
     return {"tasks_queued_when_drain_began": at_end, "seconds_to_empty": round(time.monotonic() - started, 2),
             "empty": depth == 0}  # fmt: skip
+
+
+def celery_worker_argv(node: str, concurrency: int) -> list[str]:
+    return [str(VENV_BIN / "celery"), "-A", "order_project", "worker", "-l", "warning", "--concurrency",
+            str(concurrency), "--hostname", node, "--without-gossip", "--without-mingle"]  # fmt: skip
+
+
+def db_backends_of(db: str) -> Callable[[], dict[int, str]]:
+    """For CpuSampler: {backend pid: application_name} of the PostgreSQL backends serving `db`, now."""
+    import psycopg
+
+    def backends() -> dict[int, str]:
+        try:
+            with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
+                rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s", [db])
+                return dict(rows.fetchall())
+        except psycopg.Error:
+            return {}
+
+    return backends
 
 
 def gunicorn_argv(app: str, port: int, workers: int) -> list[str]:
@@ -549,9 +570,7 @@ def main() -> None:
         )  # fmt: skip
         celery = procs.start(
             "celery worker",
-            [str(VENV_BIN / "celery"), "-A", "order_project", "worker", "-l", "warning", "--concurrency",
-             str(args.celery_concurrency), "--hostname", node, "--without-gossip", "--without-mingle"],
-            env=client_env(env, "worker"), log=logs / "celery.log",
+            celery_worker_argv(node, args.celery_concurrency), env=client_env(env, "worker"), log=logs / "celery.log",
         )  # fmt: skip
         health = wait_http_ok(f"{base_url}/health/", procs, timeout=60)
         wait_celery(env, node, procs, timeout=60)
@@ -559,17 +578,7 @@ def main() -> None:
 
         import psycopg
 
-        def bench_db_backends() -> dict[int, str]:
-            try:
-                with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
-                    rows = conn.execute(
-                        "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s", [args.db]
-                    )
-                    return dict(rows.fetchall())
-            except psycopg.Error:
-                return {}
-
-        sampler = CpuSampler({"gunicorn": gunicorn.pid, "celery worker": celery.pid}, bench_db_backends)
+        sampler = CpuSampler({"gunicorn": gunicorn.pid, "celery worker": celery.pid}, db_backends_of(args.db))
         cpu: dict[str, dict] = {}
         out = RESULTS_DIR / "phase"
         orders_file = RESULTS_DIR / "created_orders.json"
