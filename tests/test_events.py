@@ -404,6 +404,34 @@ def test_items_not_started_by_the_deadline_go_to_the_retry_untouched():
     assert mail.outbox == [] and ProcessedEvent.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_a_batch_takes_and_commits_its_inbox_rows_together_whatever_its_size(django_assert_max_num_queries):
+    _orders_for_new_customers(8)
+    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+
+    # The test's transaction makes the batch's a savepoint: savepoint, every inbox row, release.
+    with django_assert_max_num_queries(3):
+        failed, error = handlers.events_handle(items=[*items, items[0]])  # an item twice: emailed once
+
+    assert (failed, error) == ([], None)
+    assert len(mail.outbox) == 8 and ProcessedEvent.objects.count() == 8
+
+
+@pytest.mark.django_db
+def test_items_sent_back_to_the_retry_give_back_only_the_inbox_rows_this_batch_took():
+    _orders_for_new_customers(3)
+    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+    assert event_handle(handler_name=items[0][0], envelope=items[0][1]) is True  # an earlier delivery ran it
+    mail.outbox.clear()
+
+    failed, error = handlers.events_handle(items=[*items, items[1]], deadline=time.monotonic() - 1)
+
+    assert failed == [*items[1:], items[1]] and isinstance(error, TimeoutError)
+    assert mail.outbox == []
+    # The first item's row, committed by the earlier delivery, stays: a retry does not email it again.
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [uuid.UUID(items[0][1]["event_id"])]
+
+
 def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypatch):
     queued = []
     monkeypatch.setattr(handle_order_events, "delay", lambda items: queued.append(items))
