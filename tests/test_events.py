@@ -21,7 +21,7 @@ from kombu import Connection, Queue
 from orders.events import handlers, schedule
 from orders.events import record as events
 from orders.events import relay as outbox
-from orders.events.broker import events_exchange
+from orders.events.broker import BatchPublisher, events_exchange
 from orders.events.handlers import event_handle
 from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services.lifecycle import order_cancel
@@ -514,6 +514,43 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
     assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 3
 
 
+def test_a_batch_publisher_waits_once_for_the_confirms_of_every_message_it_sent(settings, event_queue):
+    from kombu import Producer
+
+    publisher = BatchPublisher(settings.EVENTS_BROKER_URL)
+    try:
+        producer = Producer(publisher.channel, exchange=events_exchange())
+        for number in range(50):
+            producer.publish({"number": number}, routing_key="order.created", retry=False)
+            publisher.sent()
+        publisher.confirms_wait(timeout=5)
+        assert [m.payload["number"] for m in event_queue.drain()] == list(range(50))
+
+        publisher.sent()  # counted, never sent: the broker cannot confirm it, so the wait fails the batch
+        with pytest.raises(TimeoutError):
+            publisher.confirms_wait(timeout=0.3)
+    finally:
+        publisher.release()
+
+
+@pytest.mark.django_db
+def test_a_batch_the_broker_does_not_confirm_stays_pending(monkeypatch, event_queue):
+    from amqp.exceptions import MessageNacked
+
+    from order_project.celery import app
+
+    _orders_for_new_customers(3)
+
+    def refused(self, *, timeout):
+        raise MessageNacked("the broker refused 1 messages")
+
+    monkeypatch.setattr(BatchPublisher, "confirms_wait", refused)
+    assert outbox.outbox_publish_pending() == 0
+    assert OutboxEvent.objects.filter(status=OutboxStatus.PENDING, attempts=1).count() == 3
+    assert "MessageNacked" in OutboxEvent.objects.first().last_error
+    app.control.purge()  # no worker here: the handler task names orders this test rolls back
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_published(monkeypatch, event_queue):
     from order_project.celery import app
@@ -523,6 +560,8 @@ def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_publ
 
     class BrokerLostAfter25(outbox.Producer):
         def publish(self, *args, **kwargs):
+            if "event_type" not in kwargs["headers"]:  # a handler task, on the same channel
+                return super().publish(*args, **kwargs)
             if len(confirmed) == 25:
                 raise ConnectionError("the broker went away")
             result = super().publish(*args, **kwargs)

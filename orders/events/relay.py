@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
-from kombu import Connection, Producer
+from kombu import Producer
 
-from orders.events.broker import KeptConnection, broker_connection, events_exchange
+from orders.events.broker import BatchPublisher, KeptConnection, events_exchange
 from orders.events.handlers import MAX_ITEMS_PER_TASK, HandlerItem, handler_names
 from orders.locks import unlocked_rows_claim
 from orders.models import OutboxEvent, OutboxStatus
@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 MAX_EVENTS_PER_RUN = 5000
 # Queued by name: the relay never imports the tasks module, which imports it (orders/tasks.py).
 HANDLE_EVENTS_TASK = "orders.tasks.handle_order_events"
+# A batch whose confirms take longer is published again (by the next relay, after its backoff).
+CONFIRM_TIMEOUT_SECONDS = 10
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -105,13 +107,15 @@ def _in_order(claimed: list[OutboxEvent]) -> list[OutboxEvent]:
 def _publish(events: list[OutboxEvent]) -> None:
     """Publish to the exchange for downstream services, and queue our own handlers (emails) as one Celery
     task for the batch (more only past MAX_ITEMS_PER_TASK items): per-task overhead, not the handlers,
-    was most of the worker's CPU with a task per event. Any failure fails the batch: it is retried
-    whole, and duplicates are dropped by event_id (the handlers' inbox for ours)."""
+    was most of the worker's CPU with a task per event. Everything is sent on one channel, and the
+    broker's confirms are awaited once, for the whole batch, before the rows are marked published. Any
+    failure fails the batch: it is retried whole, and duplicates are dropped by event_id (the handlers'
+    inbox for ours)."""
     exchange = events_exchange()
-    connection, _ = _publishing_connection.get(settings.EVENTS_BROKER_URL)
+    publisher, _ = _publishing_connection.get(settings.EVENTS_BROKER_URL)
     items: list[HandlerItem] = []
     try:
-        producer = Producer(connection.default_channel, exchange=exchange)
+        producer = Producer(publisher.channel, exchange=exchange)
         for event in events:
             producer.publish(
                 event.payload,
@@ -127,24 +131,31 @@ def _publish(events: list[OutboxEvent]) -> None:
                 },
                 retry=False,
             )
+            publisher.sent()
             request_id = event.request_id or None
             items.extend([name, event.payload, request_id] for name in handler_names(event.event_type))
-        # Queued after every event of the batch reached the exchange, still before the rows are marked
+        # Queued after every event of the batch was sent, confirmed with them, before the rows are marked
         # published: if queueing fails, the whole batch is published again.
         for start in range(0, len(items), MAX_ITEMS_PER_TASK):
-            current_app.send_task(HANDLE_EVENTS_TASK, args=[items[start : start + MAX_ITEMS_PER_TASK]], retry=False)
+            _handlers_queue(items[start : start + MAX_ITEMS_PER_TASK], publisher=publisher)
+        publisher.confirms_wait(timeout=CONFIRM_TIMEOUT_SECONDS)
     except Exception:
         _publishing_connection.forget()
         raise
 
 
-def _connected(url: str) -> Connection:
-    connection = broker_connection(url)
-    connection.ensure_connection(max_retries=0, timeout=settings.EVENTS_BROKER_CONNECT_TIMEOUT)
-    return connection
+def _handlers_queue(items: list[HandlerItem], *, publisher: BatchPublisher) -> None:
+    """Queue one handler task, on the events' channel (confirmed with the batch) when Celery's broker is
+    the events' one, else through Celery's own producer (which waits for its confirm)."""
+    conf = current_app.conf
+    if (conf.broker_write_url or conf.broker_url) != settings.EVENTS_BROKER_URL:
+        current_app.send_task(HANDLE_EVENTS_TASK, args=[items], retry=False)
+        return
+    current_app.send_task(HANDLE_EVENTS_TASK, args=[items], retry=False, producer=Producer(publisher.channel))
+    publisher.sent()
 
 
-_publishing_connection = KeptConnection(_connected)
+_publishing_connection = KeptConnection(BatchPublisher)
 
 
 def _record_failure(events: list[OutboxEvent], exc: Exception) -> None:
