@@ -88,6 +88,7 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     assert first.payload["data"] == created.json()  # the full order representation
     assert first.delivery_info["routing_key"] == "order.created"
     assert first.properties["message_id"] == first.payload["event_id"]
+    assert (first.content_type, first.content_encoding) == ("application/json", "utf-8")
     assert first.properties["delivery_mode"] == 2  # persistent
     assert first.headers["request_id"] == "req-42"  # traceable to the request that placed the order
     assert messages[3].payload["data"] == {
@@ -512,6 +513,19 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
     assert published.order_id == healthy.pk
     assert [m.payload["order_id"] for m in event_queue.drain()] == [str(healthy.pk)]
     assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("orders", [1, 12])
+def test_a_relay_batch_costs_the_same_queries_for_1_and_12_events(orders, django_assert_num_queries, event_queue):
+    from order_project.celery import app
+
+    _orders_for_new_customers(orders)
+    # Savepoint, the claim with its in-order check, the UPDATE marking them published, release.
+    with django_assert_num_queries(4):
+        assert outbox.outbox_publish_pending() == orders
+    assert len(event_queue.drain()) == orders
+    app.control.purge()  # no worker here: the handler task names orders this test rolls back
 
 
 def test_a_batch_publisher_waits_once_for_the_confirms_of_every_message_it_sent(settings, event_queue):

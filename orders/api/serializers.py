@@ -168,8 +168,6 @@ class OrderSerializer(RepresentationSerializer):
         read_only_fields = fields
 
 
-
-
 class OrderHistorySerializer(serializers.ModelSerializer):
     changed_by = serializers.UUIDField(source="changed_by_id", allow_null=True, read_only=True)
 
