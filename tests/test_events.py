@@ -261,11 +261,13 @@ class _HandlerBatches:
 
     def __init__(self):
         self.queued: list[tuple[int, list]] = []  # (retries, items)
+        self.argsreprs: list[str] = []
         self.runs: list[tuple[str, list]] = []  # (state, items)
 
     def on_publish(self, sender=None, body=None, headers=None, **kwargs):
         if sender == handle_order_events.name:
             self.queued.append((headers["retries"], body[0][0]))
+            self.argsreprs.append(headers["argsrepr"])
 
     def on_run(self, sender=None, args=None, state=None, **kwargs):
         if sender.name == handle_order_events.name:
@@ -450,6 +452,9 @@ def test_a_large_batch_is_split_into_bounded_handler_tasks(handler_batches, monk
     _orders_for_new_customers(5)
     assert outbox.outbox_publish_pending() == 5
     assert [len(items) for _, items in handler_batches.queued] == [2, 2, 1]
+    # What logs and monitoring show of a task: its items' handlers and event ids, not the full envelopes.
+    _, last_items = handler_batches.queued[-1]
+    assert handler_batches.argsreprs[-1] == f"[1 items: order_confirmation_email {last_items[0][1]['event_id']}]"
     app.control.purge()  # no worker here: the tasks name orders this test rolls back
 
 
