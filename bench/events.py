@@ -33,11 +33,11 @@ from bench.common import (
     ROOT,
     ProcessGroup,
     conninfo,
-    database_url,
     drop_database,
     ensure_database,
     install_signal_handlers,
     migrate,
+    own_env,
 )
 from bench.run import (
     CpuSampler,
@@ -130,19 +130,13 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     loadavg_before = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     broker = broker_url_for(NAME)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(NAME),
-        "CELERY_BROKER_URL": broker,
-        "EVENTS_BROKER_URL": broker,
-        "CACHE_KEY_PREFIX": NAME,
-        "CELERY_QUEUE_PREFIX": NAME,
-        "DB_CONN_MAX_AGE": "3600",  # as bench/run.py: no backend exits inside the window
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "order_project.settings",
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = own_env(
+        NAME,
+        broker,
+        DB_CONN_MAX_AGE="3600",  # as bench/run.py: no backend exits inside the window
+        DEBUG="0",
+        PYTHONUNBUFFERED="1",
+    )
     ensure_vhost(broker, NAME)
     drop_database(NAME)
     ensure_database(NAME)
