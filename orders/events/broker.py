@@ -45,13 +45,22 @@ class BatchPublisher:
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
+        # Every message published on the channel is counted, whoever's producer sends it (the events',
+        # Celery's for the handler task): RabbitMQ numbers them in the same sequence.
+        publish = channel.basic_publish
+
+        def counted_publish(*args: Any, **kwargs: Any) -> Any:
+            result = publish(*args, **kwargs)
+            self._count_sent()
+            return result
+
+        channel.basic_publish = counted_publish
         self.channel = channel
         self._sent = 0
         self._unconfirmed: set[int] = set()
         self._nacked = 0
 
-    def sent(self) -> None:
-        """Count one message published on `channel` (every publish, whoever's producer sends it)."""
+    def _count_sent(self) -> None:
         self._sent += 1
         self._unconfirmed.add(self._sent)
 

@@ -133,7 +133,6 @@ def _publish(events: list[ClaimedEvent]) -> None:
                 },
                 retry=False,
             )
-            publisher.sent()
             if names := handler_names(event.event_type):
                 envelope = json.loads(event.payload_json)
                 items.extend([name, envelope, event.request_id or None] for name in names)
@@ -156,7 +155,6 @@ def _handlers_queue(items: list[HandlerItem], *, publisher: BatchPublisher) -> N
         return
     producer = Producer(publisher.channel)
     current_app.send_task(HANDLE_EVENTS_TASK, args=[items], retry=False, producer=producer, argsrepr=_argsrepr(items))
-    publisher.sent()
 
 
 def _argsrepr(items: list[HandlerItem]) -> str:
