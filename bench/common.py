@@ -32,6 +32,22 @@ def database_url(dbname: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{dbname}", parts.query, ""))
 
 
+def own_env(name: str, broker: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark that keeps to itself: database, broker virtual host, Celery queue and
+    cache keys all named `name`; `extra` on top."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(name),
+        "CELERY_BROKER_URL": broker,
+        "EVENTS_BROKER_URL": broker,
+        "CELERY_QUEUE_PREFIX": name,
+        "CACHE_KEY_PREFIX": name,
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "order_project.settings",
+        **extra,
+    }
+
+
 def conninfo(dbname: str) -> str:
     """A libpq URL psycopg accepts (it does not know the `postgres://`-less schemes dj-database-url takes)."""
     parts = urlsplit(database_url(dbname))

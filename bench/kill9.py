@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 
-from bench.common import RESULTS_DIR, VENV_BIN, ProcessGroup, database_url, drop_database, ensure_database, migrate
+from bench.common import RESULTS_DIR, VENV_BIN, ProcessGroup, drop_database, ensure_database, migrate, own_env
 from bench.run import broker_url_for, ensure_vhost
 
 NAME = "orders_bench_kill9"
@@ -32,19 +32,13 @@ def main() -> None:
     args = parser.parse_args()
 
     broker = broker_url_for(NAME)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(NAME),
-        "CELERY_BROKER_URL": broker,
-        "EVENTS_BROKER_URL": broker,
-        "EVENTS_EXCHANGE": EVENTS_EXCHANGE,
-        "CELERY_QUEUE_PREFIX": NAME,
-        "CACHE_KEY_PREFIX": NAME,
-        "OUTBOX_RELAY_ON_COMMIT": "0",  # the orders are placed first; the round queues its relay itself
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "order_project.settings",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    }
+    env = own_env(
+        NAME,
+        broker,
+        EVENTS_EXCHANGE=EVENTS_EXCHANGE,
+        OUTBOX_RELAY_ON_COMMIT="0",  # the orders are placed first; the round queues its relay itself
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
     ensure_vhost(broker, NAME)
     drop_database(NAME)
     ensure_database(NAME)

@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -284,6 +285,28 @@ DEFAULT_SERVER = "gunicorn-sync"  # what scripts/run.sh and the image run
 # bare endpoint's requests never complete: its workers wait in uWSGI's C code, PostgreSQL's backends are idle,
 # while one request at a time is answered. Not found why in the time given; its create is measured.
 NO_HTTP_FLOOR = {"uwsgi"}
+
+
+def celery_worker_argv(node: str, concurrency: int) -> list[str]:
+    return [str(VENV_BIN / "celery"), "-A", "order_project", "worker", "-l", "warning", "--concurrency",
+            str(concurrency), "--hostname", node, "--without-gossip", "--without-mingle"]  # fmt: skip
+
+
+def db_backends_of(db: str) -> Callable[[], dict[int, str]]:
+    """For CpuSampler: {backend pid: application_name} of the PostgreSQL backends serving `db`, now."""
+    import psycopg
+
+    def backends() -> dict[int, str]:
+        try:
+            with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
+                rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s", [db])
+                return dict(rows.fetchall())
+        except psycopg.Error:
+            return {}
+
+    return backends
+
+
 
 
 def server_argv(server: str, app: str, port: int, workers: int, threads: int) -> list[str]:
@@ -679,9 +702,7 @@ def main() -> None:
         )  # fmt: skip
         celery = procs.start(
             "celery worker",
-            [str(VENV_BIN / "celery"), "-A", "order_project", "worker", "-l", "warning", "--concurrency",
-             str(args.celery_concurrency), "--hostname", node, "--without-gossip", "--without-mingle"],
-            env=client_env(env, "worker"), log=logs / "celery.log",
+            celery_worker_argv(node, args.celery_concurrency), env=client_env(env, "worker"), log=logs / "celery.log",
         )  # fmt: skip
         health = wait_http_ok(f"{base_url}/health/", procs, timeout=60)
         wait_celery(env, node, procs, timeout=60)
@@ -689,17 +710,7 @@ def main() -> None:
 
         import psycopg
 
-        def bench_db_backends() -> dict[int, str]:
-            try:
-                with psycopg.connect(conninfo("postgres"), autocommit=True) as conn:
-                    rows = conn.execute(
-                        "SELECT pid, application_name FROM pg_stat_activity WHERE datname = %s", [args.db]
-                    )
-                    return dict(rows.fetchall())
-            except psycopg.Error:
-                return {}
-
-        sampler = CpuSampler({main_server: web.pid, "celery worker": celery.pid}, bench_db_backends)
+        sampler = CpuSampler({main_server: web.pid, "celery worker": celery.pid}, db_backends_of(args.db))
         cpu: dict[str, dict] = {}
         out = RESULTS_DIR / "phase"
         orders_file = RESULTS_DIR / "created_orders.json"

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Model, QuerySet
 
 from core.exceptions import not_found
-from orders.models import Order, ReturnRequest
+from orders.models import Order, OutboxEvent, OutboxStatus, ReturnRequest
 from products.models import Product, ProductVariant, Supplier
 from users.models import User
 
@@ -61,6 +61,46 @@ def order_lock(order_id: uuid.UUID) -> Order:
 def return_request_lock(return_id: uuid.UUID) -> ReturnRequest:
     """One return request, locked (after its order's row: order_lock first)."""
     return ReturnRequest.objects.select_for_update(of=("self",)).get(pk=return_id)
+
+
+# Due events not held back by an earlier event of their order (failed, or backing off), oldest first, each
+# with the first unpublished sequence of its order: the relay's claim and its in-order check in one round
+# trip, and the payload as the stored JSON text, which the relay publishes as it is.
+_OUTBOX_BATCH_CLAIM_SQL = f"""
+    WITH claimed AS (
+        SELECT e.id, e.order_id, e.sequence, e.event_type, e.request_id, e.payload, e.created_at
+          FROM {OutboxEvent._meta.db_table} e
+         WHERE e.status = %(pending)s AND e.next_attempt_at <= %(now)s
+           AND NOT EXISTS (
+               SELECT 1 FROM {OutboxEvent._meta.db_table} b
+                WHERE b.order_id = e.order_id AND b.sequence < e.sequence
+                  AND (b.status = %(failed)s OR (b.status = %(pending)s AND b.next_attempt_at > %(now)s)))
+         ORDER BY e.created_at, e.sequence
+         LIMIT %(limit)s
+           FOR UPDATE OF e SKIP LOCKED
+    )
+    SELECT c.id, c.order_id, c.sequence, c.event_type, c.request_id, c.payload::text,
+           (SELECT min(u.sequence) FROM {OutboxEvent._meta.db_table} u
+             WHERE u.order_id = c.order_id AND u.status <> %(published)s)
+      FROM claimed c
+     ORDER BY c.created_at, c.sequence
+"""
+
+
+def outbox_batch_claim(*, now: Any, limit: int) -> list[tuple[Any, ...]]:
+    """Lock up to `limit` due outbox events that no other relay holds (SKIP LOCKED: relays side by side take
+    different rows). Rows: id, order_id, sequence, event_type, request_id, payload (JSON text), and the
+    first sequence of the event's order not yet published."""
+    params = {
+        "now": now,
+        "limit": limit,
+        "pending": OutboxStatus.PENDING.value,
+        "failed": OutboxStatus.FAILED.value,
+        "published": OutboxStatus.PUBLISHED.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_OUTBOX_BATCH_CLAIM_SQL, params)
+        return cursor.fetchall()
 
 
 def unlocked_rows_claim(rows: QuerySet[RowT], *, limit: int) -> list[RowT]:

@@ -5,15 +5,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
+from django.core.mail import get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import transaction
 
+from core.mail import TemplatedEmail
 from core.money import format_money
 from core.request_id import current_request_id
 from orders.events import record as events
@@ -95,14 +97,24 @@ def send_cancellation_notice(envelope: dict[str, Any], *, connection: BaseEmailB
 def _mail(
     envelope: dict[str, Any], *, kind: EmailKind, subject: str, body: str, connection: BaseEmailBackend | None
 ) -> None:
-    """Send and log it: the log row commits with the handler's inbox row (event_handle), so support sees each
-    email that went out, once, even when the event is delivered again."""
+    """Send and log it: the log row commits with the handler's inbox row, so support sees each email that went
+    out, once, even when the event is delivered again. In a batch (events_handle) the rows wait for one insert."""
     recipient = _customer_email(envelope)
     if recipient:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], connection=connection)
-        EmailLog.objects.create(
+        # From the cached template (core/mail.py): Django's own MIME building cost more than the rest of the event.
+        TemplatedEmail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], connection=connection).send()
+        sent = EmailLog(
             order_id=envelope["order_id"], kind=kind, to=recipient, subject=subject, event_id=envelope["event_id"]
         )
+        batch = _batch_email_log.get()
+        if batch is None:
+            sent.save(force_insert=True)
+        else:
+            batch.append(sent)
+
+
+# The email log rows of the batch events_handle is running (None outside one).
+_batch_email_log: ContextVar[list[EmailLog] | None] = ContextVar("batch_email_log", default=None)
 
 
 HANDLERS: dict[str, dict[str, Handler]] = {
@@ -118,68 +130,111 @@ def handler_names(event_type: str) -> list[str]:
 
 def event_handle(*, handler_name: str, envelope: dict[str, Any], connection: BaseEmailBackend | None = None) -> bool:
     """Run one handler for one event unless it already ran; returns whether it ran now. `connection`
-    is a mail connection to reuse (events_handle shares one across a batch); None opens one per email."""
+    is a mail connection to reuse; None opens one per email."""
     handler = HANDLERS[envelope["event_type"]][handler_name]
     with transaction.atomic():
-        # The unique row is taken first: a concurrent duplicate waits on it, then finds it taken. ON
-        # CONFLICT instead of catching IntegrityError: no savepoint pair around every event.
-        with db_connection.cursor() as cursor:
-            cursor.execute(_TAKE_INBOX_ROW_SQL, [handler_name, envelope["event_id"]])
-            if cursor.fetchone() is None:
-                return False
+        if not _inbox_take([(handler_name, envelope["event_id"])]):
+            return False
         handler(envelope, connection=connection)
     return True
 
 
-_TAKE_INBOX_ROW_SQL = f"""
-    INSERT INTO {ProcessedEvent._meta.db_table} (handler, event_id, processed_at) VALUES (%s, %s, now())
-    ON CONFLICT (handler, event_id) DO NOTHING RETURNING id
+def _inbox_take(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Take the inbox rows of these (handler, event_id) pairs in the caller's transaction, in one statement;
+    returns the pairs taken now (the others ran before). A concurrent duplicate waits on the uncommitted
+    row, then finds it taken. ON CONFLICT instead of catching IntegrityError: no savepoint pair per row."""
+    with db_connection.cursor() as cursor:
+        cursor.execute(_TAKE_INBOX_ROWS_SQL, [[name for name, _ in keys], [event_id for _, event_id in keys]])
+        return {(name, str(event_id)) for name, event_id in cursor.fetchall()}
+
+
+def _inbox_release(keys: list[tuple[str, str]]) -> None:
+    """Give back rows taken in this transaction for items that did not run (they failed, or their turn
+    never came): they are never committed, so the retry, or a concurrent duplicate, runs them."""
+    if keys:
+        with db_connection.cursor() as cursor:
+            cursor.execute(_RELEASE_INBOX_ROWS_SQL, [[name for name, _ in keys], [event_id for _, event_id in keys]])
+
+
+_TAKE_INBOX_ROWS_SQL = f"""
+    INSERT INTO {ProcessedEvent._meta.db_table} (handler, event_id, processed_at)
+    SELECT handler, event_id, now() FROM unnest(%s::varchar[], %s::uuid[]) AS taken (handler, event_id)
+    ON CONFLICT (handler, event_id) DO NOTHING RETURNING handler, event_id
+"""
+_RELEASE_INBOX_ROWS_SQL = f"""
+    DELETE FROM {ProcessedEvent._meta.db_table}
+    WHERE (handler, event_id) IN (SELECT * FROM unnest(%s::varchar[], %s::uuid[]))
 """
 
 
 def events_handle(
     *, items: list[HandlerItem], deadline: float | None = None
 ) -> tuple[list[HandlerItem], Exception | None]:
-    """Run a batch of [handler_name, envelope, request_id] items one by one, each in its own transaction through
-    event_handle, so one item's failure neither rolls back nor repeats the others. Returns the items to
-    try again (those that raised, and those not started once time.monotonic() passed `deadline`) and
-    the first error."""
+    """Run a batch of [handler_name, envelope, request_id] items in one transaction: every inbox row taken by
+    one statement, the handlers run one by one, the rows of the items that did not run given back, one
+    commit. A transaction per item cost three round trips and a commit (a WAL flush) per email, more than
+    the email. One item's failure neither rolls back nor repeats the others; a worker killed mid-batch
+    repeats the batch's items that had run (at most MAX_ITEMS_PER_TASK), as a relay killed mid-batch
+    repeats its batch. A handler that writes to the database does it in its own transaction.atomic()
+    block, so its failure leaves the batch's transaction usable. Returns the items to try again (those
+    that raised, and those not started once time.monotonic() passed `deadline`) and the first error."""
     failed: list[HandlerItem] = []
     first_error: Exception | None = None
     connection = get_connection()
     _open_quietly(connection)  # one mail session for the batch instead of one per email
     stalled = False
+    email_log: list[EmailLog] = []
+    batch_token = _batch_email_log.set(email_log)
     try:
-        for index, item in enumerate(items):
-            handler_name, envelope = item[0], item[1]
-            if deadline is not None and time.monotonic() > deadline:
-                # Out of time: leave the rest for the retry rather than be killed halfway through them.
-                failed.extend(items[index:])
-                first_error = first_error or TimeoutError(f"{len(items) - index} handler items not started in time")
-                break
-            try:
-                with _request_of(item):
-                    event_handle(handler_name=handler_name, envelope=envelope, connection=connection)
-            except SoftTimeLimitExceeded as exc:
-                # Something hung (a mail server that stopped answering): hand this item and the rest to
-                # the retry now, and do not talk to that server again before the hard limit kills us.
-                failed.extend(items[index:])
-                first_error, stalled = first_error or exc, True
-                break
-            except Exception as exc:
-                with _request_of(item):
-                    logger.warning(
-                        "Handler %s failed for event %s: %s", handler_name, envelope.get("event_id"), exc, exc_info=True
-                    )
-                failed.append(item)
-                first_error = first_error or exc
-                # The session may be what broke (the server hung up): later emails get a new one.
-                _close_quietly(connection)
-                _open_quietly(connection)
+        with transaction.atomic():
+            taken = _inbox_take([_key(item) for item in items])
+            ran: set[tuple[str, str]] = set()
+            for index, item in enumerate(items):
+                handler_name, envelope = item[0], item[1]
+                if _key(item) not in taken or _key(item) in ran:
+                    continue  # ran before (a redelivered event), or earlier in this batch
+                if deadline is not None and time.monotonic() > deadline:
+                    # Out of time: leave the rest for the retry rather than be killed halfway through them.
+                    failed.extend(items[index:])
+                    first_error = first_error or TimeoutError(f"{len(items) - index} handler items not started in time")
+                    break
+                try:
+                    with _request_of(item):
+                        HANDLERS[envelope["event_type"]][handler_name](envelope, connection=connection)
+                    ran.add(_key(item))
+                except SoftTimeLimitExceeded as exc:
+                    # Something hung (a mail server that stopped answering): hand this item and the rest to
+                    # the retry now, and do not talk to that server again before the hard limit kills us.
+                    failed.extend(items[index:])
+                    first_error, stalled = first_error or exc, True
+                    break
+                except Exception as exc:
+                    with _request_of(item):
+                        logger.warning(
+                            "Handler %s failed for event %s: %s",
+                            handler_name,
+                            envelope.get("event_id"),
+                            exc,
+                            exc_info=True,
+                        )
+                    failed.append(item)
+                    first_error = first_error or exc
+                    # The session may be what broke (the server hung up): later emails get a new one.
+                    _close_quietly(connection)
+                    _open_quietly(connection)
+            # Only rows this transaction took: a failed item that had run before keeps its committed row.
+            _inbox_release(list({_key(item) for item in failed} & taken - ran))
+            if email_log:
+                EmailLog.objects.bulk_create(email_log)
     finally:
+        _batch_email_log.reset(batch_token)
         if not stalled:
             _close_quietly(connection)
     return failed, first_error
+
+
+def _key(item: HandlerItem) -> tuple[str, str]:
+    return item[0], str(item[1]["event_id"])
 
 
 def _open_quietly(connection: BaseEmailBackend) -> None:

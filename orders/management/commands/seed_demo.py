@@ -9,7 +9,6 @@ Idempotent: whatever already exists (matched by supplier name, product SKUs and 
 exactly as it is, so a second run changes nothing. Catalogue, users and the order are made through
 the service layer, like every other write."""
 
-
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.management.base import BaseCommand

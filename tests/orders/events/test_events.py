@@ -21,9 +21,9 @@ from kombu import Connection, Queue
 from orders.events import handlers, schedule
 from orders.events import record as events
 from orders.events import relay as outbox
-from orders.events.broker import events_exchange
+from orders.events.broker import BatchPublisher, events_exchange
 from orders.events.handlers import event_handle
-from orders.models import Order, OutboxEvent, OutboxStatus, ProcessedEvent
+from orders.models import EmailLog, Order, OutboxEvent, OutboxStatus, ProcessedEvent
 from orders.services.lifecycle import order_cancel
 from orders.tasks import handle_order_event, handle_order_events
 from tests.concurrency import run_together
@@ -88,6 +88,7 @@ def test_created_then_cancelled_arrive_in_order_with_the_envelope(customer, cust
     assert first.payload["data"] == created.json()  # the full order representation
     assert first.delivery_info["routing_key"] == "order.created"
     assert first.properties["message_id"] == first.payload["event_id"]
+    assert (first.content_type, first.content_encoding) == ("application/json", "utf-8")
     assert first.properties["delivery_mode"] == 2  # persistent
     assert first.headers["request_id"] == "req-42"  # traceable to the request that placed the order
     assert messages[3].payload["data"] == {
@@ -260,11 +261,13 @@ class _HandlerBatches:
 
     def __init__(self):
         self.queued: list[tuple[int, list]] = []  # (retries, items)
+        self.argsreprs: list[str] = []
         self.runs: list[tuple[str, list]] = []  # (state, items)
 
     def on_publish(self, sender=None, body=None, headers=None, **kwargs):
         if sender == handle_order_events.name:
             self.queued.append((headers["retries"], body[0][0]))
+            self.argsreprs.append(headers["argsrepr"])
 
     def on_run(self, sender=None, args=None, state=None, **kwargs):
         if sender.name == handle_order_events.name:
@@ -404,6 +407,35 @@ def test_items_not_started_by_the_deadline_go_to_the_retry_untouched():
     assert mail.outbox == [] and ProcessedEvent.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_a_batch_takes_and_commits_its_inbox_rows_together_whatever_its_size(django_assert_max_num_queries):
+    _orders_for_new_customers(8)
+    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+
+    # The test's transaction makes the batch's a savepoint: savepoint, every inbox row, every email's log row,
+    # release.
+    with django_assert_max_num_queries(4):
+        failed, error = handlers.events_handle(items=[*items, items[0]])  # an item twice: emailed once
+
+    assert (failed, error) == ([], None)
+    assert len(mail.outbox) == 8 and ProcessedEvent.objects.count() == 8 and EmailLog.objects.count() == 8
+
+
+@pytest.mark.django_db
+def test_items_sent_back_to_the_retry_give_back_only_the_inbox_rows_this_batch_took():
+    _orders_for_new_customers(3)
+    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+    assert event_handle(handler_name=items[0][0], envelope=items[0][1]) is True  # an earlier delivery ran it
+    mail.outbox.clear()
+
+    failed, error = handlers.events_handle(items=[*items, items[1]], deadline=time.monotonic() - 1)
+
+    assert failed == [*items[1:], items[1]] and isinstance(error, TimeoutError)
+    assert mail.outbox == []
+    # The first item's row, committed by the earlier delivery, stays: a retry does not email it again.
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [uuid.UUID(items[0][1]["event_id"])]
+
+
 def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypatch):
     queued = []
     monkeypatch.setattr(handle_order_events, "delay", lambda items: queued.append(items))
@@ -421,6 +453,9 @@ def test_a_large_batch_is_split_into_bounded_handler_tasks(handler_batches, monk
     _orders_for_new_customers(5)
     assert outbox.outbox_publish_pending() == 5
     assert [len(items) for _, items in handler_batches.queued] == [2, 2, 1]
+    # What logs and monitoring show of a task: its items' handlers and event ids, not the full envelopes.
+    _, last_items = handler_batches.queued[-1]
+    assert handler_batches.argsreprs[-1] == f"[1 items: order_confirmation_email {last_items[0][1]['event_id']}]"
     app.control.purge()  # no worker here: the tasks name orders this test rolls back
 
 
@@ -486,6 +521,55 @@ def test_an_order_stuck_behind_a_failed_event_does_not_stall_the_others(event_qu
     assert OutboxEvent.objects.filter(order=stuck, status=OutboxStatus.PENDING).count() == 3
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("orders", [1, 12])
+def test_a_relay_batch_costs_the_same_queries_for_1_and_12_events(orders, django_assert_num_queries, event_queue):
+    from order_project.celery import app
+
+    _orders_for_new_customers(orders)
+    # Savepoint, the claim with its in-order check, the UPDATE marking them published, release.
+    with django_assert_num_queries(4):
+        assert outbox.outbox_publish_pending() == orders
+    assert len(event_queue.drain()) == orders
+    app.control.purge()  # no worker here: the handler task names orders this test rolls back
+
+
+def test_a_batch_publisher_waits_once_for_the_confirms_of_every_message_it_sent(settings, event_queue):
+    from kombu import Producer
+
+    publisher = BatchPublisher(settings.EVENTS_BROKER_URL)
+    try:
+        producer = Producer(publisher.channel, exchange=events_exchange())
+        for number in range(50):
+            producer.publish({"number": number}, routing_key="order.created", retry=False)
+        publisher.confirms_wait(timeout=5)
+        assert [m.payload["number"] for m in event_queue.drain()] == list(range(50))
+
+        publisher._count_sent()  # a message the broker never got: it cannot confirm it, so the wait fails
+        with pytest.raises(TimeoutError):
+            publisher.confirms_wait(timeout=0.3)
+    finally:
+        publisher.release()
+
+
+@pytest.mark.django_db
+def test_a_batch_the_broker_does_not_confirm_stays_pending(monkeypatch, event_queue):
+    from amqp.exceptions import MessageNacked
+
+    from order_project.celery import app
+
+    _orders_for_new_customers(3)
+
+    def refused(self, *, timeout):
+        raise MessageNacked("the broker refused 1 messages")
+
+    monkeypatch.setattr(BatchPublisher, "confirms_wait", refused)
+    assert outbox.outbox_publish_pending() == 0
+    assert OutboxEvent.objects.filter(status=OutboxStatus.PENDING, attempts=1).count() == 3
+    assert "MessageNacked" in OutboxEvent.objects.first().last_error
+    app.control.purge()  # no worker here: the handler task names orders this test rolls back
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_published(monkeypatch, event_queue):
     from order_project.celery import app
@@ -495,6 +579,8 @@ def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_publ
 
     class BrokerLostAfter25(outbox.Producer):
         def publish(self, *args, **kwargs):
+            if "event_type" not in kwargs["headers"]:  # a handler task, on the same channel
+                return super().publish(*args, **kwargs)
             if len(confirmed) == 25:
                 raise ConnectionError("the broker went away")
             result = super().publish(*args, **kwargs)
