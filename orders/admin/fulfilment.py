@@ -41,6 +41,10 @@ class ShippingAddressForm(forms.Form):
     """The address fields of the API (ShippingAddressSerializer), filled with the order's address and
     checked by the same serializer."""
 
+    title = "Change the shipping address"
+    submit_label = "Save the address"
+    done = "Order {order}: shipping address changed."
+
     def __init__(self, *args, orders: list[Order], actor: User, **kwargs):
         (order,) = orders
         super().__init__(*args, initial=order.shipping_address, **kwargs)

@@ -30,7 +30,7 @@ from core.money import format_money
 from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
 from orders.admin.fulfilment import ShipmentInline, ShippingAddressForm
-from orders.admin.support import ConfirmForm, NoteForm, timeline_html
+from orders.admin.support import NoteForm, RefreshForm, ResendForm, timeline_html
 from orders.api.serializers import MAX_QUANTITY
 from orders.models import (
     FulfillmentStatus,
@@ -75,6 +75,9 @@ MAX_ORDERS_PER_ACTION = 100
 
 
 class CancelForm(forms.Form):
+    title = "Cancel order"
+    submit_label = "Cancel the order"
+    done = "Order {order} cancelled."
     reason = forms.CharField(
         min_length=3,
         max_length=500,
@@ -87,6 +90,9 @@ class CancelForm(forms.Form):
 
 
 class CancelItemForm(CancelForm):
+    title = "Cancel an item"
+    submit_label = "Cancel the item"
+    done = "Order {order}: {item} cancelled."
     item = forms.ChoiceField(label="Item")
     field_order = ["item", "reason"]
 
@@ -102,6 +108,9 @@ class CancelItemForm(CancelForm):
 
 
 class TransitionForm(forms.Form):
+    title = "Change order status"
+    submit_label = "Change status"
+    done = "Order {order} moved to {status}."
     status = forms.ChoiceField(label="New status")
     note = forms.CharField(
         required=False,
@@ -120,6 +129,9 @@ class TransitionForm(forms.Form):
 
 
 class ShipForm(forms.Form):
+    title = "Ship an item"
+    submit_label = "Ship"
+    done = "Order {order}: {item} shipped with {carrier} ({tracking_number})."
     item = forms.ChoiceField(label="Item")
     quantity = forms.IntegerField(
         required=False,
@@ -143,105 +155,64 @@ class ShipForm(forms.Form):
 
 @dataclass(frozen=True)
 class OrderAction:
+    """An action of the order page: its form (whose class attributes say the page's title, its button and the
+    message once done), the service it runs, and the permission it needs (`cancel` ->
+    OrderAdmin.has_cancel_permission; the action's name unless said otherwise)."""
+
     name: str
-    title: str
-    permission: str  # "cancel" -> OrderAdmin.has_cancel_permission
     form: type[forms.Form]
-    submit_label: str
     run: Callable[..., object]
-    done: str  # success message, formatted with the order number and the form data
+    permission: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "permission", self.permission or self.name)  # frozen: set once, here
+
+    @property
+    def title(self) -> str:
+        return self.form.title  # type: ignore[attr-defined]
+
+    @property
+    def submit_label(self) -> str:
+        return self.form.submit_label  # type: ignore[attr-defined]
 
     def call(self, order: Order, actor, data: dict[str, Any]) -> object:
         return self.run(order_id=order.pk, actor=actor, **data)
 
     def message(self, order: Order, data: dict[str, Any]) -> str:
-        return self.done.format(order=order.order_number, **data)
+        return self.form.done.format(order=order.order_number, **data)  # type: ignore[attr-defined]
+
+
+# The services as the forms' fields name their arguments.
+def _move(*, order_id, actor, status: str, note: str) -> object:
+    return lifecycle.order_transition(order_id=order_id, actor=actor, to_status=status, note=note)
+
+
+def _ship(*, order_id, actor, item: str, **shipment) -> object:
+    return fulfillment.item_fulfill(
+        order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
+    )
+
+
+def _cancel_item(*, order_id, actor, item: str, reason: str) -> object:
+    return items.item_cancel(order_id=order_id, actor=actor, item_id=item, reason=reason)
+
+
+def _change_address(*, order_id, actor, **address) -> object:
+    return items.order_shipping_address_change(order_id=order_id, actor=actor, shipping_address=address)
 
 
 ORDER_ACTIONS = {
     action.name: action
     for action in [
-        OrderAction(
-            name="cancel",
-            title="Cancel order",
-            permission="cancel",
-            form=CancelForm,
-            submit_label="Cancel the order",
-            run=lifecycle.order_cancel,
-            done="Order {order} cancelled.",
-        ),
-        OrderAction(
-            name="transition",
-            title="Change order status",
-            permission="transition",
-            form=TransitionForm,
-            submit_label="Change status",
-            run=lambda *, order_id, actor, status, note: lifecycle.order_transition(
-                order_id=order_id, actor=actor, to_status=status, note=note
-            ),
-            done="Order {order} moved to {status}.",
-        ),
-        OrderAction(
-            name="ship",
-            title="Ship an item",
-            permission="ship",
-            form=ShipForm,
-            submit_label="Ship",
-            run=lambda *, order_id, actor, item, **shipment: fulfillment.item_fulfill(
-                order_id=order_id, actor=actor, item_id=item, status=FulfillmentStatus.SHIPPED, **shipment
-            ),
-            done="Order {order}: {item} shipped with {carrier} ({tracking_number}).",
-        ),
-        OrderAction(
-            name="cancel_item",
-            title="Cancel an item",
-            permission="cancel",
-            form=CancelItemForm,
-            submit_label="Cancel the item",
-            run=lambda *, order_id, actor, item, reason: items.item_cancel(
-                order_id=order_id, actor=actor, item_id=item, reason=reason
-            ),
-            done="Order {order}: {item} cancelled.",
-        ),
-        OrderAction(
-            name="address",
-            title="Change the shipping address",
-            permission="change_shipping_address",
-            form=ShippingAddressForm,
-            submit_label="Save the address",
-            run=lambda *, order_id, actor, **address: items.order_shipping_address_change(
-                order_id=order_id, actor=actor, shipping_address=address
-            ),
-            done="Order {order}: shipping address changed.",
-        ),
+        OrderAction("cancel", CancelForm, lifecycle.order_cancel),
+        OrderAction("transition", TransitionForm, _move),
+        OrderAction("ship", ShipForm, _ship),
+        OrderAction("cancel_item", CancelItemForm, _cancel_item, permission="cancel"),
+        OrderAction("address", ShippingAddressForm, _change_address, permission="change_shipping_address"),
         # Support's tools (orders/services/support.py, orders/admin/support.py).
-        OrderAction(
-            name="add_note",
-            title="Add an internal note",
-            permission="add_note",
-            form=NoteForm,
-            submit_label="Add note",
-            run=support.order_note_add,
-            done="Order {order}: internal note added.",
-        ),
-        OrderAction(
-            name="resend_confirmation",
-            title="Resend the confirmation email",
-            permission="resend_confirmation",
-            form=ConfirmForm,
-            submit_label="Resend",
-            run=support.order_confirmation_resend,
-            done="Order {order}: the confirmation email will be sent again.",
-        ),
-        OrderAction(
-            name="refresh_snapshots",
-            title="Refresh product snapshots",
-            permission="refresh_snapshots",
-            form=ConfirmForm,
-            submit_label="Refresh names and images from the catalogue",
-            run=support.order_snapshots_refresh,
-            done="Order {order}: product snapshots refreshed from the catalogue.",
-        ),
+        OrderAction("add_note", NoteForm, support.order_note_add),
+        OrderAction("resend_confirmation", ResendForm, support.order_confirmation_resend),
+        OrderAction("refresh_snapshots", RefreshForm, support.order_snapshots_refresh),
     ]
 }
 

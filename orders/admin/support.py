@@ -27,12 +27,27 @@ class ConfirmForm(forms.Form):
 
 
 class NoteForm(ConfirmForm):
+    title = "Add an internal note"
+    submit_label = "Add note"
+    done = "Order {order}: internal note added."
     body = forms.CharField(
         label="Note",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="Internal: shown to staff in the order's timeline, never to the customer, in no event.",
     )
+
+
+class ResendForm(ConfirmForm):
+    title = "Resend the confirmation email"
+    submit_label = "Resend"
+    done = "Order {order}: the confirmation email will be sent again."
+
+
+class RefreshForm(ConfirmForm):
+    title = "Refresh product snapshots"
+    submit_label = "Refresh names and images from the catalogue"
+    done = "Order {order}: product snapshots refreshed from the catalogue."
 
 
 def _entry_details(entry: dict, currency: str) -> str:
