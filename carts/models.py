@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from orders.models import MAX_QUANTITY
 from products.models import ProductVariant
 
 
@@ -42,7 +43,9 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "variant"], name="cart_line_variant_unique"),
             # Also the index a cart's lines are read by, in order.
             models.UniqueConstraint(fields=["cart", "position"], name="cart_line_position_unique"),
-            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=1000), name="cart_line_quantity_range"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="cart_line_quantity_range"
+            ),
         ]
 
     def __str__(self) -> str:

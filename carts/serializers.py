@@ -4,13 +4,8 @@ from rest_framework import serializers
 
 from core.error_codes import ErrorCode
 from core.fields import StrictCharField, StrictIntegerField
-from orders.api.serializers import (
-    MAX_LINES,
-    MAX_QUANTITY,
-    LinesInputMixin,
-    OrderCreateSerializer,
-    OrderLineInputSerializer,
-)
+from orders.api.serializers import LinesInputMixin, OrderCreateSerializer, OrderLineInputSerializer
+from orders.models import MAX_LINES, MAX_QUANTITY
 
 # ---- input -----------------------------------------------------------------------------------------
 

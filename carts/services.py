@@ -12,8 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
-from orders.api.serializers import MAX_LINES, MAX_QUANTITY
-from orders.models import Order
+from orders.models import MAX_LINES, MAX_QUANTITY, Order
 from orders.services.create import OrderLine, order_create, order_lines_check
 from orders.snapshots import LockedVariant
 from users.models import User

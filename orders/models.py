@@ -8,6 +8,10 @@ from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Upper
 
+# An order's bounds, for the API, the admin, the cart and the constraints alike: lines per order, units per line.
+MAX_LINES = 100
+MAX_QUANTITY = 1000
+
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending"
@@ -176,7 +180,9 @@ class OrderItem(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_number"], name="order_item_line_unique"),
-            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=1000), name="order_item_quantity_range"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="order_item_quantity_range"
+            ),
             models.CheckConstraint(condition=Q(unit_price_cents__gte=0), name="order_item_price_gte_0"),
             models.CheckConstraint(
                 condition=Q(total_cents=models.F("unit_price_cents") * models.F("quantity")),
@@ -237,7 +243,7 @@ class ShipmentItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["shipment", "order_item"], name="shipment_item_once_per_shipment"),
             models.CheckConstraint(
-                condition=Q(quantity__gte=1, quantity__lte=1000), name="shipment_item_quantity_range"
+                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="shipment_item_quantity_range"
             ),
         ]
 
@@ -389,7 +395,9 @@ class ReturnItem(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["return_request", "order_item"], name="return_item_once_per_return"),
-            models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=1000), name="return_item_quantity_range"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="return_item_quantity_range"
+            ),
         ]
 
     def __str__(self) -> str:

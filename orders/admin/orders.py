@@ -31,8 +31,8 @@ from order_project.permissions import has_staff_permission
 from orders.admin.display import format_time, status_badge
 from orders.admin.fulfilment import ShipmentInline, ShippingAddressForm
 from orders.admin.support import NoteForm, RefreshForm, ResendForm, timeline_html
-from orders.api.serializers import MAX_QUANTITY
 from orders.models import (
+    MAX_QUANTITY,
     FulfillmentStatus,
     Order,
     OrderItem,

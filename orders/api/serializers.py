@@ -6,6 +6,8 @@ from core.fields import StrictCharField, StrictIntegerField, StrictRegexField
 from core.serializers import LeanFieldCopiesMixin
 from orders import representation
 from orders.models import (
+    MAX_LINES,
+    MAX_QUANTITY,
     FulfillmentStatus,
     Order,
     OrderItem,
@@ -18,8 +20,6 @@ from orders.models import (
     Shipment,
 )
 
-MAX_LINES = 100
-MAX_QUANTITY = 1000
 MAX_REFUND_CENTS = 10**15
 
 

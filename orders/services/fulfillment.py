@@ -10,15 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
-from core.db import prefetched_attach
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind, not_found
 from orders import locks
 from orders.error_codes import OrderErrorCode
 from orders.events.record import items_fulfillment_recorded
-from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, Shipment
+from orders.models import FulfillmentStatus, Order, OrderItem, Shipment
 from orders.services.items import order_item_find
-from orders.services.lifecycle import locked_order_transition
+from orders.services.lifecycle import order_follows_items
 from orders.services.shipments import shipment_record, shipments_delivered_with
 from orders.transitions import (
     deliver_item_refusal,
@@ -67,7 +66,7 @@ def item_fulfill(
         item.save(update_fields=["fulfillment_status", "delivered_at"])
         items_fulfillment_recorded(order=order, items=[item])
         shipments_delivered_with(order=order, items=items, now=now)
-    return _order_follows_items(order, items, actor)
+    return order_follows_items(order, items, actor)
 
 
 @transaction.atomic
@@ -101,7 +100,7 @@ def shipment_create(
     shipment_record(
         order=order, lines=lines, carrier=carrier, tracking_number=tracking_number, actor=actor, now=timezone.now()
     )
-    return _order_follows_items(order, order_items, actor)
+    return order_follows_items(order, order_items, actor)
 
 
 @transaction.atomic
@@ -136,23 +135,10 @@ def shipment_deliver(*, order_id: uuid.UUID, shipment_id: uuid.UUID, actor: User
         item.fulfillment_status, item.delivered_at = FulfillmentStatus.DELIVERED, now
     OrderItem.objects.bulk_update(delivered, ["fulfillment_status", "delivered_at"])
     items_fulfillment_recorded(order=order, items=delivered)
-    return _order_follows_items(order, items, actor)
+    return order_follows_items(order, items, actor)
 
 
 def _too_many(remaining: int, code: str) -> ErrorDetail:
     return ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code=code)
 
 
-def _order_follows_items(order: Order, items: list[OrderItem], actor: User) -> Order:
-    """The roll-up: shipped once every live item is, delivered once every live item is; then save the
-    order's event counter and hand it back with its items attached."""
-    live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
-    if order.status == OrderStatus.PROCESSING and all(
-        i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
-    ):
-        locked_order_transition(order, OrderStatus.SHIPPED, actor, note="Every item shipped")
-    if order.status == OrderStatus.SHIPPED and all(i.fulfillment_status == FulfillmentStatus.DELIVERED for i in live):
-        locked_order_transition(order, OrderStatus.DELIVERED, actor, note="Every item delivered")
-    order.save(update_fields=["last_event_sequence", "updated_at"])
-    prefetched_attach(order, "items", items)
-    return order

@@ -10,7 +10,7 @@ from orders import locks
 from orders.calculations import order_totals
 from orders.events import record as events
 from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
-from orders.services.lifecycle import locked_order_transition
+from orders.services.lifecycle import locked_order_transition, order_follows_items
 from orders.services.refunds import item_cancellation_refund
 from orders.transitions import address_change_refusal, cancel_item_refusal, invalid_transition, staff_cancel_refusal
 from products.services import stock_release
@@ -73,8 +73,9 @@ def item_cancel(*, order_id: uuid.UUID, item_id: str, actor: User | None, reason
             "refund_cents": 0 if refund is None else refund.amount_cents,
         },
     )
-    order.save(update_fields=[*TOTAL_FIELDS, "payment_status", "last_event_sequence", "updated_at"])
-    return order
+    order.save(update_fields=[*TOTAL_FIELDS, "payment_status"])
+    # What is left may all have shipped (or been delivered) already: the order follows, as after a shipment.
+    return order_follows_items(order, items, actor)
 
 
 @transaction.atomic

@@ -159,3 +159,20 @@ def orders_expire_pending(*, batch_size: int = 100) -> int:
         expired += len(batch)
         if len(batch) < batch_size:
             return expired
+
+
+def order_follows_items(order: Order, items: list[OrderItem], actor: User | None) -> Order:
+    """The roll-up of a locked order after its items changed (shipped, delivered, one cancelled): shipped
+    once every live item is, delivered once every live item is; then save the order's event counter and
+    hand it back with its items attached."""
+    live = [item for item in items if item.fulfillment_status != FulfillmentStatus.CANCELLED]
+    if order.status == OrderStatus.PROCESSING and all(
+        i.fulfillment_status in (FulfillmentStatus.SHIPPED, FulfillmentStatus.DELIVERED) for i in live
+    ):
+        locked_order_transition(order, OrderStatus.SHIPPED, actor, note="Every item shipped")
+    if order.status == OrderStatus.SHIPPED and all(i.fulfillment_status == FulfillmentStatus.DELIVERED for i in live):
+        locked_order_transition(order, OrderStatus.DELIVERED, actor, note="Every item delivered")
+    order.save(update_fields=["last_event_sequence", "updated_at"])
+    prefetched_attach(order, "items", items)
+    return order
+

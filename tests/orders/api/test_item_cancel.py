@@ -153,6 +153,18 @@ def test_an_order_past_processing_keeps_its_items(status, staff_client):
     assert order_state(order) == unchanged
 
 
+def test_cancelling_the_last_item_left_to_ship_ships_the_order(staff_client):
+    order, _ = priced_order([1000, 500], [1, 1], status="processing")
+    staff_client.post(f"/api/v1/orders/{order.pk}/items/item_1/fulfillment/", {"status": "shipped"})
+
+    response = staff_client.post(cancel_url(order, "item_2"), {"reason": "Out of stock"})
+
+    assert response.status_code == 200 and response.json()["status"] == "shipped"
+    assert OrderStatusHistory.objects.filter(order=order, to_status="shipped").exists()
+    moved = OutboxEvent.objects.filter(order=order, event_type="order.status_changed").latest("sequence")
+    assert moved.payload["data"]["to_status"] == "shipped"
+
+
 def test_an_item_with_a_shipped_unit_or_already_cancelled_is_a_409(staff_client):
     order, _ = priced_order([1000, 500, 300], [2, 1, 1], status="processing")
     staff_client.post(f"/api/v1/orders/{order.pk}/items/item_1/fulfillment/", {"status": "shipped", "quantity": 1})
