@@ -5,9 +5,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
-from orders.models import MAX_QUANTITY
+from orders.models import units_in_range
 from products.models import ProductVariant
 
 
@@ -43,9 +42,7 @@ class CartLine(models.Model):
             models.UniqueConstraint(fields=["cart", "variant"], name="cart_line_variant_unique"),
             # Also the index a cart's lines are read by, in order.
             models.UniqueConstraint(fields=["cart", "position"], name="cart_line_position_unique"),
-            models.CheckConstraint(
-                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="cart_line_quantity_range"
-            ),
+            units_in_range("cart_line_quantity_range"),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,11 @@ MAX_LINES = 100
 MAX_QUANTITY = 1000
 
 
+def units_in_range(name: str) -> models.CheckConstraint:
+    """The database's own check that a row holds 1..MAX_QUANTITY units of an order item."""
+    return models.CheckConstraint(condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name=name)
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -180,9 +185,7 @@ class OrderItem(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_number"], name="order_item_line_unique"),
-            models.CheckConstraint(
-                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="order_item_quantity_range"
-            ),
+            units_in_range("order_item_quantity_range"),
             models.CheckConstraint(condition=Q(unit_price_cents__gte=0), name="order_item_price_gte_0"),
             models.CheckConstraint(
                 condition=Q(total_cents=models.F("unit_price_cents") * models.F("quantity")),
@@ -242,9 +245,7 @@ class ShipmentItem(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["shipment", "order_item"], name="shipment_item_once_per_shipment"),
-            models.CheckConstraint(
-                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="shipment_item_quantity_range"
-            ),
+            units_in_range("shipment_item_quantity_range"),
         ]
 
     def __str__(self) -> str:
@@ -395,9 +396,7 @@ class ReturnItem(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["return_request", "order_item"], name="return_item_once_per_return"),
-            models.CheckConstraint(
-                condition=Q(quantity__gte=1, quantity__lte=MAX_QUANTITY), name="return_item_quantity_range"
-            ),
+            units_in_range("return_item_quantity_range"),
         ]
 
     def __str__(self) -> str:
