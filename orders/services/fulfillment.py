@@ -81,6 +81,7 @@ def shipment_create(
     by_id = {item.item_id: item for item in order_items}
     problems: dict[int, dict[str, list[ErrorDetail]]] = {}
     lines: list[tuple[OrderItem, int]] = []
+    conflict: str | None = None
     for index, line in enumerate(items):
         item = by_id.get(line["item_id"])
         if item is None:
@@ -90,13 +91,18 @@ def shipment_create(
         else:
             refusal = ship_item_refusal(order, item)
             if refusal is not None:
-                raise invalid_transition(f"{item.item_id}: {refusal}")
+                # A 409, but after the request's own problems: a malformed shipment is a 400 whatever the order.
+                conflict = conflict or f"{item.item_id}: {refusal}"
+                lines.append((item, 0))  # for the duplicate check; nothing ships once there is a conflict
+                continue
             remaining = item.quantity - item.shipped_quantity
             if line["quantity"] > remaining:
                 problems[index] = {"quantity": [_too_many(remaining, OrderErrorCode.SHIPMENT_QUANTITY_EXCEEDED)]}
             lines.append((item, line["quantity"]))
     if problems:
         raise ApplicationError(ErrorKind.INVALID, {"items": problems})
+    if conflict is not None:
+        raise invalid_transition(conflict)
     shipment_record(
         order=order, lines=lines, carrier=carrier, tracking_number=tracking_number, actor=actor, now=timezone.now()
     )

@@ -107,6 +107,22 @@ def test_bad_lines_are_all_reported_and_nothing_ships(staff_client):
     assert not Shipment.objects.exists()
 
 
+def test_a_malformed_shipment_is_a_400_even_beside_an_item_that_may_not_ship(staff_client):
+    order = processing_order()
+    assert staff_client.post(ship_url(order), parcel(("item_1", 3))).status_code == 201  # item_1 all shipped
+    unchanged = order_state(order)
+
+    refused_alone = staff_client.post(ship_url(order), parcel(("item_1", 1)))
+    response = staff_client.post(ship_url(order), parcel(("item_1", 1), ("item_9", 1), ("item_1", 1)))
+
+    assert refused_alone.status_code == 409
+    assert errors_by_attr(response, 400) == {
+        "items.1.item_id": {"item_not_found"},
+        "items.2.item_id": {"duplicate_item"},
+    }
+    assert order_state(order) == unchanged
+
+
 @pytest.mark.parametrize(
     ("body", "attr"),
     [
