@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
 
@@ -25,8 +25,9 @@ def _insert_fields(model: type[Model]) -> tuple[Field, ...]:
 def insert_sql(model: type[Model], returning: str = "") -> str:
     """`INSERT INTO <table> (<every column>) SELECT ... FROM jsonb_populate_recordset(...)` taking the
     rows as one JSON array (insert_rows), with a %s placeholder for it."""
-    table = model._meta.db_table
-    columns = ", ".join(field.column for field in _insert_fields(model))
+    table = connection.ops.quote_name(model._meta.db_table)
+    # Quoted: a column may be named by a reserved word (the email log's "to").
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in _insert_fields(model))
     sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
     return sql + (f" RETURNING {returning}" if returning else "")
 

@@ -7,7 +7,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
 from core.idempotency import idempotency_keys_purge
-from orders.events.handlers import HandlerItem, events_handle
+from orders.events.handlers import HandlerItem, events_handle, item_key
 from orders.events.relay import HANDLE_EVENTS_TASK, outbox_publish_pending
 from orders.events.schedule import RELAY_TASK, relay_started
 from orders.services.lifecycle import orders_expire_pending
@@ -43,8 +43,8 @@ HANDLE_EVENTS_BACKOFF_MAX_SECONDS = 600
     time_limit=60,
 )
 def handle_order_events(self, items: list[HandlerItem]) -> int:
-    """Our own handlers (e.g. confirmation emails) for one relay batch: items are [handler_name, envelope],
-    at most handlers.MAX_ITEMS_PER_TASK. One task per batch instead of one per event and handler saves
+    """Our own handlers (e.g. confirmation emails) for one relay batch: items are [handler_name, event_id,
+    request_id], at most handlers.MAX_ITEMS_PER_TASK. One task per batch instead of one per event and handler saves
     the per-task overhead; each item is still at most once (inbox), and only the items that failed are
     retried, with the backoff the autoretry policy above gives (1, 2, 4, ... s with jitter, at most 600 s,
     10 retries). Returns how many items were done or had been done before."""
@@ -55,7 +55,7 @@ def handle_order_events(self, items: list[HandlerItem]) -> int:
                 "Giving up on %d handler items after %d retries: %s",
                 len(failed),
                 self.request.retries,
-                [(name, envelope.get("event_id")) for name, envelope in failed],
+                [item_key(item) for item in failed],
             )
         # What autoretry_for computes: 0..2**retries s (full jitter), at most the backoff maximum.
         countdown = get_exponential_backoff_interval(

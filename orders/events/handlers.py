@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+import orjson
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import get_connection
@@ -18,19 +19,21 @@ from django.db import transaction
 from core.mail import TemplatedEmail
 from core.money import format_money
 from core.request_id import current_request_id
+from core.sql import insert_rows, insert_sql
 from orders.events import record as events
-from orders.models import EmailKind, EmailLog, Order, ProcessedEvent
+from orders.models import EmailKind, EmailLog, Order, OutboxEvent, ProcessedEvent
 
 logger = logging.getLogger(__name__)
 
-# Handler items run in one task (orders.tasks.handle_order_events): at most this many per task, so a
-# task stays well inside its time limit even with a slow mail server, and its message (full
-# order.created payloads, up to ~300 KB for a 100-line order) stays far below RabbitMQ's size limit.
-MAX_ITEMS_PER_TASK = 20
+# Handler items run in one task (orders.tasks.handle_order_events): at most this many per task, one relay
+# batch's worth (OUTBOX_BATCH_SIZE); a slow mail server is bounded by the task's deadline, whose leftover
+# items go to the retry.
+MAX_ITEMS_PER_TASK = 100
 
-# One unit of work: [handler_name, envelope, request_id] (a list, as it comes back from the task's JSON), the
-# request id of the request that caused the event, for the handler's log lines. Items of the previous release
-# have no request id.
+# One unit of work: [handler_name, event_id, request_id] (a list, as it comes back from the task's JSON), the
+# request id of the request that caused the event, for the handler's log lines. The envelope is read from the
+# outbox row. Items queued by the previous release carry the envelope itself instead of its id, and no request
+# id: they are handled the same way.
 HandlerItem = list[Any]
 
 
@@ -170,10 +173,10 @@ _RELEASE_INBOX_ROWS_SQL = f"""
 def events_handle(
     *, items: list[HandlerItem], deadline: float | None = None
 ) -> tuple[list[HandlerItem], Exception | None]:
-    """Run a batch of [handler_name, envelope, request_id] items in one transaction: every inbox row taken by
-    one statement, the handlers run one by one, the rows of the items that did not run given back, one
-    commit. A transaction per item cost three round trips and a commit (a WAL flush) per email, more than
-    the email. One item's failure neither rolls back nor repeats the others; a worker killed mid-batch
+    """Run a batch of [handler_name, event_id, request_id] items in one transaction: every inbox row taken by
+    one statement, the events read by one more, the handlers run one by one, the rows of the items that did not
+    run given back, one commit. A transaction per item cost three round trips and a commit (a WAL flush) per
+    email, more than the email. One item's failure neither rolls back nor repeats the others; a worker killed mid-batch
     repeats the batch's items that had run (at most MAX_ITEMS_PER_TASK), as a relay killed mid-batch
     repeats its batch. A handler that writes to the database does it in its own transaction.atomic()
     block, so its failure leaves the batch's transaction usable. Returns the items to try again (those
@@ -187,11 +190,12 @@ def events_handle(
     batch_token = _batch_email_log.set(email_log)
     try:
         with transaction.atomic():
-            taken = _inbox_take([_key(item) for item in items])
+            taken = _inbox_take([item_key(item) for item in items])
+            envelopes = _envelopes_read({event_id for name, event_id in taken})
             ran: set[tuple[str, str]] = set()
             for index, item in enumerate(items):
-                handler_name, envelope = item[0], item[1]
-                if _key(item) not in taken or _key(item) in ran:
+                key = handler_name, event_id = item_key(item)
+                if key not in taken or key in ran:
                     continue  # ran before (a redelivered event), or earlier in this batch
                 if deadline is not None and time.monotonic() > deadline:
                     # Out of time: leave the rest for the retry rather than be killed halfway through them.
@@ -199,9 +203,10 @@ def events_handle(
                     first_error = first_error or TimeoutError(f"{len(items) - index} handler items not started in time")
                     break
                 try:
+                    envelope = item[1] if isinstance(item[1], dict) else envelopes[event_id]
                     with _request_of(item):
                         HANDLERS[envelope["event_type"]][handler_name](envelope, connection=connection)
-                    ran.add(_key(item))
+                    ran.add(key)
                 except SoftTimeLimitExceeded as exc:
                     # Something hung (a mail server that stopped answering): hand this item and the rest to
                     # the retry now, and do not talk to that server again before the hard limit kills us.
@@ -213,7 +218,7 @@ def events_handle(
                         logger.warning(
                             "Handler %s failed for event %s: %s",
                             handler_name,
-                            envelope.get("event_id"),
+                            event_id,
                             exc,
                             exc_info=True,
                         )
@@ -223,9 +228,11 @@ def events_handle(
                     _close_quietly(connection)
                     _open_quietly(connection)
             # Only rows this transaction took: a failed item that had run before keeps its committed row.
-            _inbox_release(list({_key(item) for item in failed} & taken - ran))
+            _inbox_release(list({item_key(item) for item in failed} & taken - ran))
             if email_log:
-                EmailLog.objects.bulk_create(email_log)
+                # One raw statement (core/sql.py): bulk_create's per-field preparation cost more than the emails.
+                with db_connection.cursor() as cursor:
+                    cursor.execute(insert_sql(EmailLog), [insert_rows(email_log)])
     finally:
         _batch_email_log.reset(batch_token)
         if not stalled:
@@ -233,8 +240,23 @@ def events_handle(
     return failed, first_error
 
 
-def _key(item: HandlerItem) -> tuple[str, str]:
-    return item[0], str(item[1]["event_id"])
+def item_key(item: HandlerItem) -> tuple[str, str]:
+    """(handler name, event id): what the inbox keeps of an item."""
+    event = item[1]
+    return item[0], str(event["event_id"] if isinstance(event, dict) else event)
+
+
+def _envelopes_read(event_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The events' envelopes as published, from their outbox rows (kept after publishing), in one query: the
+    ids as one array parameter, not one parameter each."""
+    if not event_ids:
+        return {}
+    with db_connection.cursor() as cursor:
+        cursor.execute(_READ_ENVELOPES_SQL, [list(event_ids)])
+        return {str(event_id): orjson.loads(payload) for event_id, payload in cursor.fetchall()}
+
+
+_READ_ENVELOPES_SQL = f"SELECT id, payload::text FROM {OutboxEvent._meta.db_table} WHERE id = ANY(%s::uuid[])"
 
 
 def _open_quietly(connection: BaseEmailBackend) -> None:

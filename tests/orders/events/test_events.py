@@ -300,6 +300,18 @@ def _orders_for_new_customers(count: int) -> list[Order]:
     return [make_order(user=UserFactory(), variants=[variant]) for _ in range(count)]
 
 
+def _confirmation_items() -> list[list]:
+    """Handler items of every order.created event so far, as the relay queues them."""
+    created = OutboxEvent.objects.filter(event_type=events.EventType.ORDER_CREATED).order_by("created_at")
+    return [["order_confirmation_email", str(event.pk), None] for event in created]
+
+
+def _order_ids(items: list[list]) -> list[str]:
+    """The order of each item's event, in the items' order."""
+    orders = dict(OutboxEvent.objects.values_list("pk", "order_id"))
+    return [str(orders[uuid.UUID(item[1])]) for item in items]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_relay_batch_queues_one_handler_task_that_emails_every_order(celery_worker, handler_batches, settings):
     settings.EMAIL_BACKEND = f"{__name__}.CountingEmailBackend"
@@ -311,7 +323,7 @@ def test_a_relay_batch_queues_one_handler_task_that_emails_every_order(celery_wo
     [(retries, items)] = handler_batches.queued
     assert retries == 0
     assert [name for name, _, _ in items] == ["order_confirmation_email"] * 6
-    assert {envelope["order_id"] for _, envelope, _ in items} == {str(order.pk) for order in orders}
+    assert set(_order_ids(items)) == {str(order.pk) for order in orders}
     assert handler_batches.runs[0][0] == "SUCCESS"
     assert sorted(message.to[0] for message in mail.outbox) == sorted(order.user.email for order in orders)
     assert CountingEmailBackend.created == 1  # one mail session for the batch, not one per email
@@ -340,7 +352,8 @@ def test_a_failing_item_is_retried_alone_and_the_others_are_emailed_once(celery_
     assert (first_retries, len(first_items)) == (0, 4)
     # Only the failed item goes round again; the other three committed in the first run.
     assert retry_retries == 1
-    assert [(name, envelope["order_id"]) for name, envelope, _ in retry_items] == [("order_confirmation_email", victim)]
+    assert [name for name, _, _ in retry_items] == ["order_confirmation_email"]
+    assert _order_ids(retry_items) == [victim]
     assert calls == Counter({str(order.pk): 2 if str(order.pk) == victim else 1 for order in orders})
     assert sorted(message.to[0] for message in mail.outbox) == sorted(order.user.email for order in orders)
     assert ProcessedEvent.objects.count() == 4
@@ -371,8 +384,8 @@ def test_a_redelivered_handler_batch_sends_nothing_twice(celery_worker, handler_
 @pytest.mark.django_db
 def test_a_stalled_item_hands_itself_and_the_rest_to_the_retry_without_touching_the_server(monkeypatch):
     orders = _orders_for_new_customers(4)
-    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
-    stalled_event = items[1][1]["event_id"]
+    items = _confirmation_items()
+    stalled_event = items[1][1]
     send = handlers.send_order_confirmation
 
     def stalls_on_the_second(envelope, connection=None):
@@ -398,7 +411,7 @@ def test_a_stalled_item_hands_itself_and_the_rest_to_the_retry_without_touching_
 @pytest.mark.django_db
 def test_items_not_started_by_the_deadline_go_to_the_retry_untouched():
     _orders_for_new_customers(3)
-    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+    items = _confirmation_items()
 
     failed, error = handlers.events_handle(items=items, deadline=time.monotonic() - 1)
 
@@ -410,11 +423,11 @@ def test_items_not_started_by_the_deadline_go_to_the_retry_untouched():
 @pytest.mark.django_db
 def test_a_batch_takes_and_commits_its_inbox_rows_together_whatever_its_size(django_assert_max_num_queries):
     _orders_for_new_customers(8)
-    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
+    items = _confirmation_items()
 
-    # The test's transaction makes the batch's a savepoint: savepoint, every inbox row, every email's log row,
-    # release.
-    with django_assert_max_num_queries(4):
+    # The test's transaction makes the batch's a savepoint: savepoint, every inbox row, every event's envelope,
+    # every email's log row, release.
+    with django_assert_max_num_queries(5):
         failed, error = handlers.events_handle(items=[*items, items[0]])  # an item twice: emailed once
 
     assert (failed, error) == ([], None)
@@ -424,8 +437,9 @@ def test_a_batch_takes_and_commits_its_inbox_rows_together_whatever_its_size(dja
 @pytest.mark.django_db
 def test_items_sent_back_to_the_retry_give_back_only_the_inbox_rows_this_batch_took():
     _orders_for_new_customers(3)
-    items = [["order_confirmation_email", event.payload] for event in OutboxEvent.objects.order_by("created_at")]
-    assert event_handle(handler_name=items[0][0], envelope=items[0][1]) is True  # an earlier delivery ran it
+    items = _confirmation_items()
+    envelope = OutboxEvent.objects.get(pk=items[0][1]).payload
+    assert event_handle(handler_name=items[0][0], envelope=envelope) is True  # an earlier delivery ran it
     mail.outbox.clear()
 
     failed, error = handlers.events_handle(items=[*items, items[1]], deadline=time.monotonic() - 1)
@@ -433,7 +447,7 @@ def test_items_sent_back_to_the_retry_give_back_only_the_inbox_rows_this_batch_t
     assert failed == [*items[1:], items[1]] and isinstance(error, TimeoutError)
     assert mail.outbox == []
     # The first item's row, committed by the earlier delivery, stays: a retry does not email it again.
-    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [uuid.UUID(items[0][1]["event_id"])]
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [uuid.UUID(items[0][1])]
 
 
 def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypatch):
@@ -442,6 +456,20 @@ def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypat
     envelope = {"event_id": str(uuid.uuid4()), "event_type": events.EventType.ORDER_CREATED}
     handle_order_event.run("order_confirmation_email", envelope)
     assert queued == [[["order_confirmation_email", envelope]]]
+
+
+@pytest.mark.django_db
+def test_items_of_the_previous_release_carrying_the_envelope_are_handled_once():
+    # Queued before a deploy (or waiting for a retry): [name, envelope] and [name, envelope, request_id].
+    orders = _orders_for_new_customers(2)
+    envelopes = [event.payload for event in OutboxEvent.objects.order_by("created_at")]
+    items = [["order_confirmation_email", envelopes[0]], ["order_confirmation_email", envelopes[1], "req-1"]]
+
+    assert handlers.events_handle(items=items) == ([], None)
+    assert handlers.events_handle(items=items) == ([], None)
+
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(order.customer["email"] for order in orders)
+    assert ProcessedEvent.objects.count() == 2
 
 
 @pytest.mark.django_db
@@ -455,7 +483,7 @@ def test_a_large_batch_is_split_into_bounded_handler_tasks(handler_batches, monk
     assert [len(items) for _, items in handler_batches.queued] == [2, 2, 1]
     # What logs and monitoring show of a task: its items' handlers and event ids, not the full envelopes.
     _, last_items = handler_batches.queued[-1]
-    assert handler_batches.argsreprs[-1] == f"[1 items: order_confirmation_email {last_items[0][1]['event_id']}]"
+    assert handler_batches.argsreprs[-1] == f"[1 items: order_confirmation_email {last_items[0][1]}]"
     app.control.purge()  # no worker here: the tasks name orders this test rolls back
 
 
@@ -571,30 +599,30 @@ def test_a_batch_the_broker_does_not_confirm_stays_pending(monkeypatch, event_qu
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_published(monkeypatch, event_queue):
+def test_a_relay_failing_mid_run_keeps_the_batches_before_the_one_in_flight_published(
+    monkeypatch, event_queue, settings
+):
     from order_project.celery import app
 
+    settings.OUTBOX_BATCH_SIZE = 20
     _orders_for_new_customers(30)
-    confirmed: list[str] = []
+    sent: list[str] = []
+    real = outbox._event_message
 
-    class BrokerLostAfter25(outbox.Producer):
-        def publish(self, *args, **kwargs):
-            if "event_type" not in kwargs["headers"]:  # a handler task, on the same channel
-                return super().publish(*args, **kwargs)
-            if len(confirmed) == 25:
-                raise ConnectionError("the broker went away")
-            result = super().publish(*args, **kwargs)
-            confirmed.append(kwargs["message_id"])
-            return result
+    def broker_lost_after_25(event):
+        if len(sent) == 25:
+            raise ConnectionError("the broker went away")
+        sent.append(str(event.id))
+        return real(event)
 
-    monkeypatch.setattr(outbox, "Producer", BrokerLostAfter25)
+    monkeypatch.setattr(outbox, "_event_message", broker_lost_after_25)
 
     assert outbox.outbox_publish_pending() == 20
     published = {str(event.pk) for event in OutboxEvent.objects.filter(status=OutboxStatus.PUBLISHED)}
-    assert published == set(confirmed[:20])  # the first batch was committed as soon as it was confirmed
+    assert published == set(sent[:20])  # the first batch was committed as soon as it was confirmed
     assert OutboxEvent.objects.filter(status=OutboxStatus.PENDING, attempts=1).count() == 10
-    # Only the batch in flight goes out again: 5 confirmed events, not all 25.
-    assert len(set(confirmed) - published) == 5
+    # Only the batch in flight goes out again: 5 sent events, not all 25.
+    assert len(set(sent) - published) == 5
     app.control.purge()  # no worker here: the handler task names orders this test flushes
 
 
