@@ -196,7 +196,7 @@ GATEWAY_AUTH_SECRET = os.environ.get("GATEWAY_AUTH_SECRET", "")
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",  # Django's, keeping its redis-py client between calls
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "orders"),
         # Redis answers in a millisecond; a down or unreachable one must cost a request little (no retries).
