@@ -281,10 +281,6 @@ def wait_task_queue_empty(broker: str, queue: str, timeout: float) -> dict:
 # The application servers `make bench` compares (phase `servers`), each on the same app, workers and load.
 SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian", "uwsgi")
 DEFAULT_SERVER = "gunicorn-sync"  # what scripts/run.sh and the image run
-# Under uWSGI (5 processes, 16 clients; its HTTP/1.1 socket, its plain HTTP socket or its HTTP router alike) the
-# bare endpoint's requests never complete: its workers wait in uWSGI's C code, PostgreSQL's backends are idle,
-# while one request at a time is answered. Not found why in the time given; its create is measured.
-NO_HTTP_FLOOR = {"uwsgi"}
 
 
 def celery_worker_argv(node: str, concurrency: int) -> list[str]:
@@ -324,9 +320,11 @@ def server_argv(server: str, app: str, port: int, workers: int, threads: int) ->
                 "--workers", str(workers), "--blocking-threads", str(threads), "--no-access-log",
                 "--log-level", "warning", app]  # fmt: skip
     if server == "uwsgi":
+        # --enable-threads: without it uWSGI never runs the threads an app starts, and the HTTP floor's
+        # psycopg connects through asyncio's resolver thread: its first request waited forever.
         return [str(VENV_BIN / "uwsgi"), "--http11-socket", f"127.0.0.1:{port}", "--module", app, "--master",
                 "--processes", str(workers), "--die-on-term", "--need-app", "--disable-logging",
-                "--so-keepalive", "--chdir", str(ROOT)]  # fmt: skip
+                "--so-keepalive", "--enable-threads", "--chdir", str(ROOT)]  # fmt: skip
     raise ValueError(server)
 
 
@@ -369,10 +367,8 @@ def compare_servers(args, env: dict, common: list[str], sampler: CpuSampler, cpu
         for server in args.servers if round_number % 2 else reversed(args.servers):
             key = server if round_number == 1 else f"{server}#{round_number}"
             say(f"server {key}: HTTP floor, then create, {args.compare_warmup:g} s + {args.compare_duration:g} s each")
-            http_floor = None
-            if server not in NO_HTTP_FLOOR:
-                http_floor = run_http_floor(args, env, [*common, *timing], sampler, cpu, logs, server,
-                                            label=f"http_floor[{key}]")  # fmt: skip
+            http_floor = run_http_floor(args, env, [*common, *timing], sampler, cpu, logs, server,
+                                        label=f"http_floor[{key}]")  # fmt: skip
             label = f"create[{key}]"
             with web_server(server, "order_project.wsgi:application", args, client_env(env, "web"), sampler, logs,
                             "/health/") as url:  # fmt: skip
