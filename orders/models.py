@@ -545,10 +545,13 @@ class ProductDayStatsColumns(models.Model):
 class ProductDayStats(ProductDayStatsColumns):
     class Meta:
         constraints = [
+            # INCLUDE: a period's rows are read from the index alone (an index-only scan), wherever the
+            # compactions' updates left them in the heap.
             models.UniqueConstraint(
                 fields=["day", "currency", "product_id", "product_name"],
                 name="product_day_stats_key",
                 nulls_distinct=False,
+                include=["items", "units", "revenue_cents"],
             )
         ]
 

@@ -14,7 +14,7 @@ ORDER_COLUMNS = ("orders", "gross_cents", "refunded_cents", "returned_orders")
 PRODUCT_COLUMNS = ("items", "units", "revenue_cents")
 
 
-def _compact_sql(table: str, keys: tuple[str, ...], counts: tuple[str, ...], constraint: str) -> str:
+def _compact_sql(table: str, keys: tuple[str, ...], counts: tuple[str, ...]) -> str:
     key_list, count_list = ", ".join(keys), ", ".join(counts)
     return f"""
         WITH moved AS (DELETE FROM {table}delta RETURNING {key_list}, {count_list}),
@@ -22,7 +22,7 @@ def _compact_sql(table: str, keys: tuple[str, ...], counts: tuple[str, ...], con
             INSERT INTO {table} AS rollup ({key_list}, {count_list})
             SELECT {key_list}, {", ".join(f"sum({c})" for c in counts)}
             FROM moved GROUP BY {key_list} ORDER BY {key_list}
-            ON CONFLICT ON CONSTRAINT {constraint} DO UPDATE
+            ON CONFLICT ({key_list}) DO UPDATE
             SET {", ".join(f"{c} = rollup.{c} + excluded.{c}" for c in counts)}
             RETURNING id, {" AND ".join(f"{c} = 0" for c in counts)} AS empty
         )
@@ -31,23 +31,11 @@ def _compact_sql(table: str, keys: tuple[str, ...], counts: tuple[str, ...], con
     """
 
 
-COMPACTIONS = [
-    (
-        "orders_orderdaystats",
-        _compact_sql("orders_orderdaystats", ("day", "status", "currency"), ORDER_COLUMNS, "order_day_stats_key"),
-        ORDER_COLUMNS,
-    ),
-    (
-        "orders_productdaystats",
-        _compact_sql(
-            "orders_productdaystats",
-            ("day", "currency", "product_id", "product_name"),
-            PRODUCT_COLUMNS,
-            "product_day_stats_key",
-        ),
-        PRODUCT_COLUMNS,
-    ),
+ROLLUPS = [
+    ("orders_orderdaystats", ("day", "status", "currency"), ORDER_COLUMNS),
+    ("orders_productdaystats", ("day", "currency", "product_id", "product_name"), PRODUCT_COLUMNS),
 ]
+COMPACTIONS = [(table, _compact_sql(table, keys, counts), counts) for table, keys, counts in ROLLUPS]
 
 
 @transaction.atomic
