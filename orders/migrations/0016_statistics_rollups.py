@@ -11,8 +11,11 @@ from django.db import migrations, models
 # go with a column list and the WHEN skips the function for the many updates that change nothing counted
 # (events, updated_at, fulfilment). The revenue statuses are orders.stats.REVENUE_STATUSES as of this
 # migration: a change there needs a migration that replaces order_stats_revenue() and backfills again.
-# Writers that change an item's or a return's contribution hold the order's row lock (every service does:
-# orders/locks.py), so "was there another approved return" is read under that lock.
+# An item's contribution depends on its order's status and a return's on the order's other returns: those
+# triggers lock the order row (FOR SHARE for items, so an order update waits for them and then reads them
+# committed; FOR NO KEY UPDATE for returns, so two approvals of one order are counted one after the other).
+# The services hold the order's FOR UPDATE already (orders/locks.py), so for them these locks cost no wait;
+# they are here for the writes that skip the services (QuerySet.update, support fixes).
 
 FORWARD = """
 CREATE FUNCTION order_stats_day(created_at timestamptz) RETURNS date
@@ -79,7 +82,7 @@ END $$;
 
 CREATE FUNCTION order_stats_items_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- old_rows/new_rows: one of them is empty on an insert or a delete (see the triggers below).
+    PERFORM FROM orders_order o WHERE o.id IN (SELECT order_id FROM changed_rows) ORDER BY o.id FOR SHARE;
     INSERT INTO orders_productdaystatsdelta (day, currency, product_id, product_name, items, units, revenue_cents)
     SELECT order_stats_day(o.created_at), o.currency, c.product_id, c.product_name,
            sum(c.sign), sum(c.sign * c.quantity), sum(c.sign * c.total_cents)
@@ -97,6 +100,7 @@ END $$;
 
 CREATE FUNCTION order_stats_item_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM FROM orders_order o WHERE o.id IN (OLD.order_id, NEW.order_id) ORDER BY o.id FOR SHARE;
     INSERT INTO orders_productdaystatsdelta (day, currency, product_id, product_name, items, units, revenue_cents)
     SELECT order_stats_day(o.created_at), o.currency, c.product_snapshot ->> 'product_id',
            c.product_snapshot ->> 'product_name', c.sign, c.sign * c.quantity, c.sign * c.total_cents
@@ -114,6 +118,7 @@ DECLARE
     request orders_returnrequest := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     direction integer := CASE WHEN TG_OP <> 'DELETE' AND NEW.status = 'approved' THEN 1 ELSE -1 END;
 BEGIN
+    PERFORM FROM orders_order o WHERE o.id = request.order_id FOR NO KEY UPDATE;
     IF NOT EXISTS (
         SELECT FROM orders_returnrequest r
         WHERE r.order_id = request.order_id AND r.status = 'approved' AND r.id <> request.id

@@ -3,11 +3,14 @@ compactions run, two compactions at once, and two returns of one order approved 
 interleaving, GET /api/v1/orders/stats/ ends equal to aggregating the orders on the spot (tests/stats_oracle.py)."""
 
 import threading
+import time
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from orders import stats
-from orders.models import OrderDayStatsDelta, ProductDayStatsDelta
+from orders.models import OrderDayStatsDelta, OrderItem, ProductDayStatsDelta, ReturnRequest
 from orders.returns.services import return_request, return_review
 from orders.services.lifecycle import order_cancel, order_transition
 from orders.services.statistics import stats_compact
@@ -20,6 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WRITERS = 3
 ORDERS_PER_WRITER = 6
 ROUNDS = 4
+# How long a write that skips the services stays uncommitted, while a service call runs beside it.
+UNCOMMITTED_SECONDS = 0.3
 
 
 def assert_stats_match_the_orders(client) -> None:
@@ -138,3 +143,58 @@ def test_two_returns_of_one_order_approved_at_once_count_it_once(staff_client):
         data = staff_client.get(URL).json()
         assert data["returned_orders"] == round_number + 1
         assert data == stats_response(stats.stats_period())
+
+
+def test_an_item_fixed_by_update_while_its_order_is_confirmed_is_counted_as_fixed(staff_client):
+    """A support fix of an item by QuerySet.update takes no order lock; the item trigger does (FOR SHARE), so
+    a confirmation beside it reads the item fixed, or the fix sees the order confirmed, never neither."""
+    staff = StaffFactory()
+    variant = VariantFactory(price_cents=1000, stock_quantity=1000)
+    for round_number in range(ROUNDS):
+        order = make_order(variants=[variant], quantity=2)
+
+        def fix_item(order=order) -> None:
+            with transaction.atomic():
+                OrderItem.objects.filter(order=order).update(quantity=3, total_cents=3000)
+                time.sleep(UNCOMMITTED_SECONDS)
+
+        def confirm(order=order) -> None:
+            time.sleep(UNCOMMITTED_SECONDS / 3)  # while the fix is not committed yet
+            order_transition(order_id=order.pk, to_status="confirmed", actor=staff)
+
+        run_together(fix_item, confirm)
+
+        data = staff_client.get(URL).json()
+        assert data["top_products_by_units"][0]["units"] == 3 * (round_number + 1)
+        assert data == stats_response(stats.stats_period())
+
+
+def test_two_returns_approved_by_update_at_once_count_their_order_once(staff_client):
+    """Approvals written by QuerySet.update take no order lock; the return trigger does, so the second one
+    sees the first committed and does not count the order again."""
+    customer = UserFactory()
+    order, _ = delivered_order(customer)
+    returns = [
+        return_request(
+            order_id=order.pk,
+            actor=customer,
+            reason=REASON,
+            reason_category="damaged",
+            items=[{"item_id": "item_1", "quantity": 1}],
+        )
+        for _ in range(2)
+    ]
+
+    def approve(request, delay: float) -> None:
+        time.sleep(delay)
+        with transaction.atomic():
+            ReturnRequest.objects.filter(pk=request.pk).update(
+                status="approved", reviewed_at=timezone.now(), refund_cents=0
+            )
+            time.sleep(UNCOMMITTED_SECONDS)
+
+    run_together(lambda: approve(returns[0], 0), lambda: approve(returns[1], UNCOMMITTED_SECONDS / 3))
+
+    data = staff_client.get(URL).json()
+    assert data["returned_orders"] == 1
+    assert data == stats_response(stats.stats_period())
