@@ -508,3 +508,75 @@ class OrderStatistics(Order):
     class Meta:
         proxy = True
         verbose_name = verbose_name_plural = "order statistics"
+
+
+# ---- statistics rollups (orders/stats.py reads them, orders/services/statistics.py compacts them) ----------------
+# Derived data, like an index: PostgreSQL triggers (migration 0018) write the deltas on every write to orders,
+# items and returns, whatever the path. A delta row is an order's (an item's) contribution leaving (-) or
+# entering (+) a group; compaction folds the deltas into the rollups. Never written by Python code otherwise.
+
+
+class OrderDayStatsColumns(models.Model):
+    """Per (UTC day placed, status, currency): orders, their totals, their refunds, those with an approved return."""
+
+    day = models.DateField()
+    status = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    orders = models.BigIntegerField()
+    gross_cents = models.BigIntegerField()
+    refunded_cents = models.BigIntegerField()
+    returned_orders = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.status} {self.currency}: {self.orders} orders"
+
+
+class OrderDayStats(OrderDayStatsColumns):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "status", "currency"], name="order_day_stats_key")]
+
+
+class OrderDayStatsDelta(OrderDayStatsColumns):
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="order_day_stats_delta_day")]
+
+
+class ProductDayStatsColumns(models.Model):
+    """Per (UTC day placed, currency, product as sold) of the items of revenue orders: items (so a name with
+    nothing left drops out), units and line totals."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    product_id = models.TextField(null=True)
+    product_name = models.TextField(null=True)
+    items = models.BigIntegerField()
+    units = models.BigIntegerField()
+    revenue_cents = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.currency} {self.product_name}: {self.units} units"
+
+
+class ProductDayStats(ProductDayStatsColumns):
+    class Meta:
+        constraints = [
+            # INCLUDE: a period's rows are read from the index alone (an index-only scan), wherever the
+            # compactions' updates left them in the heap.
+            models.UniqueConstraint(
+                fields=["day", "currency", "product_id", "product_name"],
+                name="product_day_stats_key",
+                nulls_distinct=False,
+                include=["items", "units", "revenue_cents"],
+            )
+        ]
+
+
+class ProductDayStatsDelta(ProductDayStatsColumns):
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="product_day_stats_delta_day")]
