@@ -1,7 +1,6 @@
-"""Order analytics for staff (selectors): every number is summed by PostgreSQL, never by looping over orders in
-Python. The statistics of a period read its days' rows of the daily rollups (orders/models.py, kept by
-triggers from the orders, items and returns, compacted by orders/services/statistics.py): two queries whose
-cost follows the period's days and products, not its orders.
+"""Order analytics for staff (selectors): every number is computed by PostgreSQL (GROUP BY, TruncDate,
+JSONB key lookups on the frozen product snapshots), never by looping over orders in Python. The
+statistics of a period cost the same four queries whatever its length.
 
 Definitions, for the API, the admin page and anyone reading the numbers:
 - the period is whole UTC days, `from` to `to` included; an order belongs to the day it was placed;
@@ -16,21 +15,19 @@ Definitions, for the API, the admin page and anyone reading the numbers:
   refunded) with at least one approved return / delivered orders."""
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from operator import itemgetter
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Exists, F, Func, Max, OuterRef, Q, Sum, TextField, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail
 
 from core.error_codes import ErrorCode
 from core.exceptions import ApplicationError, ErrorKind
 from orders.error_codes import OrderErrorCode
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderItem, OrderStatus, ReturnRequest, ReturnStatus
 
 S = OrderStatus
 REVENUE_STATUSES = (S.CONFIRMED, S.PROCESSING, S.SHIPPED, S.DELIVERED, S.REFUNDED)
@@ -38,6 +35,19 @@ DELIVERED_STATUSES = (S.DELIVERED, S.REFUNDED)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP_PRODUCTS = 10
+
+
+class SnapshotText(Func):
+    """`snapshot ->> 'key'` with the key written into the SQL. Django binds a JSON key as a parameter, and with
+    server-side binding the same key is $1 in the SELECT and $5 in the ORDER BY, which PostgreSQL cannot
+    match to the GROUP BY ("must appear in the GROUP BY clause"). The keys are this module's constants."""
+
+    output_field = TextField()
+
+    def __init__(self, field: str, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a snapshot key: {key!r}")
+        super().__init__(F(field), template=f"(%(expressions)s ->> '{key}')")
 
 
 @dataclass(frozen=True)
@@ -77,79 +87,69 @@ def _period_refused(field: str, message: str, code: str) -> ApplicationError:
     return ApplicationError(ErrorKind.INVALID, {field: [ErrorDetail(message, code=code)]})
 
 
-# Each statement reads the period's rollup rows and the deltas not yet compacted (UNION ALL) in one
-# snapshot: a compaction moves rows from one to the other in one commit, so a sum never sees them twice.
-ORDER_GROUPS_SQL = """
-    SELECT day, status, currency, sum(orders)::bigint, sum(gross_cents)::bigint, sum(refunded_cents)::bigint,
-           sum(returned_orders)::bigint
-    FROM (
-        SELECT day, status, currency, orders, gross_cents, refunded_cents, returned_orders
-        FROM orders_orderdaystats WHERE day BETWEEN %(from)s AND %(to)s
-        UNION ALL
-        SELECT day, status, currency, orders, gross_cents, refunded_cents, returned_orders
-        FROM orders_orderdaystatsdelta WHERE day BETWEEN %(from)s AND %(to)s
-    ) counted
-    GROUP BY day, status, currency
-    HAVING sum(orders) > 0
-"""
-# Top products: a (product, currency) sums its names' rows, its name the greatest of those with items left.
-TOP_PRODUCTS_SQL = """
-    WITH named AS (
-        SELECT product_id, currency, product_name, sum(units) AS units, sum(revenue_cents) AS revenue_cents
-        FROM (
-            SELECT currency, product_id, product_name, items, units, revenue_cents
-            FROM orders_productdaystats WHERE day BETWEEN %(from)s AND %(to)s
-            UNION ALL
-            SELECT currency, product_id, product_name, items, units, revenue_cents
-            FROM orders_productdaystatsdelta WHERE day BETWEEN %(from)s AND %(to)s
-        ) counted
-        GROUP BY product_id, currency, product_name
-        HAVING sum(items) > 0
-    ),
-    sold AS (
-        SELECT product_id, currency, max(product_name) AS product_name, sum(units)::bigint AS units,
-               sum(revenue_cents)::bigint AS revenue_cents
-        FROM named GROUP BY product_id, currency
-    ),
-    ranked AS (
-        SELECT *,
-            row_number() OVER (ORDER BY units DESC, revenue_cents DESC, product_id, currency) AS units_rank,
-            row_number() OVER (PARTITION BY currency ORDER BY revenue_cents DESC, units DESC, product_id)
-                AS revenue_rank
-        FROM sold
-    )
-    SELECT product_id, product_name, currency, units, revenue_cents, units_rank, revenue_rank
-    FROM ranked WHERE units_rank <= %(top)s OR revenue_rank <= %(top)s
-"""
-
-
 def order_stats(*, period: Period) -> dict[str, Any]:
-    """The statistics of the orders placed in `period` (module docstring), as the API shows them: two
-    statements over the daily rollups and their deltas (orders/models.py), whatever the orders' number."""
-    params = {"from": period.date_from, "to": period.date_to, "top": TOP_PRODUCTS}
-    with connection.cursor() as cursor:
-        cursor.execute(ORDER_GROUPS_SQL, params)
-        groups = cursor.fetchall()
-        cursor.execute(TOP_PRODUCTS_SQL, params)
-        products = [dict(zip(PRODUCT_FIELDS, row, strict=True)) for row in cursor.fetchall()]
+    """The statistics of the orders placed in `period` (module docstring), as the API shows them."""
+    orders = Order.objects.filter(created_at__gte=period.start, created_at__lt=period.end).order_by()
+    approved_return = ReturnRequest.objects.filter(order=OuterRef("pk"), status=ReturnStatus.APPROVED)
+
+    # 1. Per (status, currency): counts, money, delivered orders with an approved return.
+    groups = list(
+        orders.alias(has_return=Exists(approved_return))
+        .values("status", "currency")
+        .annotate(
+            count=Count("id"),
+            gross=Sum("total_cents"),
+            refunded=Sum("refunded_cents"),
+            returned=Count("id", filter=Q(has_return=True, status__in=DELIVERED_STATUSES)),
+        )
+    )
+    # 2. Per (day, currency): orders placed and their gross revenue.
+    daily_rows = list(
+        orders.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "currency")
+        .annotate(count=Count("id"), gross=Sum("total_cents", filter=Q(status__in=REVENUE_STATUSES)))
+        .order_by("day", "currency")
+    )
+    # 3 and 4. Products as sold, from the snapshots of the revenue orders' items.
+    sold = (
+        OrderItem.objects.filter(
+            order__created_at__gte=period.start,
+            order__created_at__lt=period.end,
+            order__status__in=REVENUE_STATUSES,
+        )
+        .values(product_id=SnapshotText("product_snapshot", "product_id"), currency=F("order__currency"))
+        .annotate(
+            product_name=Max(SnapshotText("product_snapshot", "product_name")),
+            units=Sum("quantity"),
+            revenue_cents=Sum("total_cents"),
+        )
+    )
+    by_units = list(sold.order_by("-units", "-revenue_cents", "product_id")[:TOP_PRODUCTS])
+    by_revenue = list(
+        sold.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("order__currency")],
+                order_by=[F("revenue_cents").desc(), F("units").desc(), F("product_id").asc()],
+            )
+        )
+        .filter(rank__lte=TOP_PRODUCTS)
+        .order_by("currency", "rank")
+    )
 
     by_status = dict.fromkeys(OrderStatus.values, 0)
     revenue: dict[str, dict[str, int]] = {}
-    daily_orders: dict[date, int] = defaultdict(int)
-    daily_revenue: dict[tuple[date, str], int] = defaultdict(int)
     returned = delivered = 0
-    for day, status, currency, count, gross, refunded, returned_count in groups:
-        by_status[status] += count
-        daily_orders[day] += count
-        if status in DELIVERED_STATUSES:
-            delivered += count
-            returned += returned_count
-        if status in REVENUE_STATUSES:
-            daily_revenue[day, currency] += gross
-            money = revenue.setdefault(currency, {"orders": 0, "gross": 0, "refunded": 0})
-            money["orders"] += count
-            money["gross"] += gross
-            money["refunded"] += refunded
+    for row in groups:
+        by_status[row["status"]] += row["count"]
+        if row["status"] in DELIVERED_STATUSES:
+            delivered += row["count"]
+            returned += row["returned"]
+        if row["status"] in REVENUE_STATUSES:
+            money = revenue.setdefault(row["currency"], {"orders": 0, "gross": 0, "refunded": 0})
+            money["orders"] += row["count"]
+            money["gross"] += row["gross"]
+            money["refunded"] += row["refunded"]
     total = sum(by_status.values())
     cancelled = by_status[S.CANCELLED]
     return {
@@ -157,7 +157,7 @@ def order_stats(*, period: Period) -> dict[str, Any]:
         "to": period.date_to,
         "orders": total,
         "by_status": by_status,
-        "daily": _daily(period, daily_orders, daily_revenue),
+        "daily": _daily(period, daily_rows),
         "revenue": [
             {
                 "currency": currency,
@@ -169,14 +169,8 @@ def order_stats(*, period: Period) -> dict[str, Any]:
             }
             for currency, money in sorted(revenue.items())
         ],
-        "top_products_by_units": [
-            _product(row) for row in sorted(products, key=itemgetter("units_rank")) if row["units_rank"] <= TOP_PRODUCTS
-        ],
-        "top_products_by_revenue": [
-            _product(row)
-            for row in sorted(products, key=itemgetter("currency", "revenue_rank"))
-            if row["revenue_rank"] <= TOP_PRODUCTS
-        ],
+        "top_products_by_units": [_product(row) for row in by_units],
+        "top_products_by_revenue": [_product(row) for row in by_revenue],
         "cancelled_orders": cancelled,
         "cancellation_rate": _rate(cancelled, total),
         "delivered_orders": delivered,
@@ -185,24 +179,33 @@ def order_stats(*, period: Period) -> dict[str, Any]:
     }
 
 
-def _daily(period: Period, orders: dict[date, int], revenue: dict[tuple[date, str], int]) -> list[dict[str, Any]]:
-    """One entry per day of the period (quiet days too), each with every currency that took revenue in it."""
-    currencies = sorted({currency for (_, currency), cents in revenue.items() if cents})
+def _daily(period: Period, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per day of the period (quiet days too), each with every currency of the period."""
+    currencies = sorted({row["currency"] for row in rows if row["gross"]})
+    days = {day: {"orders": 0, "revenue": dict.fromkeys(currencies, 0)} for day in period.days}
+    for row in rows:
+        day = days[row["day"]]
+        day["orders"] += row["count"]
+        if row["gross"]:
+            day["revenue"][row["currency"]] += row["gross"]
     return [
         {
             "date": day,
-            "orders": orders.get(day, 0),
-            "revenue": [{"currency": c, "amount_cents": revenue.get((day, c), 0)} for c in currencies],
+            "orders": values["orders"],
+            "revenue": [{"currency": c, "amount_cents": cents} for c, cents in values["revenue"].items()],
         }
-        for day in period.days
+        for day, values in days.items()
     ]
 
 
-PRODUCT_FIELDS = ("product_id", "product_name", "currency", "units", "revenue_cents", "units_rank", "revenue_rank")
-
-
 def _product(row: dict[str, Any]) -> dict[str, Any]:
-    return {field: row[field] for field in PRODUCT_FIELDS[:5]}
+    return {
+        "product_id": row["product_id"],
+        "product_name": row["product_name"],
+        "currency": row["currency"],
+        "units": row["units"],
+        "revenue_cents": row["revenue_cents"],
+    }
 
 
 def _rate(part: int, whole: int) -> float:

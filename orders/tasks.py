@@ -11,7 +11,6 @@ from orders.events.handlers import HandlerItem, events_handle, item_key
 from orders.events.relay import HANDLE_EVENTS_TASK, outbox_publish_pending
 from orders.events.schedule import RELAY_TASK, relay_started
 from orders.services.lifecycle import orders_expire_pending
-from orders.services.statistics import stats_compact
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +83,3 @@ def expire_pending_orders() -> int:
 def purge_idempotency_keys() -> int:
     """Beat: forget Idempotency-Keys older than 24 hours."""
     return idempotency_keys_purge()
-
-
-@shared_task(ignore_result=True, soft_time_limit=25, time_limit=30)
-def compact_statistics() -> int:
-    """Beat: fold the statistics' deltas into their daily rollups (what the triggers wrote since the last run)."""
-    return stats_compact()

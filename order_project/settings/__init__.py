@@ -322,8 +322,6 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "orders.tasks.outbox_relay", "schedule": env_int("OUTBOX_SWEEP_SECONDS", 10)},
     "expire-pending-orders": {"task": "orders.tasks.expire_pending_orders", "schedule": 300},
     "purge-idempotency-keys": {"task": "orders.tasks.purge_idempotency_keys", "schedule": 3600},
-    # Keeps the statistics' deltas short: a read sums a period's rollup rows plus the deltas since the last run.
-    "compact-statistics": {"task": "orders.tasks.compact_statistics", "schedule": 30},
 }
 
 # The broker the outbox relay publishes order events to (defaults to Celery's broker).

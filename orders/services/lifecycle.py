@@ -175,3 +175,4 @@ def order_follows_items(order: Order, items: list[OrderItem], actor: User | None
     order.save(update_fields=["last_event_sequence", "updated_at"])
     prefetched_attach(order, "items", items)
     return order
+
