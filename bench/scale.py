@@ -394,24 +394,15 @@ def load(dbname: str, orders: int, customer_count: int, seed: int) -> dict:
     returns_at = time.monotonic()
     with psycopg.connect(conninfo(dbname)) as conn:
         conn.execute(RETURNS_SQL, {"staff": staff_id})
-        # What orders' triggers derive, which session_replication_role = replica kept from firing (as 0016).
-        conn.execute(CUSTOMER_NAMES_SQL)
     timings["returns_s"] = round(time.monotonic() - returns_at, 1)
     vacuum_at = time.monotonic()
     with psycopg.connect(conninfo(dbname), autocommit=True) as conn:
-        for table_name in [*LOADED_TABLES, *RETURN_TABLES, *DERIVED_TABLES, "users_user", "authtoken_token",
-                           "products_productvariant"]:  # fmt: skip
+        for table_name in [*LOADED_TABLES, *RETURN_TABLES, "users_user", "authtoken_token", "products_productvariant"]:
             conn.execute(f"VACUUM (ANALYZE) {table_name}")
     timings["vacuum_analyze_s"] = round(time.monotonic() - vacuum_at, 1)
     timings["total_s"] = round(time.monotonic() - started, 1)
     return {"orders": orders, "items": items_total, "customers": customer_count, "timings": timings}
 
-
-DERIVED_TABLES = ["orders_customername"]
-CUSTOMER_NAMES_SQL = """
-    INSERT INTO orders_customername (name)
-    SELECT DISTINCT customer_name_key FROM orders_order WHERE customer_name_key IS NOT NULL
-"""
 
 # Returns, made from the loaded orders in SQL (their items' ids exist only once the items are in): every
 # refunded order has the approved return that refunded it (and its refund), 1 % of the delivered orders

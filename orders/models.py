@@ -89,13 +89,6 @@ class Order(models.Model):
     last_event_sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # The customer's name as staff search matches it. A column, not an expression index: PostgreSQL counts
-    # from an index alone (index-only scan) only when the index holds columns.
-    customer_name_key = models.GeneratedField(
-        expression=Upper(KeyTextTransform("display_name", "customer")),
-        output_field=models.TextField(null=True),
-        db_persist=True,
-    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -117,13 +110,14 @@ class Order(models.Model):
                 name="order_email_newest",
                 include=["customer"],
             ),
-            # Staff search by part of a customer name: the names that match come from CustomerName, then
-            # this index counts their orders without reading the table and gives one name's orders newest first.
-            models.Index(fields=["customer_name_key", "-created_at", "-id"], name="order_customer_name_newest"),
             # Admin search (orders/admin.py): trigram indexes serve `UPPER(expr) LIKE '%TERM%'`.
             GinIndex(OpClass(Upper("order_number"), name="gin_trgm_ops"), name="order_number_trgm"),
             GinIndex(
                 OpClass(Upper(KeyTextTransform("email", "customer")), name="gin_trgm_ops"), name="order_email_trgm"
+            ),
+            GinIndex(
+                OpClass(Upper(KeyTextTransform("display_name", "customer")), name="gin_trgm_ops"),
+                name="order_customer_name_trgm",
             ),
             GinIndex(
                 OpClass(Upper(KeyTextTransform("recipient_name", "shipping_address")), name="gin_trgm_ops"),
@@ -159,21 +153,6 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.order_number
-
-
-class CustomerName(models.Model):
-    """Every customer name orders were placed under, as searched (Order.customer_name_key): one row per
-    distinct name (99 for 1,000,000 orders in the bench data), so a substring search of names reads no
-    order. Derived data, like an index: a trigger on orders writes it (migration 0016), whatever path
-    inserts or updates an order's customer; a name whose orders are gone stays and matches nothing."""
-
-    name = models.TextField(primary_key=True)
-
-    class Meta:
-        indexes = [GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="customer_name_trgm")]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class OrderItem(models.Model):

@@ -5,15 +5,14 @@ import uuid
 
 import django_filters
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, Value
-from django.db.models.functions import Upper
+from django.db.models import Prefetch, QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 
 from core.error_codes import ErrorCode
 from core.filters import FilterSet, UtcIsoDateTimeFilter
 from order_project.permissions import order_visibility
 from orders import representation
-from orders.models import CustomerName, Order, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
+from orders.models import Order, OrderStatus, OrderStatusHistory, ReturnItem, ReturnRequest, ReturnStatus
 from users.models import User
 
 ORDER_NUMBER_PATTERN = re.compile(r"^ORD-\d{8}-[0-9A-Z]{6}$")
@@ -140,30 +139,7 @@ class OrderFilter(FilterSet):
             return orders.filter(order_number=value.upper())
         if "@" in value:  # emails have one, names and order numbers do not
             return orders.filter(customer__email__iexact=value)
-        return orders.filter(customer_name_contains(value))
-
-
-# A search lists up to this many matching names in its SQL; a term that matches more is broad, and its orders
-# are found by a subquery of the names.
-MAX_LISTED_NAMES = 100
-
-
-def customer_name_contains(term: str) -> Q:
-    """Orders whose customer name (as at purchase) contains `term` in any case, as `icontains` matched: the
-    names come from CustomerName (one small query), then the orders by the btree on Order.customer_name_key,
-    which counts them without reading the table. The names are listed in the SQL, not a subquery, so the
-    planner sees each one's share of the orders: a rare name's orders come from the name index (a subquery
-    made it walk every order newest first, 1.8 s at 1,000,000 orders), a frequent one's from the newest."""
-    names = list(customer_names_containing(term)[: MAX_LISTED_NAMES + 1])
-    if len(names) > MAX_LISTED_NAMES:
-        return Q(customer_name_key__in=customer_names_containing(term))
-    return Q(customer_name_key__in=names)
-
-
-def customer_names_containing(term: str) -> QuerySet[CustomerName, str]:
-    """The customer names that contain `term` in any case: PostgreSQL's UPPER of both sides, as `icontains`
-    does, with % and _ taken literally; served by the names' trigram index."""
-    return CustomerName.objects.filter(name__contains=Upper(Value(term))).values_list("name", flat=True)
+        return orders.filter(customer__display_name__icontains=value)
 
 
 # ---- returns -----------------------------------------------------------------------------------------

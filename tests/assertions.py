@@ -82,7 +82,7 @@ def follow_messages(client, response) -> list[str]:
     return messages_of(client.get(response["Location"]))
 
 
-ORDER_TABLES = ("orders_order", "orders_orderitem", "orders_customername")
+ORDER_TABLES = ("orders_order", "orders_orderitem")
 
 
 def plan_nodes(sql: str, *, priced_out: tuple[str, ...] = ("seqscan",)) -> list[dict]:
