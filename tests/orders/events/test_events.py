@@ -459,6 +459,20 @@ def test_the_previous_releases_per_event_task_becomes_a_one_item_batch(monkeypat
 
 
 @pytest.mark.django_db
+def test_an_item_whose_event_is_not_in_the_outbox_goes_to_the_retry_and_the_others_run():
+    _orders_for_new_customers(1)
+    [known] = _confirmation_items()
+    unknown = ["order_confirmation_email", str(uuid.uuid4()), None]
+
+    failed, error = handlers.events_handle(items=[unknown, known])
+
+    assert failed == [unknown] and isinstance(error, KeyError)
+    assert len(mail.outbox) == 1  # the known event's email still went out
+    # The unknown item's inbox row is given back: a later delivery (once the row exists) runs it.
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [uuid.UUID(known[1])]
+
+
+@pytest.mark.django_db
 def test_items_of_the_previous_release_carrying_the_envelope_are_handled_once():
     # Queued before a deploy (or waiting for a retry): [name, envelope] and [name, envelope, request_id].
     orders = _orders_for_new_customers(2)
