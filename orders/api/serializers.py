@@ -89,7 +89,7 @@ class OrderCancelSerializer(serializers.Serializer):
 
 
 class OrderTransitionSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, source="to_status")  # the service's argument
     note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 

@@ -191,15 +191,7 @@ class OrderViewSet(StaffActionsMixin, mixins.ListModelMixin, viewsets.GenericVie
         responses={200: OrderSerializer, **ORDER_WRITE_ERRORS},
     )
     def transition(self, request, key=None):
-        data = OrderTransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = lifecycle.order_transition(
-            order_id=self.get_object().pk,
-            to_status=data.validated_data["status"],
-            note=data.validated_data["note"],
-            actor=request.user,
-        )
-        return Response(OrderSerializer(order).data)
+        return order_write(self, request, body=OrderTransitionSerializer, service=lifecycle.order_transition)
 
     @idempotent_action(
         url_path=r"items/(?P<item_id>item_\d{1,4})/fulfillment",
