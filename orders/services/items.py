@@ -9,8 +9,8 @@ from core.exceptions import ApplicationError, ErrorKind, not_found
 from orders import locks
 from orders.calculations import order_totals
 from orders.events import record as events
-from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
-from orders.services.lifecycle import locked_order_transition, order_follows_items
+from orders.models import FulfillmentStatus, Order, OrderItem, OrderStatus, PaymentStatus
+from orders.services.lifecycle import history_note, locked_order_transition, order_follows_items
 from orders.services.refunds import item_cancellation_refund
 from orders.transitions import address_change_refusal, cancel_item_refusal, invalid_transition, staff_cancel_refusal
 from products.services import stock_release
@@ -56,9 +56,7 @@ def item_cancel(*, order_id: uuid.UUID, item_id: str, actor: User | None, reason
         refund = item_cancellation_refund(
             order=order, item=item, amount=previous_total - order.total_cents, actor=actor, reason=note
         )
-    OrderStatusHistory.objects.create(
-        order=order, from_status=order.status, to_status=order.status, changed_by=actor, note=note
-    )
+    history_note(order=order, actor=actor, note=note)
     events.items_fulfillment_recorded(order=order, items=[item])
     events.event_record(
         order=order,
@@ -91,13 +89,7 @@ def order_shipping_address_change(
         raise invalid_transition(refusal)
     previous = order.shipping_address
     order.shipping_address = {**previous, **shipping_address}
-    OrderStatusHistory.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
-        changed_by=actor,
-        note=f"Shipping address changed; it was: {_one_line(previous)}"[:1000],
-    )
+    history_note(order=order, actor=actor, note=f"Shipping address changed; it was: {_one_line(previous)}")
     events.event_record(
         order=order,
         event_type=events.EventType.ORDER_ADDRESS_CHANGED,

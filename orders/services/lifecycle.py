@@ -45,6 +45,17 @@ def order_transition(
     return locked_order_transition(locks.order_lock(order_id), to_status, actor, note, cancel_reason)
 
 
+def history_note(*, order: Order, actor: User | None, note: str) -> OrderStatusHistory:
+    """A history row for a change that is not a move (the status stays): `note` says what changed, cut to
+    what the column holds."""
+    return OrderStatusHistory.objects.create(
+        order=order, from_status=order.status, to_status=order.status, changed_by=actor, note=note[:HISTORY_NOTE_MAX]
+    )
+
+
+HISTORY_NOTE_MAX = OrderStatusHistory._meta.get_field("note").max_length
+
+
 def locked_order_transition(
     order: Order, to_status: str, actor: User | None, note: str = "", cancel_reason: str | None = None
 ) -> Order:

@@ -13,7 +13,8 @@ from core.exceptions import ApplicationError, ErrorKind, not_found
 from orders import locks, representation
 from orders.error_codes import OrderErrorCode
 from orders.events import record as events
-from orders.models import Order, OrderItem, OrderNote, OrderStatusHistory, OutboxEvent
+from orders.models import Order, OrderItem, OrderNote, OutboxEvent
+from orders.services.lifecycle import history_note
 from orders.snapshots import snapshot_descriptions
 from orders.transitions import snapshot_refresh_refusal
 from users.models import User
@@ -81,13 +82,7 @@ def order_snapshots_refresh(*, order_id: uuid.UUID, actor: User) -> Order:
             changes.append((item, f"{item.item_id}: {', '.join(changed)}"))
     OrderItem.objects.bulk_update([item for item, _ in changes], ["product_snapshot"])
     summary = "; ".join(change for _, change in changes) or "nothing changed"
-    OrderStatusHistory.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
-        changed_by=actor,
-        note=f"Product snapshots refreshed from the catalogue: {summary}"[:1000],
-    )
+    history_note(order=order, actor=actor, note=f"Product snapshots refreshed from the catalogue: {summary}")
     order.save(update_fields=["updated_at"])
     prefetched_attach(order, "items", items)
     return order

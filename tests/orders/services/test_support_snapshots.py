@@ -105,3 +105,19 @@ def test_a_refresh_racing_a_confirmation_either_lands_before_it_or_is_refused():
             assert refresh[1]["errors"][0]["code"] == "snapshots_frozen"
             assert moves == [(None, "pending"), ("pending", "confirmed")]
             assert name != "Renamed shirt"
+
+
+@pytest.mark.django_db
+def test_the_history_note_of_a_large_refresh_is_cut_to_what_the_history_holds(staff_client):
+    variants = [VariantFactory() for _ in range(12)]
+    order = make_order(variants=variants)
+    for variant in variants:
+        catalogue_renamed(variant)
+
+    response = staff_client.post(refresh_url(order))
+
+    assert response.status_code == 200, response.content
+    note = OrderStatusHistory.objects.filter(order=order).order_by("created_at", "id").last().note
+    # Twelve items' old and new names run past 1,000 characters: the note keeps its start, cut at 1,000.
+    assert len(note) == 1000
+    assert note.startswith("Product snapshots refreshed from the catalogue: item_1: ")
