@@ -1,4 +1,4 @@
-# make run   - the whole service on this machine (gunicorn, Celery worker and beat), with demo data
+# make run   - the whole service on this machine (uWSGI, Celery worker and beat), with demo data
 # make test  - lint, type check, migration and OpenAPI checks, then the test suite (PYTEST_ARGS=--create-db in CI)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help

@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     LENGTH_REQUIRED = "length_required"
     REQUEST_TOO_LARGE = "request_too_large"
+    URI_TOO_LONG = "uri_too_long"  # 414
+    REQUEST_HEADER_FIELDS_TOO_LARGE = "request_header_fields_too_large"  # 431
     CONFLICT = "conflict"
     IDEMPOTENCY_KEY_IN_USE = "idempotency_key_in_use"  # 409
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # 422

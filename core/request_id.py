@@ -9,6 +9,11 @@ from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
+try:
+    import uwsgi  # only inside uWSGI (order_project/serve.py), whose access line shows the request id
+except ImportError:
+    uwsgi = None
+
 HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -24,6 +29,8 @@ class RequestIdMiddleware:
         # Reset on request_finished, not here: Django logs the response after the middleware chain
         # returned, and that line must carry the id too.
         current_request_id.set(request_id)
+        if uwsgi is not None:
+            uwsgi.set_logvar("request_id", request_id)
         response = self.get_response(request)
         response[HEADER] = request_id
         return response

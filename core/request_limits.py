@@ -82,21 +82,37 @@ def _too_deep() -> ParseError:
     return ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
 
 
-class ChunkedBodyMiddleware:
-    """WSGI middleware for bodies sent with `Transfer-Encoding: chunked`: they come without a Content-Length,
-    and Django reads Content-Length bytes of a body, so it would see none and answer "required" for every
-    field. Where the server ends wsgi.input at the end of the body (gunicorn says so with
-    `wsgi.input_terminated`) the body is read here, bounded like any other; elsewhere it is a 411."""
+# The request head, as gunicorn bounds it: the request line (method, target, protocol), the number of header
+# fields and the size of each. uWSGI itself only drops a connection whose head exceeds its buffer
+# (order_project/serve.py's BUFFER_SIZE), without an answer.
+MAX_REQUEST_LINE = 4094
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_FIELD_SIZE = 8190
+
+
+class RequestBoundsMiddleware:
+    """WSGI middleware, before Django: a request line or header fields over the limits above are a 414 or a
+    431 in the contract's error shape.
+
+    It also handles bodies sent with `Transfer-Encoding: chunked`: they come without a Content-Length, and
+    Django reads Content-Length bytes of a body, so it would see none and answer "required" for every field.
+    Where the server ends wsgi.input at the end of the body (gunicorn says so with `wsgi.input_terminated`)
+    the body is read here, bounded like any other; elsewhere (uWSGI, runserver) it is a 411."""
 
     def __init__(self, application):
         self.application = application
 
     def __call__(self, environ, start_response):
+        refusal = _head_refusal(environ)
+        if refusal:
+            return _refuse(start_response, *refusal)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not chunked or environ.get("CONTENT_LENGTH"):
             return self.application(environ, start_response)
         if not environ.get("wsgi.input_terminated"):
-            return _length_required(start_response)
+            return _refuse(
+                start_response, "411 Length Required", ErrorCode.LENGTH_REQUIRED, "Send a Content-Length with the body."
+            )
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         # One byte past the limit is enough for Django's 413 (RequestDataTooBig); the rest is never read.
         body = environ["wsgi.input"].read(-1 if limit is None else limit + 1)
@@ -105,8 +121,25 @@ class ChunkedBodyMiddleware:
         )
 
 
-def _length_required(start_response) -> list[bytes]:
-    error = {"code": ErrorCode.LENGTH_REQUIRED, "detail": "Send a Content-Length with the body.", "attr": None}
-    payload = json.dumps({"type": "client_error", "errors": [error]}).encode()
-    start_response("411 Length Required", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+def _head_refusal(environ) -> tuple[str, ErrorCode, str] | None:
+    target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
+    request_line = len(environ.get("REQUEST_METHOD", "")) + len(target) + len(environ.get("SERVER_PROTOCOL", "")) + 2
+    if request_line > MAX_REQUEST_LINE:
+        return "414 URI Too Long", ErrorCode.URI_TOO_LONG, f"The request line is longer than {MAX_REQUEST_LINE} bytes."
+    fields = [value for name, value in environ.items() if name.startswith("HTTP_") or name in _UNPREFIXED_HEADERS]
+    if len(fields) > MAX_HEADER_FIELDS or any(len(value) > MAX_HEADER_FIELD_SIZE for value in fields):
+        detail = f"At most {MAX_HEADER_FIELDS} header fields of at most {MAX_HEADER_FIELD_SIZE} bytes each."
+        return "431 Request Header Fields Too Large", ErrorCode.REQUEST_HEADER_FIELDS_TOO_LARGE, detail
+    return None
+
+
+_UNPREFIXED_HEADERS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+
+
+def _refuse(start_response, status_line: str, code: ErrorCode, detail: str) -> list[bytes]:
+    """The answer before Django saw the request. The connection is closed after it: a body that was not read
+    must not be taken for the next request on a kept-alive connection."""
+    payload = json.dumps({"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": None}]}).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), ("Connection", "close")]
+    start_response(status_line, headers)
     return [payload]

@@ -1,6 +1,6 @@
-"""One log format end to end: Django (settings.LOGGING), gunicorn (gunicorn.conf.py's logconfig_dict) and Celery's
-worker and beat (order_project.celery) all log through `logging_config`: LOG_FORMAT=json, one object per line, or
-plain text, both with UTC timestamps to the millisecond and the request id."""
+"""One log format end to end: Django (settings.LOGGING), the web server's own lines (order_project/serve.py) and
+Celery's worker and beat (order_project.celery) all log through `logging_config`: LOG_FORMAT=json, one object per
+line, or plain text, both with UTC timestamps to the millisecond and the request id."""
 
 import json
 import logging
@@ -44,7 +44,7 @@ class JsonFormatter(logging.Formatter):
 
 class RequestIdFilter(logging.Filter):
     """The id of the request being served (or of the request that queued the running task); a record that
-    brings its own (gunicorn's access line, logged after the request) keeps it."""
+    brings its own (the web server's access line, logged after the request) keeps it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
@@ -78,9 +78,18 @@ class IdleSweepFilter(logging.Filter):
         return record.name == "celery.app.trace" and str(args.get("return_value")) == "0"  # succeeded
 
 
+class ConsoleHandler(logging.StreamHandler):
+    """stderr, or the file descriptor LOG_FD where the process was given one: order_project/serve.py passes
+    the web server's processes a copy of its own stderr, so the application's lines bypass uWSGI's output."""
+
+    def __init__(self) -> None:
+        log_fd = os.environ.get("LOG_FD")
+        super().__init__(os.fdopen(int(log_fd), "w", buffering=1, closefd=False) if log_fd else None)
+
+
 def logging_config() -> dict:
     """The dictConfig of every process, from LOG_FORMAT (json, plain) and LOG_LEVEL: one console handler
-    (stderr) on the root logger; gunicorn's and Celery's loggers propagate to it."""
+    on the root logger; the web server's and Celery's loggers propagate to it."""
     log_format, level = os.environ.get("LOG_FORMAT", "json"), os.environ.get("LOG_LEVEL", "INFO")
     return {
         "version": 1,
@@ -95,15 +104,10 @@ def logging_config() -> dict:
         },
         "handlers": {
             "console": {
-                "class": "logging.StreamHandler",
+                "()": "order_project.logs.ConsoleHandler",
                 "filters": ["request_id", "idle_sweep"],
                 "formatter": log_format,
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        # gunicorn's own configuration gives these handlers of their own; here they use the root's.
-        "loggers": {
-            "gunicorn.error": {"handlers": [], "propagate": True},
-            "gunicorn.access": {"handlers": [], "propagate": True},
-        },
     }

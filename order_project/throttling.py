@@ -1,4 +1,4 @@
-"""Rate limits backed by the shared cache (Redis), so every gunicorn worker counts together.
+"""Rate limits backed by the shared cache (Redis), so every web server worker counts together.
 Rates come from the environment; THROTTLE_ENABLED=0 turns them all off (load tests).
 
 Without Redis each process counts on its own (the limit becomes per worker, so N workers allow N times

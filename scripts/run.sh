@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole service on this machine, from a fresh clone.
 #   .venv + requirements -> database (created if missing) -> migrate -> collectstatic -> seed_demo
-#   -> gunicorn + Celery worker + Celery beat, then the URLs and demo credentials.
+#   -> web server (uWSGI) + Celery worker + Celery beat, then the URLs and demo credentials.
 # Ctrl-C (SIGINT) or SIGTERM stops everything it started and waits for it to exit.
 # Needs PostgreSQL, RabbitMQ and Redis running (DATABASE_URL, CELERY_BROKER_URL, REDIS_URL; see README.md).
 set -euo pipefail
@@ -17,7 +17,6 @@ export LOG_FORMAT="${LOG_FORMAT:-plain}"  # readable in a terminal; deployments 
 VENV=.venv
 PY="$VENV/bin/python"
 RUN_DIR=.run  # gitignored: beat's schedule file lives here
-WORKERS="${WEB_CONCURRENCY:-$((2 * $(nproc) + 1))}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" || true; }  # never fatal: stdout may be a closed pipe
 
@@ -35,7 +34,7 @@ mkdir -p "$RUN_DIR"
 
 # ---- the processes ------------------------------------------------------------------------------
 # Each child runs in a process group of its own (job control is on while they start), so stopping a
-# group also stops what the child forked (gunicorn's workers, Celery's pool), and a Ctrl-C reaches only
+# group also stops what the child forked (uWSGI's master and workers, Celery's pool), and a Ctrl-C reaches only
 # this script, which then stops each child exactly once.
 declare -A names=()
 pids=()
@@ -64,7 +63,7 @@ stop_all() {
     # Ctrl-C killed tee) end this script before its children.
     trap '' INT TERM PIPE
     ((${#pids[@]})) || return 0
-    say "stopping gunicorn, Celery worker and beat"
+    say "stopping web server, Celery worker and beat"
     local pid
     for pid in "${pids[@]}"; do
         kill -TERM -- "-$pid" 2>/dev/null || true
@@ -88,12 +87,7 @@ trap 'stop_all' EXIT
 
 node="orders-$PORT@$("$PY" -c 'import socket; print(socket.gethostname())')"
 set -m
-start web "$VENV/bin/gunicorn" order_project.wsgi:application \
-    --config gunicorn.conf.py \
-    --bind "0.0.0.0:$PORT" \
-    --workers "$WORKERS" \
-    --access-logfile - \
-    --no-control-socket
+start web "$PY" -m order_project.serve  # uWSGI on $PORT, WEB_CONCURRENCY processes (2 x cores + 1)
 start worker "$VENV/bin/celery" -A order_project worker -l info --concurrency 2 --hostname "$node"
 start beat "$VENV/bin/celery" -A order_project beat -l info \
     --schedule "$RUN_DIR/celerybeat-schedule" --pidfile "$RUN_DIR/celerybeat-$PORT.pid"

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     # answers to preflights carry one too.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Serves collectstatic's output (admin, browsable API) from gunicorn, with DEBUG off too.
+    # Serves collectstatic's output (admin, browsable API) from the web server, with DEBUG off too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

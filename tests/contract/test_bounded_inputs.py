@@ -1,6 +1,7 @@
 """Bounded inputs: every oversized, overlong, overdeep or malformed request is a 4xx in the contract's
 error shape — never a 500, never an HTML page — and nothing is written."""
 
+import io
 import json
 
 import pytest
@@ -16,7 +17,7 @@ from tests.factories import (
     VariantFactory,
     make_order,
 )
-from tests.live_gunicorn import live_gunicorn, send
+from tests.live_server import live_server, send
 
 pytestmark = pytest.mark.django_db
 
@@ -371,12 +372,12 @@ def test_the_schema_documents_the_paging_bounds_and_their_400(staff_client):
         assert "400" in operation["responses"]
 
 
-# ---- what the HTTP server sees first (a real gunicorn) ----------------------------------------------------
+# ---- what the HTTP server sees first (the real one: order_project/serve.py) --------------------------------
 
 
 @pytest.fixture(scope="module")
-def gunicorn(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), live_gunicorn() as connect:
+def server(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), live_server() as connect:
         yield connect
 
 
@@ -387,46 +388,66 @@ def chunks(body: bytes, size: int = 7):
 JSON = {"Content-Type": "application/json"}
 
 
-def test_a_chunked_body_is_read(gunicorn):
-    body = json.dumps({"username": "nobody", "password": "wrong"}).encode()
+def call_wsgi(environ: dict) -> tuple[str, dict, bytes]:
+    """The project's WSGI application called directly: status line, headers and body."""
+    from order_project.wsgi import application
 
-    response = send(gunicorn, "POST", "/api/v1/auth/token/", chunks(body), JSON)
-
-    # The credentials were read (and are wrong), rather than "required" for every field of an empty body.
-    assert_error(response, 401, "authentication_failed", None)
-    assert len(response.json()["errors"]) == 1
+    started = {}
+    body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
+    return started["status"], dict(started["headers"]), body
 
 
-def test_a_chunked_body_over_1_mib_is_a_413(gunicorn):
+def chunked_environ(rf, body: bytes, **extra) -> dict:
+    """A chunked POST as the server hands it over: no Content-Length, and a wsgi.input that ends with the body."""
+    environ = rf.post("/api/v1/auth/token/", body, content_type="application/json").environ
+    del environ["CONTENT_LENGTH"]
+    return {**environ, "wsgi.input": io.BytesIO(body), "HTTP_TRANSFER_ENCODING": "chunked", **extra}
+
+
+def test_a_chunked_body_is_read_where_the_server_ends_the_input(rf):
+    """gunicorn, for one, says with `wsgi.input_terminated` that wsgi.input ends where the body does."""
+    body = json.dumps({"username": "nobody"}).encode()
+
+    status, _, answer = call_wsgi(chunked_environ(rf, body, **{"wsgi.input_terminated": True}))
+
+    # The username was read: only the password is missing, rather than both fields of an empty body.
+    assert status.startswith("400")
+    assert [(error["attr"], error["code"]) for error in json.loads(answer)["errors"]] == [("password", "required")]
+
+
+def test_a_chunked_body_over_1_mib_is_a_413_where_the_server_ends_the_input(rf):
     body = json.dumps({"username": "x" * (MIB + 1), "password": "wrong"}).encode()
 
-    response = send(gunicorn, "POST", "/api/v1/auth/token/", chunks(body, 64 * 1024), JSON)
+    status, _, answer = call_wsgi(chunked_environ(rf, body, **{"wsgi.input_terminated": True}))
 
-    assert_error(response, 413, "request_too_large")
+    assert status.startswith("413")
+    assert json.loads(answer)["errors"][0]["code"] == "request_too_large"
 
 
 def test_a_chunked_body_where_the_server_does_not_end_the_input_is_a_411(rf):
-    """Under a server that does not promise `wsgi.input_terminated` (runserver), reading a chunked body to its
-    end could wait forever: the answer is 411, in the error shape."""
-    from order_project.wsgi import application
+    """Under a server that does not promise `wsgi.input_terminated` (uWSGI, runserver), reading a chunked body
+    to its end could wait forever: the answer is 411, in the error shape, and the connection is closed."""
+    status, headers, body = call_wsgi(chunked_environ(rf, b'{"username": "a"}'))
 
-    environ = rf.post("/api/v1/auth/token/", b'{"username": "a"}', content_type="application/json").environ
-    del environ["CONTENT_LENGTH"]
-    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
-    started = {}
-
-    body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
-
-    assert started["status"] == "411 Length Required"
-    assert dict(started["headers"])["Content-Type"] == "application/json"
+    assert status == "411 Length Required"
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Connection"] == "close"
     assert json.loads(body) == {
         "type": "client_error",
         "errors": [{"code": "length_required", "detail": "Send a Content-Length with the body.", "attr": None}],
     }
 
 
-def test_a_request_line_too_long_for_gunicorn_is_a_414_in_the_error_shape(gunicorn):
-    response = send(gunicorn, "GET", "/api/v1/products/?search=" + "x" * 5000)
+def test_the_server_answers_a_chunked_body_with_a_411(server):
+    body = json.dumps({"username": "nobody", "password": "wrong"}).encode()
+
+    response = send(server, "POST", "/api/v1/auth/token/", chunks(body), JSON)
+
+    assert_error(response, 411, "length_required")
+
+
+def test_a_request_line_too_long_is_a_414_in_the_error_shape(server):
+    response = send(server, "GET", "/api/v1/products/?search=" + "x" * 5000)
 
     assert_error(response, 414, "uri_too_long")
 
@@ -436,7 +457,15 @@ def test_a_request_line_too_long_for_gunicorn_is_a_414_in_the_error_shape(gunico
     [{"X-Padding": "x" * 9000}, {f"X-Padding-{n}": "x" for n in range(150)}],
     ids=["one header too long", "too many headers"],
 )
-def test_headers_too_large_for_gunicorn_are_a_431_in_the_error_shape(gunicorn, headers):
-    response = send(gunicorn, "GET", "/api/v1/products/", headers=headers)
+def test_headers_too_large_are_a_431_in_the_error_shape(server, headers):
+    response = send(server, "GET", "/api/v1/products/", headers=headers)
 
     assert_error(response, 431, "request_header_fields_too_large")
+
+
+def test_a_request_just_within_the_limits_is_served(server):
+    headers = {f"X-Padding-{n}": "x" * 8000 for n in range(6)}  # 48 KB of head, each field under 8190 bytes
+
+    response = send(server, "GET", "/api/v1/products/?search=" + "x" * 4000, headers=headers)
+
+    assert_error(response, 401, "not_authenticated")  # on to the view

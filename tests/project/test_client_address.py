@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from tests.live_gunicorn import ROOT, LiveResponse, live_gunicorn, send
+from tests.live_server import ROOT, LiveResponse, live_server, send
 
 TOKEN = "/api/v1/auth/token/"
 CREDENTIALS = {"username": "nobody", "password": "wrong-password"}
@@ -50,17 +50,17 @@ def test_behind_one_proxy_the_address_it_appended_is_the_client(settings, token_
     assert token_statuses(proxy, ["1.1.1.1, 192.0.2.11"]) == [401]
 
 
-# ---- HTTPS as gunicorn sees it ---------------------------------------------------------------------------
+# ---- HTTPS as the web server sees it ------------------------------------------------------------------------
 
 
 def get_orders_as_if_over_https(server) -> LiveResponse:
     return send(server, "GET", "/api/v1/orders/", headers={"X-Forwarded-Proto": "https"})
 
 
-def test_gunicorn_takes_no_x_forwarded_proto_from_127_0_0_1_by_default():
+def test_the_server_takes_no_x_forwarded_proto_from_127_0_0_1_by_default():
     """A local client (or a local proxy passing the client's header on) cannot pass for HTTPS: the SSL
     redirect still applies, as it does in Django without TRUST_X_FORWARDED_PROTO."""
-    with live_gunicorn(SECURE_SSL_REDIRECT="1") as server:
+    with live_server(SECURE_SSL_REDIRECT="1") as server:
         response = get_orders_as_if_over_https(server)
 
     assert response.status_code == 301
@@ -68,12 +68,12 @@ def test_gunicorn_takes_no_x_forwarded_proto_from_127_0_0_1_by_default():
 
 
 def test_with_trust_x_forwarded_proto_the_local_proxy_is_believed():
-    with live_gunicorn(SECURE_SSL_REDIRECT="1", TRUST_X_FORWARDED_PROTO="1") as server:
+    with live_server(SECURE_SSL_REDIRECT="1", TRUST_X_FORWARDED_PROTO="1") as server:
         response = get_orders_as_if_over_https(server)
 
     assert response.status_code == 401  # served as HTTPS: no redirect, on to authentication
 
 
 @pytest.mark.parametrize("launcher", ["scripts/run.sh", "Dockerfile"])  # docker-compose.yml: the image's CMD
-def test_every_launcher_starts_gunicorn_with_the_project_config(launcher):
-    assert "--config gunicorn.conf.py" in (ROOT / launcher).read_text()
+def test_every_launcher_starts_the_project_web_server(launcher):
+    assert "order_project.serve" in (ROOT / launcher).read_text()

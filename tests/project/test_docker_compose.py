@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.live_gunicorn import live_gunicorn, send
+from tests.live_server import live_server, send
 from tests.project.test_production_settings import STRONG_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,7 @@ def test_the_web_healthcheck_probes_health_over_plain_http(services):
 
 @pytest.mark.django_db
 def test_health_is_not_redirected_to_https_under_production_settings():
-    with live_gunicorn(DJANGO_ENV="production", SECRET_KEY=STRONG_KEY, DEBUG="0") as server:
+    with live_server(DJANGO_ENV="production", SECRET_KEY=STRONG_KEY, DEBUG="0") as server:
         health = send(server, "GET", "/health/")
         orders = send(server, "GET", "/api/v1/orders/")
 

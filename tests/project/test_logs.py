@@ -1,4 +1,4 @@
-"""One log format end to end: gunicorn and Celery write what Django writes (LOG_FORMAT json or plain, UTC
+"""One log format end to end: the web server (uWSGI) and Celery write what Django writes (LOG_FORMAT json or plain, UTC
 timestamps to the millisecond, the request id), and the request id follows the work a request caused."""
 
 import contextlib
@@ -21,7 +21,7 @@ from orders.events import handlers
 from orders.events import relay as outbox
 from orders.tasks import outbox_relay, purge_idempotency_keys
 from tests.factories import make_order
-from tests.live_gunicorn import ROOT, live_gunicorn, send, server_environment, stop
+from tests.live_server import ROOT, live_server, send, server_environment, stop
 
 JSON_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 PLAIN_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) \S+ \[[^\]]*\] ")
@@ -54,32 +54,37 @@ def _wait_for(condition, seconds: float = 60.0) -> bool:
 
 
 @pytest.mark.django_db
-def test_with_log_format_json_gunicorn_logs_json_and_its_access_line_has_the_request_id():
-    with live_gunicorn(LOG_FORMAT="json") as server:
-        response = send(server, "GET", "/health/", headers={"X-Request-ID": "trace-gunicorn-1"})
+def test_with_log_format_json_the_server_logs_json_and_its_access_line_has_the_request_id():
+    with live_server(LOG_FORMAT="json") as server:
+        response = send(server, "GET", "/health/", headers={"X-Request-ID": "trace-server-1"})
         assert response.status_code == 200
-        assert _wait_for(lambda: '"request_id": "trace-gunicorn-1"' in server.output(), seconds=10)
-    lines = json_lines(server.output())  # shutdown included
+        assert _wait_for(lambda: '"request_id": "trace-server-1"' in server.output(), seconds=10)
+        send(server, "GET", "/api/v1/products/?search=" + "x" * 5000)  # refused before Django: no request id
+    lines = json_lines(server.output())  # uWSGI's start and shutdown included
 
-    assert {"gunicorn.error", "gunicorn.access"} <= {line["logger"] for line in lines}
-    [access] = [line for line in lines if line["logger"] == "gunicorn.access"]
-    assert access["request_id"] == "trace-gunicorn-1"
-    assert '"GET /health/ HTTP/1.1" 200' in access["message"]
+    assert {"uwsgi", "uwsgi.access"} <= {line["logger"] for line in lines}
+    assert any("graceful shutdown triggered" in line["message"] for line in lines if line["logger"] == "uwsgi")
+    health, refused = [line for line in lines if line["logger"] == "uwsgi.access"]
+    assert health["request_id"] == "trace-server-1"
+    assert health["level"] == "INFO"
+    assert '"GET /health/ HTTP/1.1" 200' in health["message"]
+    assert refused["request_id"] is None
+    assert '" 414 ' in refused["message"]
     assert all(JSON_TIME.match(line["time"]) for line in lines)
-    # Once the request is over its id is not on the worker's later lines ("Worker exiting").
-    assert [line for line in lines if line["logger"] == "gunicorn.error" and line["request_id"]] == []
+    # Once the request is over its id is not on the server's later lines.
+    assert [line for line in lines if line["logger"] == "uwsgi" and line["request_id"]] == []
 
 
 @pytest.mark.django_db
-def test_with_log_format_plain_gunicorn_and_django_share_one_line_format():
-    with live_gunicorn(LOG_FORMAT="plain") as server:
+def test_with_log_format_plain_the_server_and_django_share_one_line_format():
+    with live_server(LOG_FORMAT="plain") as server:
         send(server, "GET", "/api/v1/no-such-thing/", headers={"X-Request-ID": "trace-plain-1"})
-        assert _wait_for(lambda: "gunicorn.access [trace-plain-1]" in server.output(), seconds=10)
+        assert _wait_for(lambda: "uwsgi.access [trace-plain-1]" in server.output(), seconds=10)
     lines = [line for line in server.output().splitlines() if line.strip()]
 
     # A record's first line; what follows indented is the rest of a multi-line message (a traceback).
     assert all(PLAIN_LINE.match(line) for line in lines if not line.startswith(" ")), lines
-    assert any(" INFO gunicorn.access [trace-plain-1] " in line for line in lines)
+    assert any(" INFO uwsgi.access [trace-plain-1] " in line for line in lines)
     assert any(" WARNING django.request [trace-plain-1] Not Found" in line for line in lines)
 
 

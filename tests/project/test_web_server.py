@@ -1,16 +1,19 @@
-"""The web server's lifecycle, on a real gunicorn started as scripts/run.sh starts it (gunicorn.conf.py): SIGTERM
-lets the requests in flight finish, and workers are recycled after MAX_REQUESTS requests without a request
-lost."""
+"""The web server's lifecycle, on the real server started as scripts/run.sh starts it (order_project/serve.py,
+uWSGI): SIGTERM lets the requests in flight finish, and workers are recycled after MAX_REQUESTS requests
+without a request lost."""
 
 import json
+import logging
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.live_gunicorn import live_gunicorn, send
+from order_project import serve
+from tests.live_server import live_server, send
 
 TOKEN = "/api/v1/auth/token/"
 BODY = json.dumps({"username": "nobody", "password": "wrong-password"}).encode()
@@ -26,7 +29,7 @@ def _response_of(sock: socket.socket) -> tuple[int, dict]:
 
 @pytest.mark.django_db
 def test_sigterm_lets_a_request_in_flight_finish():
-    with live_gunicorn() as server:
+    with live_server() as server:
         assert send(server, "GET", "/health/").status_code == 200  # the worker is up, not still loading Django
         with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
             # The worker has the request and waits for the rest of its body when the server is told to stop.
@@ -43,16 +46,17 @@ def test_sigterm_lets_a_request_in_flight_finish():
         assert body["errors"][0]["attr"] is None
         server.process.wait(timeout=15)
     assert server.process.returncode == 0
-    assert "Handling signal: term" in server.output()
+    assert "graceful shutdown triggered" in server.output()
 
 
 @pytest.mark.django_db
 def test_a_worker_is_replaced_after_max_requests_and_no_request_is_lost():
-    with live_gunicorn(MAX_REQUESTS="3") as server:
+    # uWSGI's own minimum worker lifetime (10 s by default) brought down to none, through its environment.
+    with live_server(MAX_REQUESTS="3", UWSGI_MIN_WORKER_LIFETIME="0") as server:
         statuses = [send(server, "GET", "/health/").status_code for _ in range(7)]
 
     assert statuses == [200] * 7
-    assert server.output().count("Autorestarting worker after current request.") >= 2
+    assert server.output().count("The work of process") >= 2  # uWSGI: a worker ended at its MAX_REQUESTS
 
 
 @pytest.mark.django_db(transaction=True)
@@ -60,7 +64,7 @@ def test_a_connection_the_database_ended_is_replaced_before_the_next_request():
     """The health check of a kept connection (core/postgresql/base.py) polls its socket instead of a SELECT 1:
     a backend ended by the server (here pg_terminate_backend; a restart is the same to the client) is noticed
     before the request's first query, and the request is answered, not a 500."""
-    with live_gunicorn(DB_CONN_MAX_AGE="600") as server:
+    with live_server(DB_CONN_MAX_AGE="600") as server:
         assert send(server, "GET", "/health/").json()["checks"]["database"] == "ok"
         with connection.cursor() as cursor:
             cursor.execute(
@@ -71,3 +75,68 @@ def test_a_connection_the_database_ended_is_replaced_before_the_next_request():
         time.sleep(0.5)
 
         assert [send(server, "GET", "/health/").status_code for _ in range(3)] == [200] * 3
+
+
+# ---- the options and the log relay of order_project/serve.py, without starting it ---------------------------
+
+
+def option_values(options: list[str]) -> dict[str, str]:
+    return dict(option.removeprefix("--").partition("=")[::2] for option in options)
+
+
+def test_workers_are_recycled_at_staggered_counts_unless_max_requests_is_0(monkeypatch):
+    monkeypatch.setenv("MAX_REQUESTS", "10000")
+    options = option_values(serve.uwsgi_options("127.0.0.1:0", workers=5))
+    # Worker n goes after 10000 + (n - 1) x 200 requests: the fifth 8 % after the first.
+    assert (options["max-requests"], options["max-requests-delta"]) == ("10000", "200")
+
+    monkeypatch.setenv("MAX_REQUESTS", "0")
+    assert "max-requests" not in option_values(serve.uwsgi_options("127.0.0.1:0", workers=5))
+
+
+def test_the_listen_backlog_never_exceeds_the_kernels_limit(monkeypatch):
+    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    monkeypatch.setenv("LISTEN_BACKLOG", str(somaxconn + 1))
+
+    assert option_values(serve.uwsgi_options("127.0.0.1:0", workers=1))["listen"] == str(somaxconn)
+
+
+def relayed(caplog, line: str) -> logging.LogRecord:
+    with caplog.at_level(logging.DEBUG, logger="uwsgi"):
+        serve.relay(line)
+    [record] = caplog.records
+    return record
+
+
+@pytest.mark.parametrize(("logged_id", "request_id"), [("trace-1", "trace-1"), ("-", None)])
+def test_an_access_line_is_relayed_with_its_request_id(caplog, logged_id, request_id):
+    """uWSGI writes "-" for the id of a request Django never saw (a 414 or 431 of core/request_limits.py)."""
+    entry = '127.0.0.1 "GET /health/ HTTP/1.1" 200 361 3ms "curl/8"'
+
+    record = relayed(caplog, f"uwsgi-access {logged_id} {entry}\n")
+
+    assert (record.name, record.levelno, record.getMessage()) == ("uwsgi.access", logging.INFO, entry)
+    assert record.request_id == request_id
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ("spawned uWSGI worker 1 (pid: 42, cores: 1)", logging.INFO),
+        ("...The work of process 42 is done. Seeya!", logging.INFO),
+        ("invalid HTTP request size (max 65535)...skip", logging.WARNING),
+        ("HARAKIRI ON WORKER 1 (pid: 42, try: 1)", logging.WARNING),
+        ("DAMN ! worker 1 (pid: 42) died, killed by signal 9 :( trying respawn ...", logging.WARNING),
+    ],
+)
+def test_a_line_of_uwsgi_is_relayed_at_info_or_as_a_warning(caplog, line, level):
+    record = relayed(caplog, line + "\n")
+
+    assert (record.name, record.levelno, record.getMessage()) == ("uwsgi", level, line)
+
+
+def test_blank_lines_are_not_relayed(caplog):
+    with caplog.at_level(logging.DEBUG, logger="uwsgi"):
+        serve.relay("\n")
+
+    assert caplog.records == []

@@ -1,6 +1,6 @@
-"""A real gunicorn serving the project, started the way scripts/run.sh starts it (gunicorn.conf.py) on a free
-127.0.0.1 port, for what only the HTTP server decides: chunked bodies, over-long request lines and headers,
-which peers may say a request came over HTTPS."""
+"""The project's real web server (order_project/serve.py: uWSGI), started the way scripts/run.sh and the image
+start it, on a free port, for what only the server decides: its lifecycle, its logs, chunked bodies, over-long
+request lines and headers."""
 
 import contextlib
 import http.client
@@ -17,7 +17,6 @@ from pathlib import Path
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT = 60
 
 
@@ -40,20 +39,20 @@ def server_environment(**env: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "order_project.settings",
         "DATABASE_URL": _database_url(),
-        "CACHE_KEY_PREFIX": f"tests-gunicorn-{uuid.uuid4().hex[:12]}",
+        "CACHE_KEY_PREFIX": f"tests-server-{uuid.uuid4().hex[:12]}",
         "THROTTLE_ENABLED": "0",
         **env,
     }
 
 
 @contextlib.contextmanager
-def live_gunicorn(**env: str):
-    """Yield a function that opens an http.client connection to a gunicorn started with `env` added; the
-    function's `output()` is what gunicorn wrote to stdout and stderr so far."""
+def live_server(**env: str):
+    """Yield a function that opens an http.client connection to the server started with `env` added (one
+    worker unless WEB_CONCURRENCY says otherwise); the function's `output()` is what the server wrote to
+    stdout and stderr so far."""
     port = _free_port()
-    environ = server_environment(**env)
-    argv = [str(GUNICORN), "order_project.wsgi:application", "--config", "gunicorn.conf.py"]
-    argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket"]
+    environ = server_environment(PORT=str(port), **{"WEB_CONCURRENCY": "1", **env})
+    argv = [sys.executable, "-m", "order_project.serve"]
     stopped = {}
 
     def connect() -> http.client.HTTPConnection:
@@ -93,11 +92,11 @@ def _wait_until_listening(server: subprocess.Popen, port: int, log) -> None:
     while time.monotonic() < deadline:
         if server.poll() is not None:
             log.seek(0)
-            raise AssertionError(f"gunicorn exited with {server.returncode}:\n{log.read().decode()[-3000:]}")
+            raise AssertionError(f"the server exited with {server.returncode}:\n{log.read().decode()[-3000:]}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
             return
         time.sleep(0.1)
-    raise AssertionError("gunicorn did not listen in time")
+    raise AssertionError("the server did not listen in time")
 
 
 class LiveResponse:
