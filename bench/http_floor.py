@@ -1,10 +1,11 @@
 """The floor's transaction behind a bare WSGI endpoint, for `make bench`'s "HTTP floor" row: what the same
-HTTP load gets from gunicorn when a request costs nothing but the HTTP round trip, a JSON body and the
+HTTP load gets from the web server when a request costs nothing but the HTTP round trip, a JSON body and the
 floor's SQL (bench/load.py `floor_transaction`, unchanged). No Django, DRF, authentication query, validation,
 response serialization or events: the gap between this row and create is what those cost; the gap
 between this row and the floor is what HTTP in Python costs on this machine.
 
-    gunicorn bench.http_floor:application   with BENCH_SEED_FILE and BENCH_DSN set (bench/run.py does it)
+    python -m order_project.serve --module bench.http_floor:application   with BENCH_SEED_FILE and BENCH_DSN set
+    (bench/run.py does it, also under the other servers it compares)
 
 Not part of the service: a measuring instrument, started and stopped by bench/run.py."""
 

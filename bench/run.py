@@ -4,8 +4,8 @@ database work done directly with psycopg, all in one run on this machine.
 1. a fresh database (`orders_bench`: dropped, created with scripts/ensure_db.py, migrated) and a RabbitMQ
    virtual host of its own (`orders_bench`, so no other worker on the machine takes its tasks);
 2. bench/seed.py: catalogue and customers with API tokens, through the ORM in bulk;
-3. gunicorn (`order_project.wsgi:application`, 127.0.0.1, a free port; --server for another) and a Celery
-   worker, with THROTTLE_ENABLED=0 DEBUG=0 LOG_LEVEL=WARNING;
+3. the service's web server (order_project/serve.py: uWSGI on `order_project.wsgi:application`, 127.0.0.1, a
+   free port; --server for another) and a Celery worker, with THROTTLE_ENABLED=0 DEBUG=0 LOG_LEVEL=WARNING;
 4. bench/load.py in a separate process: create (POST /api/v1/orders/, 3 lines), then waits until the
    outbox has no pending event; floor (the same transaction with psycopg 3, then as one write statement,
    then behind a bare WSGI endpoint: bench/http_floor.py); servers (the HTTP floor and create under each
@@ -280,7 +280,7 @@ def wait_task_queue_empty(broker: str, queue: str, timeout: float) -> dict:
 
 # The application servers `make bench` compares (phase `servers`), each on the same app, workers and load.
 SERVERS = ("gunicorn-sync", "gunicorn-gthread", "granian", "uwsgi")
-DEFAULT_SERVER = "gunicorn-sync"  # what scripts/run.sh and the image run
+DEFAULT_SERVER = "uwsgi"  # what scripts/run.sh and the image run (order_project/serve.py)
 
 
 def celery_worker_argv(node: str, concurrency: int) -> list[str]:
@@ -303,12 +303,11 @@ def db_backends_of(db: str) -> Callable[[], dict[int, str]]:
     return backends
 
 
-
-
 def server_argv(server: str, app: str, port: int, workers: int, threads: int) -> list[str]:
     """The command line of `server` serving the WSGI callable `app` ("module:name") on 127.0.0.1:port with
     `workers` processes. Each keeps connections alive where it can: gunicorn's sync worker cannot (it closes
-    every connection), its gthread worker and granian do by default, uWSGI with its HTTP/1.1 socket."""
+    every connection), its gthread worker and granian do by default, uWSGI with its HTTP/1.1 socket. uWSGI
+    runs as the service runs it (order_project/serve.py), access log included (LOG_LEVEL=WARNING drops it)."""
     if server.startswith("gunicorn"):
         argv = [str(VENV_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                 "--graceful-timeout", "10", "--no-control-socket", "--log-level", "warning"]  # fmt: skip
@@ -320,11 +319,8 @@ def server_argv(server: str, app: str, port: int, workers: int, threads: int) ->
                 "--workers", str(workers), "--blocking-threads", str(threads), "--no-access-log",
                 "--log-level", "warning", app]  # fmt: skip
     if server == "uwsgi":
-        # --enable-threads: without it uWSGI never runs the threads an app starts, and the HTTP floor's
-        # psycopg connects through asyncio's resolver thread: its first request waited forever.
-        return [str(VENV_BIN / "uwsgi"), "--http11-socket", f"127.0.0.1:{port}", "--module", app, "--master",
-                "--processes", str(workers), "--die-on-term", "--need-app", "--disable-logging",
-                "--so-keepalive", "--enable-threads", "--chdir", str(ROOT)]  # fmt: skip
+        return [PYTHON, "-m", "order_project.serve", "--bind", f"127.0.0.1:{port}", "--processes", str(workers),
+                "--module", app]  # fmt: skip
     raise ValueError(server)
 
 
@@ -534,7 +530,7 @@ def report(result: dict) -> str:
             f"{result['ratio_to_http_floor']:.3f}"
             + (
                 f"   (HTTP floor / floor = {http_floor['per_second'] / floor['per_second']:.3f}: what HTTP and "
-                "gunicorn alone cost)"
+                "the web server alone cost)"
                 if floor and floor["per_second"]
                 else ""
             )
@@ -628,7 +624,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--db", default="orders_bench", help="database to (re)create (orders_bench)")
     parser.add_argument("--vhost", default="orders_bench", help="RabbitMQ virtual host (orders_bench)")
-    parser.add_argument("--port", type=int, default=0, help="gunicorn port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--port", type=int, default=0, help="web server port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--drain-timeout", type=float, default=60)
     parser.add_argument(
         "--phases",
@@ -771,7 +767,7 @@ def main() -> None:
         if procs.procs:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            say("stopping gunicorn and the Celery worker")
+            say(f"stopping {args.server} and the Celery worker")
             procs.stop_all()
 
     ratio = create["per_second"] / floor["per_second"] if create and floor and floor["per_second"] else None

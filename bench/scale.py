@@ -7,7 +7,7 @@
    PostgreSQL COPY through psycopg 3 `cursor.copy()`, three tables streamed at once, secondary indexes
    dropped during the load and rebuilt after it, then VACUUM ANALYZE. The data is deterministic (--seed).
 2. Measures in-process, through Django's test Client (the full middleware, authentication, view,
-   serializer and SQL path, without gunicorn and HTTP), the same requests at both sizes in alternating
+   serializer and SQL path, without the web server and HTTP), the same requests at both sizes in alternating
    blocks, and prints p50/p95 per size and p95(1M) / p95(10k) per request (target <= 1.25, issue 17).
 3. EXPLAIN (ANALYZE, BUFFERS) of every SQL statement one request of each kind runs at each size,
    captured with CaptureQueriesContext; a Seq Scan on orders_order is flagged.
@@ -1013,7 +1013,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No directory at")
     import psycopg
 
-    # The application as gunicorn loads it (Django set up, then gc.freeze()), not a bare django.setup().
+    # The application as the web server loads it (Django set up, then gc.freeze()), not a bare django.setup().
     import order_project.wsgi  # noqa: F401
 
     described = []
