@@ -11,6 +11,7 @@ GRACEFUL_TIMEOUT (10 s), REQUEST_TIMEOUT (30 s), LISTEN_BACKLOG (1024). `make be
 application on the command line (--bind, --processes, --module)."""
 
 import argparse
+import ctypes
 import logging
 import logging.config
 import os
@@ -34,6 +35,7 @@ ACCESS_FORMAT = (
 BUFFER_SIZE = 65535
 MAX_VARS = 512
 _WARNING = re.compile(r"(?i)warning|!!!|invalid|harakiri|broken pipe|error|damn|no such|unable|fail")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 access_log = logging.getLogger("uwsgi.access")
 server_log = logging.getLogger("uwsgi")
 
@@ -110,6 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", default="order_project.wsgi:application")
     args = parser.parse_args(argv)
     logging.config.dictConfig(logging_config())
+    # Signals that come while uWSGI starts are passed on once it has started.
+    received: list[int] = []
+    server: subprocess.Popen | None = None
+
+    def forward(signum, frame) -> None:
+        # SIGTERM and SIGINT both mean a graceful stop; SIGHUP a graceful reload of the workers.
+        if server is None:
+            received.append(signum)
+        else:
+            server.send_signal(signal.SIGHUP if signum == signal.SIGHUP else signal.SIGTERM)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
     # The application logs to a copy of this process's stderr, uWSGI's own output comes to relay() here.
     log_fd = os.dup(sys.stderr.fileno())
     server = subprocess.Popen(
@@ -121,19 +136,21 @@ def main(argv: list[str] | None = None) -> int:
         stderr=subprocess.STDOUT,
         text=True,
         errors="replace",
+        preexec_fn=_stop_with_parent,
     )
     os.close(log_fd)
-
-    def stop(signum, frame) -> None:
-        # SIGTERM and SIGINT both mean a graceful stop; SIGHUP a graceful reload of the workers.
-        server.send_signal(signal.SIGHUP if signum == signal.SIGHUP else signal.SIGTERM)
-
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, stop)
+    for signum in received:
+        forward(signum, None)
     assert server.stdout is not None
     for line in server.stdout:
         relay(line)
     return server.wait()
+
+
+def _stop_with_parent() -> None:
+    """In the child before uWSGI starts: if this launcher dies (SIGKILL), the kernel sends uWSGI's master
+    SIGTERM, a graceful stop, instead of leaving it running with no one reading its output."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,28 @@ def test_a_connection_the_database_ended_is_replaced_before_the_next_request():
         assert [send(server, "GET", "/health/").status_code for _ in range(3)] == [200] * 3
 
 
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.django_db
+def test_uwsgi_stops_when_its_launcher_is_killed():
+    """order_project/serve.py is the process supervisors see; if it is SIGKILLed, the kernel sends the uWSGI
+    master SIGTERM (PR_SET_PDEATHSIG), so no server is left running that nothing reads or stops."""
+    with live_server() as server:
+        assert send(server, "GET", "/health/").status_code == 200
+        [master] = _children(server.process.pid)
+        server_processes = [master, *_children(master)]
+
+        server.process.kill()
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in server_processes) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        assert [pid for pid in server_processes if Path(f"/proc/{pid}").exists()] == []
+
 # ---- the options and the log relay of order_project/serve.py, without starting it ---------------------------
 
 
