@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     LENGTH_REQUIRED = "length_required"
     REQUEST_TOO_LARGE = "request_too_large"
+    BAD_REQUEST = "bad_request"  # 400 before Django: Transfer-Encoding with Content-Length
     URI_TOO_LONG = "uri_too_long"  # 414
     REQUEST_HEADER_FIELDS_TOO_LARGE = "request_header_fields_too_large"  # 431
     CONFLICT = "conflict"

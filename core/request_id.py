@@ -28,12 +28,17 @@ class RequestIdMiddleware:
         request_id = given if _WELL_FORMED.match(given) else uuid.uuid4().hex
         # Reset on request_finished, not here: Django logs the response after the middleware chain
         # returned, and that line must carry the id too.
-        current_request_id.set(request_id)
-        if uwsgi is not None:
-            uwsgi.set_logvar("request_id", request_id)
+        current_request_id.set(start_request_log(request_id))
         response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+def start_request_log(request_id: str) -> str:
+    """`request_id`, also given to uWSGI for the request's access line (order_project/serve.py)."""
+    if uwsgi is not None:
+        uwsgi.set_logvar("request_id", request_id)
+    return request_id
 
 
 # receiver(), not @request_finished.connect: Django's connect() returns None, so the decorated name became

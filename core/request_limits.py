@@ -1,8 +1,9 @@
-"""Bounded request bodies: oversized bodies and absurdly nested JSON are client errors in the
-contract's shape, never a 500 (see also core/error_handler.py); chunked bodies are read."""
+"""Bounded requests: oversized heads and bodies and absurdly nested JSON are client errors in the
+contract's shape, never a 500 (see also core/error_handler.py)."""
 
 import io
 import json
+import uuid
 
 import orjson
 from django.conf import settings
@@ -11,6 +12,8 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 from .error_codes import ErrorCode
+from .request_id import HEADER as REQUEST_ID_HEADER
+from .request_id import start_request_log
 
 # The deepest valid body is a product: {"variants": [{"attributes": {"Color": "Red"}}]}.
 MAX_JSON_DEPTH = 32
@@ -82,46 +85,35 @@ def _too_deep() -> ParseError:
     return ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
 
 
-# The request head, as gunicorn bounds it: the request line (method, target, protocol), the number of header
-# fields and the size of each. uWSGI itself only drops a connection whose head exceeds its buffer
-# (order_project/serve.py's BUFFER_SIZE), without an answer.
+# The request head's bounds (gunicorn's defaults, which the service had before uWSGI): the request line
+# (method, target, protocol), the number of header fields and the size of each value. uWSGI itself only
+# drops a connection whose head exceeds its buffer or variables (order_project/serve.py), without an answer.
 MAX_REQUEST_LINE = 4094
 MAX_HEADER_FIELDS = 100
 MAX_HEADER_FIELD_SIZE = 8190
+_UNPREFIXED_HEADERS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 
 
 class RequestBoundsMiddleware:
-    """WSGI middleware, before Django: a request line or header fields over the limits above are a 414 or a
-    431 in the contract's error shape.
+    """WSGI middleware, before Django, for what a client can send that the server passes on: a request line or
+    header fields over the limits above are a 414 or a 431 in the contract's error shape.
 
-    It also handles bodies sent with `Transfer-Encoding: chunked`: they come without a Content-Length, and
-    Django reads Content-Length bytes of a body, so it would see none and answer "required" for every field.
-    Where the server ends wsgi.input at the end of the body (gunicorn says so with `wsgi.input_terminated`)
-    the body is read here, bounded like any other; elsewhere (uWSGI, runserver) it is a 411."""
+    A body sent with `Transfer-Encoding: chunked` is a 411: it comes without a Content-Length and uWSGI does
+    not end wsgi.input where the body ends, so Django would read no body and answer "required" for every
+    field. With a Content-Length as well it is a 400: uWSGI frames the body by the Content-Length, a proxy in
+    front may frame it by the chunks, and the two would disagree on where the next request starts."""
 
     def __init__(self, application):
         self.application = application
 
     def __call__(self, environ, start_response):
-        refusal = _head_refusal(environ)
+        refusal = _refusal(environ)
         if refusal:
             return _refuse(start_response, *refusal)
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if not chunked or environ.get("CONTENT_LENGTH"):
-            return self.application(environ, start_response)
-        if not environ.get("wsgi.input_terminated"):
-            return _refuse(
-                start_response, "411 Length Required", ErrorCode.LENGTH_REQUIRED, "Send a Content-Length with the body."
-            )
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        # One byte past the limit is enough for Django's 413 (RequestDataTooBig); the rest is never read.
-        body = environ["wsgi.input"].read(-1 if limit is None else limit + 1)
-        return self.application(
-            {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}, start_response
-        )
+        return self.application(environ, start_response)
 
 
-def _head_refusal(environ) -> tuple[str, ErrorCode, str] | None:
+def _refusal(environ) -> tuple[str, ErrorCode, str] | None:
     target = environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")
     request_line = len(environ.get("REQUEST_METHOD", "")) + len(target) + len(environ.get("SERVER_PROTOCOL", "")) + 2
     if request_line > MAX_REQUEST_LINE:
@@ -130,16 +122,22 @@ def _head_refusal(environ) -> tuple[str, ErrorCode, str] | None:
     if len(fields) > MAX_HEADER_FIELDS or any(len(value) > MAX_HEADER_FIELD_SIZE for value in fields):
         detail = f"At most {MAX_HEADER_FIELDS} header fields of at most {MAX_HEADER_FIELD_SIZE} bytes each."
         return "431 Request Header Fields Too Large", ErrorCode.REQUEST_HEADER_FIELDS_TOO_LARGE, detail
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        if environ.get("CONTENT_LENGTH"):
+            return "400 Bad Request", ErrorCode.BAD_REQUEST, "Send either Transfer-Encoding or Content-Length."
+        return "411 Length Required", ErrorCode.LENGTH_REQUIRED, "Send a Content-Length with the body."
     return None
 
 
-_UNPREFIXED_HEADERS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
-
-
 def _refuse(start_response, status_line: str, code: ErrorCode, detail: str) -> list[bytes]:
-    """The answer before Django saw the request. The connection is closed after it: a body that was not read
-    must not be taken for the next request on a kept-alive connection."""
+    """The answer before Django saw the request, with a request id of its own. The connection is closed after
+    it: a body that was not read must not be taken for the next request on a kept-alive connection."""
     payload = json.dumps({"type": "client_error", "errors": [{"code": code, "detail": detail, "attr": None}]}).encode()
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), ("Connection", "close")]
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(payload))),
+        ("Connection", "close"),
+        (REQUEST_ID_HEADER, start_request_log(uuid.uuid4().hex)),
+    ]
     start_response(status_line, headers)
     return [payload]

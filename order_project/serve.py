@@ -3,14 +3,17 @@ order_project.serve` starts uWSGI on the WSGI application with the options below
 writes (startup, worker recycling, the access log) into the project's log format (order_project/logs.py).
 
 uWSGI because `make bench` measured it fastest of gunicorn (sync and gthread), granian and uWSGI, on the same
-app and load (docs/PERFORMANCE.md). The application's own log lines do not pass through here: they go straight
-to this process's stderr through a copy of it passed down as LOG_FD, so a traceback is never split or wrapped.
+app and load (docs/PERFORMANCE.md). The application's log records do not pass through here: they go straight
+to this process's stderr through a copy of it passed down as LOG_FD, so a record's traceback is never split
+or wrapped (what the application writes to stderr itself comes here, a record per line, as uWSGI's own).
+Any UWSGI_<OPTION> variable in the environment sets that uWSGI option too (uWSGI's own convention).
 
 Settings from the environment: PORT (8000), WEB_CONCURRENCY (processes, 2 x cores + 1), MAX_REQUESTS (10000),
 GRACEFUL_TIMEOUT (10 s), REQUEST_TIMEOUT (30 s), LISTEN_BACKLOG (1024). `make bench` gives address, processes and
 application on the command line (--bind, --processes, --module)."""
 
 import argparse
+import contextlib
 import ctypes
 import logging
 import logging.config
@@ -35,6 +38,11 @@ ACCESS_FORMAT = (
 BUFFER_SIZE = 65535
 MAX_VARS = 512
 _WARNING = re.compile(r"(?i)warning|!!!|invalid|harakiri|broken pipe|error|damn|no such|unable|fail")
+# SIGTERM's handler in the master, and the line uWSGI writes once it is in place.
+GRACEFUL_STOP_HOOK = "unix_signal:15 gracefully_kill_them_all"
+GRACEFUL_STOP_READY = f'running "{GRACEFUL_STOP_HOOK}" (master-start)'
+# What each worker writes once, when it first accepts connections.
+WORKER_ACCEPTING = "order_project.serve: worker accepting"
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 access_log = logging.getLogger("uwsgi.access")
 server_log = logging.getLogger("uwsgi")
@@ -74,8 +82,12 @@ def uwsgi_options(bind: str, workers: int, module: str = "order_project.wsgi:app
         # A request still running after REQUEST_TIMEOUT seconds has its worker killed and replaced.
         f"--harakiri={_env_int('REQUEST_TIMEOUT', 30)}",
         # SIGTERM: the master stops accepting, lets every worker finish the request it holds, for at most
-        # GRACEFUL_TIMEOUT seconds, then exits (uWSGI's own default for SIGTERM is a brutal reload).
-        "--hook-master-start=unix_signal:15 gracefully_kill_them_all",
+        # GRACEFUL_TIMEOUT seconds, then exits. uWSGI's own default for SIGTERM is a brutal reload: until the
+        # hook is in place (after the workers started), --die-on-term makes it an exit.
+        f"--hook-master-start={GRACEFUL_STOP_HOOK}",
+        f"--hook-accepting-once=log:{WORKER_ACCEPTING}",
+        "--die-on-term",
+        "--no-orphans",  # workers whose master died exit, so the launcher's pipe closes and it exits too
         f"--worker-reload-mercy={graceful_timeout}",
         f"--reload-mercy={graceful_timeout}",
         # A client that went away is not an application error.
@@ -100,7 +112,7 @@ def relay(line: str) -> None:
         return
     if line.startswith(ACCESS_PREFIX):
         request_id, _, entry = line[len(ACCESS_PREFIX) :].partition(" ")
-        access_log.info(entry, extra={"request_id": None if request_id == "-" else request_id})
+        access_log.info(entry, extra={"request_id": None if request_id in ("", "-") else request_id})
     else:
         server_log.log(logging.WARNING if _WARNING.search(line) else logging.INFO, line)
 
@@ -112,39 +124,81 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", default="order_project.wsgi:application")
     args = parser.parse_args(argv)
     logging.config.dictConfig(logging_config())
-    # Signals that come while uWSGI starts are passed on once it has started.
-    received: list[int] = []
-    server: subprocess.Popen | None = None
+    return Supervisor(args.processes).run([str(UWSGI), *uwsgi_options(args.bind, args.processes, args.module)])
 
-    def forward(signum, frame) -> None:
-        # SIGTERM and SIGINT both mean a graceful stop; SIGHUP a graceful reload of the workers.
-        if server is None:
-            received.append(signum)
-        else:
-            server.send_signal(signal.SIGHUP if signum == signal.SIGHUP else signal.SIGTERM)
 
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, forward)
-    # The application logs to a copy of this process's stderr, uWSGI's own output comes to relay() here.
-    log_fd = os.dup(sys.stderr.fileno())
-    server = subprocess.Popen(
-        [str(UWSGI), *uwsgi_options(args.bind, args.processes, args.module)],
-        env={**os.environ, "LOG_FD": str(log_fd)},
-        pass_fds=[log_fd],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        preexec_fn=_stop_with_parent,
-    )
-    os.close(log_fd)
-    for signum in received:
-        forward(signum, None)
-    assert server.stdout is not None
-    for line in server.stdout:
-        relay(line)
-    return server.wait()
+class Supervisor:
+    """uWSGI as this process's child, its output relayed, and a stop that is graceful and bounded.
+
+    SIGTERM, SIGINT and SIGHUP all mean a graceful stop, passed on as SIGTERM to the master only: uWSGI runs
+    in a session of its own, so a terminal's Ctrl-C or a signal to this process group (scripts/run.sh) never
+    reaches its workers directly, which would make them drop their requests. A signal that comes before the
+    master's graceful handler is in place and every worker accepts is held until then: uWSGI told to stop
+    gracefully while a worker is still starting waited for that worker for ever (seen here). Should the
+    server still run GRACEFUL_TIMEOUT + 5 seconds after the SIGTERM, all of it is killed."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self.server: subprocess.Popen | None = None
+        self.handler_in_place = False
+        self.workers_accepting = 0
+        self.held: list[int] = []
+        self.stopping = False
+
+    @property
+    def ready(self) -> bool:
+        return self.handler_in_place and self.workers_accepting >= self.processes
+
+    def run(self, argv: list[str]) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self.stop)
+        signal.signal(signal.SIGALRM, self.kill)
+        # The application logs to a copy of this process's stderr; uWSGI's own output comes to relay() here.
+        log_fd = os.dup(sys.stderr.fileno())
+        self.server = subprocess.Popen(
+            argv,
+            env={**os.environ, "LOG_FD": str(log_fd)},
+            pass_fds=[log_fd],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            preexec_fn=_stop_with_parent,
+        )
+        os.close(log_fd)
+        assert self.server.stdout is not None
+        for line in self.server.stdout:
+            relay(line)
+            if not self.ready:
+                self._note_start(line)
+        status = self.server.wait()
+        signal.alarm(0)
+        return status
+
+    def _note_start(self, line: str) -> None:
+        self.handler_in_place = self.handler_in_place or GRACEFUL_STOP_READY in line
+        self.workers_accepting += line.strip() == WORKER_ACCEPTING
+        if self.ready:
+            while self.held:
+                self.stop(self.held.pop(), None)
+
+    def stop(self, signum, frame) -> None:
+        if self.server is None or not self.ready:
+            self.held.append(signum)
+            return
+        self.server.send_signal(signal.SIGTERM)
+        if not self.stopping:  # the deadline runs from the first SIGTERM
+            self.stopping = True
+            signal.alarm(_env_int("GRACEFUL_TIMEOUT", 10) + 5)
+
+    def kill(self, signum, frame) -> None:
+        assert self.server is not None
+        if self.server.poll() is None:
+            server_log.error("uWSGI did not stop in time after SIGTERM: killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.server.pid, signal.SIGKILL)
 
 
 def _stop_with_parent() -> None:

@@ -15,11 +15,11 @@ def scheme_of_the_connection(application):
     connection's own (plain HTTP: TLS ends at a proxy), and only Django's SECURE_PROXY_SSL_HEADER, with
     TRUST_X_FORWARDED_PROTO, lets a proxy's X-Forwarded-Proto make a request HTTPS."""
 
-    def serve(environ, start_response):
+    def with_connection_scheme(environ, start_response):
         environ["wsgi.url_scheme"] = "https" if environ.get("HTTPS") == "on" else "http"
         return application(environ, start_response)
 
-    return serve
+    return with_connection_scheme
 
 
 application = scheme_of_the_connection(RequestBoundsMiddleware(get_wsgi_application()))

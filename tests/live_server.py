@@ -67,7 +67,10 @@ def live_server(**env: str):
     connect.output = output
     connect.port = port
     with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(argv, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        # In a process group of its own, as scripts/run.sh starts it: a test may signal the whole group.
+        server = subprocess.Popen(
+            argv, cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             _wait_until_listening(server, port, log)
             connect.process = server
