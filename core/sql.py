@@ -5,12 +5,10 @@ own type (jsonb_populate_recordset): one parameter per table instead of one per 
 statement's text and its parsing are the same whatever the number of rows. Values are taken as
 Model.save() takes them (pre_save), so auto_now fields and defaults behave as through the ORM."""
 
-import json
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from functools import cache
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
@@ -33,18 +31,11 @@ def insert_sql(model: type[Model], returning: str = "") -> str:
 
 
 def insert_rows(objs: Sequence[Model]) -> str:
-    """The JSON parameter of insert_sql for `objs`, in order; marks them as saved, as save() would."""
+    """The JSON parameter of insert_sql for `objs`, in order; marks them as saved, as save() would. orjson
+    writes UUIDs and timestamps as PostgreSQL reads them, to the microsecond (DjangoJSONEncoder would cut
+    timestamps to milliseconds), in a quarter of the json module's time; another type is a TypeError."""
     rows = []
     for obj in objs:
         rows.append({field.column: field.pre_save(obj, True) for field in _insert_fields(type(obj))})
         obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
-    return json.dumps(rows, default=_json_value)
-
-
-def _json_value(value):
-    # Full precision: DjangoJSONEncoder would cut timestamps to milliseconds.
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} has no JSON form for a raw insert")
+    return orjson.dumps(rows).decode()
