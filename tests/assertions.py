@@ -14,8 +14,17 @@ USER_FIELDS = {"id", "username", "email", "display_name", "phone", "is_staff"}
 SUPPLIER_FIELDS = {"id", "name"}
 VARIANT_FIELDS = {"id", "name", "sku", "attributes", "price_cents", "stock_quantity"}
 PRODUCT_FIELDS = {
-    "id", "name", "description", "status", "supplier", "image_url", "currency", "base_price_cents", "variants",
-    "created_at", "updated_at",
+    "id",
+    "name",
+    "description",
+    "status",
+    "supplier",
+    "image_url",
+    "currency",
+    "base_price_cents",
+    "variants",
+    "created_at",
+    "updated_at",
 }
 
 

@@ -146,5 +146,3 @@ def shipment_deliver(*, order_id: uuid.UUID, shipment_id: uuid.UUID, actor: User
 
 def _too_many(remaining: int, code: str) -> ErrorDetail:
     return ErrorDetail(f"Only {remaining} unit(s) of this item are left to ship.", code=code)
-
-

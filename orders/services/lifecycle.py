@@ -45,15 +45,15 @@ def order_transition(
     return locked_order_transition(locks.order_lock(order_id), to_status, actor, note, cancel_reason)
 
 
+HISTORY_NOTE_MAX = OrderStatusHistory._meta.get_field("note").max_length
+
+
 def history_note(*, order: Order, actor: User | None, note: str) -> OrderStatusHistory:
     """A history row for a change that is not a move (the status stays): `note` says what changed, cut to
     what the column holds."""
     return OrderStatusHistory.objects.create(
         order=order, from_status=order.status, to_status=order.status, changed_by=actor, note=note[:HISTORY_NOTE_MAX]
     )
-
-
-HISTORY_NOTE_MAX = OrderStatusHistory._meta.get_field("note").max_length
 
 
 def locked_order_transition(
@@ -186,4 +186,3 @@ def order_follows_items(order: Order, items: list[OrderItem], actor: User | None
     order.save(update_fields=["last_event_sequence", "updated_at"])
     prefetched_attach(order, "items", items)
     return order
-

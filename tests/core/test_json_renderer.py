@@ -16,7 +16,7 @@ from core.error_codes import ErrorCode
 from core.renderers import OrjsonRenderer
 
 VALUES = {
-    "text": "Grüße, 東京 \u2028 \u2029 \"quoted\" \\ </script>",
+    "text": 'Grüße, 東京 \u2028 \u2029 "quoted" \\ </script>',
     "numbers": [0, -1, 2**63 - 1, 1.5, 0.1, 12345.678, True, False, None],
     "utc": datetime.datetime(2026, 12, 1, 10, 31, 9, 123456, tzinfo=datetime.UTC),
     "naive": datetime.datetime(2026, 12, 1, 10, 31, 9),

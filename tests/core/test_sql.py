@@ -13,7 +13,7 @@ from tests.factories import make_order
 def test_a_raw_insert_stores_the_rows_as_the_orm_would():
     order = make_order()
     rows = [
-        OrderStatusHistory(order=order, from_status=None, to_status=OrderStatus.PENDING, note="ünïcode \"quoted\""),
+        OrderStatusHistory(order=order, from_status=None, to_status=OrderStatus.PENDING, note='ünïcode "quoted"'),
         OrderStatusHistory(order=order, from_status=OrderStatus.PENDING, to_status=OrderStatus.CONFIRMED),
     ]
 

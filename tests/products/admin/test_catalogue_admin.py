@@ -25,7 +25,6 @@ pytestmark = pytest.mark.django_db
 pytestmark = pytest.mark.django_db
 
 
-
 def test_superuser_edits_variant_stock_inline(admin_client):
     variant = VariantFactory(stock_quantity=10)
     product = variant.product
@@ -150,5 +149,3 @@ def test_catalogue_changelists(admin_client):
     assert variant.product.name in html and "USD 19.99" in html
     assert variant.product.supplier.name in admin_client.get("/admin/products/supplier/").content.decode()
     assert admin_client.get("/admin/products/product/", {"q": variant.sku}).status_code == 200
-
-

@@ -1,6 +1,5 @@
 """Users in the admin: deactivation through the service, search, case-insensitive emails."""
 
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from rest_framework.authtoken.models import Token
