@@ -175,7 +175,7 @@ class Supervisor:
                 self._note_start(line)
         status = self.server.wait()
         signal.alarm(0)
-        return status
+        return 128 - status if status < 0 else status  # killed by signal N: 128 + N, as a shell says it
 
     def _note_start(self, line: str) -> None:
         self.handler_in_place = self.handler_in_place or GRACEFUL_STOP_READY in line

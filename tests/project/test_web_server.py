@@ -2,11 +2,14 @@
 uWSGI): SIGTERM lets the requests in flight finish, and workers are recycled after MAX_REQUESTS requests
 without a request lost."""
 
+import contextlib
 import json
 import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import pytest
 from django.db import connection
 
 from order_project import serve
-from tests.live_server import live_server, send
+from tests.live_server import ROOT, live_server, send
 
 TOKEN = "/api/v1/auth/token/"
 BODY = json.dumps({"username": "nobody", "password": "wrong-password"}).encode()
@@ -123,6 +126,43 @@ def test_uwsgi_stops_when_its_launcher_is_killed():
             os.kill(pid, signal.SIGKILL)
 
         assert left_running == []
+
+
+# A server that says it is ready, then ignores SIGTERM: what a uWSGI that hangs in its graceful stop looks like.
+STUBBORN_SERVER = f"""
+import signal, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+print('{serve.GRACEFUL_STOP_READY}...', flush=True)
+print('{serve.WORKER_ACCEPTING}', flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_that_does_not_stop_is_killed_after_the_graceful_timeout_and_five_seconds():
+    supervise = (
+        "import logging.config, sys; from order_project.logs import logging_config; "
+        "from order_project.serve import Supervisor; logging.config.dictConfig(logging_config()); "
+        "sys.exit(Supervisor(1).run(sys.argv[1:]))"
+    )
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", supervise, sys.executable, "-c", STUBBORN_SERVER],
+        cwd=ROOT, env={**os.environ, "GRACEFUL_TIMEOUT": "0", "LOG_FORMAT": "plain"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert serve.GRACEFUL_STOP_READY in launcher.stdout.readline()  # relayed: the stub is started
+        [stub] = _children(launcher.pid)
+        started = time.monotonic()
+        launcher.send_signal(signal.SIGTERM)
+        output, _ = launcher.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(launcher.pid, signal.SIGKILL)
+
+    assert 4.5 < time.monotonic() - started < 15  # GRACEFUL_TIMEOUT (0) + 5 s, not the stub's 600
+    assert "did not stop in time after SIGTERM: killing it" in output
+    assert launcher.returncode == 128 + signal.SIGKILL  # how uWSGI ended, passed on
+    assert not Path(f"/proc/{stub}").exists()
 
 
 # ---- the options and the log relay of order_project/serve.py, without starting it ---------------------------
