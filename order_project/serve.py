@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from order_project.env import env_int
 from order_project.logs import logging_config
 
 UWSGI = Path(sys.executable).parent / "uwsgi"
@@ -48,13 +49,14 @@ access_log = logging.getLogger("uwsgi.access")
 server_log = logging.getLogger("uwsgi")
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+def _graceful_timeout() -> int:
+    """Seconds uWSGI gives requests in flight after SIGTERM."""
+    return env_int("GRACEFUL_TIMEOUT", 10)
 
 
 def _listen_backlog() -> int:
     """uWSGI refuses to start with a backlog above the kernel's net.core.somaxconn."""
-    wanted = _env_int("LISTEN_BACKLOG", 1024)
+    wanted = env_int("LISTEN_BACKLOG", 1024)
     try:
         return min(wanted, int(Path("/proc/sys/net/core/somaxconn").read_text()))
     except (OSError, ValueError):
@@ -64,8 +66,8 @@ def _listen_backlog() -> int:
 def uwsgi_options(bind: str, workers: int, module: str = "order_project.wsgi:application") -> list[str]:
     """uWSGI's command line options: HTTP/1.1 with keep-alive on `bind`, `workers` processes forked from a
     master that loaded the WSGI application `module` ("package.module:callable") once."""
-    max_requests = _env_int("MAX_REQUESTS", 10000)
-    graceful_timeout = str(_env_int("GRACEFUL_TIMEOUT", 10))
+    max_requests = env_int("MAX_REQUESTS", 10000)
+    graceful_timeout = _graceful_timeout()
     options = [
         "--strict",  # an unknown option is an error, not ignored
         f"--http11-socket={bind}",
@@ -80,7 +82,7 @@ def uwsgi_options(bind: str, workers: int, module: str = "order_project.wsgi:app
         f"--buffer-size={BUFFER_SIZE}",
         f"--max-vars={MAX_VARS}",
         # A request still running after REQUEST_TIMEOUT seconds has its worker killed and replaced.
-        f"--harakiri={_env_int('REQUEST_TIMEOUT', 30)}",
+        f"--harakiri={env_int('REQUEST_TIMEOUT', 30)}",
         # SIGTERM: the master stops accepting, lets every worker finish the request it holds, for at most
         # GRACEFUL_TIMEOUT seconds, then exits. uWSGI's own default for SIGTERM is a brutal reload: until the
         # hook is in place (after the workers started), --die-on-term makes it an exit.
@@ -120,7 +122,7 @@ def relay(line: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m order_project.serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bind", default=f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-    parser.add_argument("--processes", type=int, default=_env_int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+    parser.add_argument("--processes", type=int, default=env_int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
     parser.add_argument("--module", default="order_project.wsgi:application")
     args = parser.parse_args(argv)
     logging.config.dictConfig(logging_config())
@@ -191,7 +193,7 @@ class Supervisor:
         self.server.send_signal(signal.SIGTERM)
         if not self.stopping:  # the deadline runs from the first SIGTERM
             self.stopping = True
-            signal.alarm(_env_int("GRACEFUL_TIMEOUT", 10) + 5)
+            signal.alarm(_graceful_timeout() + 5)
 
     def kill(self, signum, frame) -> None:
         assert self.server is not None

@@ -9,21 +9,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from order_project.env import env_bool, env_int, env_list
 from order_project.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent  # order_project/settings/__init__.py
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(int(default))).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 DEBUG = env_bool("DEBUG", False)
